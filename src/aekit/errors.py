@@ -1,0 +1,22 @@
+"""Errors aekit raises on purpose.
+
+Every problem a user can cause (a bad file, a bad option, data that does not fit a model)
+raises a subclass of ``AekitError`` with a message that names the file, shape, column or value.
+The CLI prints such errors as one line and exits with status 2; anything else is a bug.
+"""
+
+
+class AekitError(Exception):
+    """Base class for every error aekit raises about the user's input."""
+
+
+class DataError(AekitError, ValueError):
+    """Input data cannot be read or used: missing file, bad format, NaN, wrong shape, ..."""
+
+
+class ConfigError(AekitError, ValueError):
+    """An option, config file or keyword argument has a bad name or value."""
+
+
+class ModelFileError(AekitError):
+    """A saved run folder is missing, corrupted or does not match its config."""
