@@ -1,0 +1,304 @@
+"""The Python entry points: ``train``, ``load``, ``evaluate``. The CLI calls exactly these."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import CONV_PRESET_CHANNELS, TrainConfig, make_config, read_config_file
+from .data import Dataset, load_data
+from .errors import ConfigError, DataError
+from .evaluation import Comparison, compare_with_pca
+from .model import Autoencoder
+from .models import MODELS, NetConfig
+from .plots import save_loss_curve, save_reconstruction_grid
+from .progress import Progress
+from .runs import CONFIG_FILE, write_metrics
+from .scaling import Scaler
+from .training import fit
+
+log = logging.getLogger(__name__)
+
+MIN_SAMPLES_FOR_VALIDATION = 10
+
+
+def train(
+    data,
+    *,
+    label: str | None = None,
+    val_data=None,
+    config: str | Path | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    **options,
+) -> Autoencoder:
+    """Train an autoencoder on ``data`` and return it.
+
+    data: a path, a built-in name ("digits", "fashion-mnist"), an array (n, d) / (n, H, W) /
+    (n, C, H, W), or a DataFrame. ``label`` names a column to set aside (never fed to the model).
+    ``val_data`` gives an explicit validation set; otherwise ``val_fraction`` of ``data`` is held
+    out. ``config`` is a TOML file of options; keyword ``options`` (see ``TrainConfig``)
+    override it.
+    With ``out``, the run folder (config, weights, metrics, plots) is written there.
+    """
+    file_options = read_config_file(config) if config is not None else {}
+    settings = make_config(**{**file_options, **options})
+    dataset = load_data(data, label=label, default_split="train")
+    if val_data is not None:
+        train_part = dataset
+        # the label column applies to a validation file of the same kind, not to an array
+        val_label = label if isinstance(val_data, str | Path) else None
+        val_part = load_data(val_data, label=val_label, default_split="test")
+        if val_part.sample_shape != dataset.sample_shape:
+            raise DataError(
+                f"validation data {val_part.name} has samples of shape {val_part.sample_shape}, "
+                f"training data {dataset.name} has {dataset.sample_shape}"
+            )
+    else:
+        train_part, val_part = split_validation(dataset, settings.val_fraction, settings.seed)
+    if out is not None:
+        _check_out_folder(Path(out), overwrite)
+
+    flat = train_part.x.reshape(len(train_part), -1)
+    scale = _choose_scale(settings, dataset, flat)
+    scaler = Scaler.fit(flat, scale, per_feature=not dataset.is_image)
+    net_config = _net_config(settings, dataset, scale, flat)
+    torch.manual_seed(settings.seed)
+    net = MODELS["ae"](net_config)
+
+    def as_tensor(part: Dataset) -> torch.Tensor:
+        scaled = scaler.transform(part.x.reshape(len(part), -1))
+        return torch.from_numpy(
+            np.ascontiguousarray(scaled.reshape(len(part), *net_config.input_shape))
+        )
+
+    reporter = Progress() if progress else None
+    if reporter:
+        where = (
+            f"{len(train_part)} training and {len(val_part) if val_part else 0} validation samples"
+        )
+        reporter.message(
+            f"training a {net_config.backbone} autoencoder (code size {net_config.code_size}) "
+            f"on {dataset.name}: {where} of shape {dataset.sample_shape}"
+        )
+    result = fit(
+        net,
+        as_tensor(train_part),
+        as_tensor(val_part) if val_part is not None else None,
+        settings,
+        progress=reporter,
+        on_epoch=(lambda history: write_metrics(out, history)) if out is not None else None,
+    )
+    data_info = {
+        "name": dataset.name,
+        "source": str(data) if isinstance(data, str | Path) else None,
+        "val_source": str(val_data) if isinstance(val_data, str | Path) else None,
+        "label": label,
+        "feature_names": dataset.feature_names,
+        "sample_shape": list(dataset.sample_shape),
+        # grey images given as (n, H, W) come back as (n, H, W), not (n, 1, H, W)
+        "output_shape": list(np.shape(data)[1:]) if isinstance(data, np.ndarray) else None,
+        "n_train": len(train_part),
+        "n_val": len(val_part) if val_part is not None else 0,
+        "data_min": float(flat.min()),
+        "data_max": float(flat.max()),
+    }
+    model = Autoencoder(
+        net.cpu(),
+        scaler,
+        data_info=data_info,
+        train_config=settings,
+        history=result.history,
+        result={
+            "best_epoch": result.best_epoch,
+            "best_val_loss": result.best_val_loss,
+            "stop_reason": result.stop_reason,
+            "epochs_run": len(result.history),
+        },
+    )
+    if out is not None:
+        model.save(out)
+        save_loss_curve(Path(out) / "loss.png", result.history)
+        if dataset.is_image:
+            shown = (val_part or train_part).x[:10]
+            save_reconstruction_grid(
+                Path(out) / "reconstructions.png",
+                _for_display(model, shown),
+                _for_display(model, model.reconstruct(shown)),
+            )
+    return model
+
+
+def load(folder: str | Path) -> Autoencoder:
+    """Load a saved run folder (``config.json`` + ``model.safetensors``)."""
+    return Autoencoder.load(folder)
+
+
+def evaluate(
+    model: Autoencoder,
+    test_data=None,
+    *,
+    train_data=None,
+    label: str | None = None,
+) -> Comparison:
+    """Compare ``model`` with PCA at the same code size on held-out ``test_data``.
+
+    PCA is fitted on the model's training data (reloaded from where it was trained, with the
+    same validation split, unless ``train_data`` is given), in the model's scaled space; all
+    metrics are in the data's own units. Where labels exist, a logistic regression is trained on
+    the training codes of each and scored on the test codes.
+    """
+    info = model.data_info
+    label = label if label is not None else info.get("label")
+    if test_data is None:
+        test_data = _default_test_source(info)
+    test = load_data(test_data, label=label, default_split="test")
+    train_part = _training_part(model, train_data, label)
+    x_test = model.as_samples(test)
+    x_train = model.as_samples(train_part)
+    return compare_with_pca(
+        x_train=model.scale(x_train),
+        x_test=model.scale(x_test),
+        recon_test=model.reconstruct(x_test).reshape(len(x_test), -1),
+        codes_train=model.encode(x_train),
+        codes_test=model.encode(x_test),
+        y_train=train_part.y,
+        y_test=test.y,
+        code_size=model.code_size,
+        data_range=(info["data_max"] - info["data_min"]) or 1.0,
+        with_bce=info["data_min"] >= 0.0 and info["data_max"] <= 1.0,
+        dataset=test.name,
+        seed=model.train_config.seed,
+        to_original=lambda flat: model.scaler.inverse_transform(flat),
+        x_test_original=x_test.reshape(len(x_test), -1),
+    )
+
+
+def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
+    """Hold out a seeded random ``fraction`` of ``data``; the same seed gives the same split."""
+    n_val = int(round(len(data) * fraction))
+    if fraction == 0 or n_val < 1 or len(data) < MIN_SAMPLES_FOR_VALIDATION:
+        if fraction > 0:
+            log.warning("only %d samples: training without a validation split", len(data))
+        return data, None
+    order = np.random.default_rng(seed).permutation(len(data))
+    return _subset(data, order[n_val:], "train"), _subset(data, order[:n_val], "validation")
+
+
+def _subset(data: Dataset, index: np.ndarray, part: str) -> Dataset:
+    index = np.sort(index)
+    return Dataset(
+        x=data.x[index],
+        y=data.y[index] if data.y is not None else None,
+        name=f"{data.name} ({part} part)",
+        feature_names=data.feature_names,
+    )
+
+
+def _training_part(model: Autoencoder, train_data, label: str | None) -> Dataset:
+    info = model.data_info
+    if train_data is None:
+        if info.get("source") is None:
+            raise ConfigError(
+                "this model was trained on in-memory data, so its training data cannot be "
+                "reloaded for the PCA baseline; pass train_data= (CLI: --train-data)"
+            )
+        train_data = info["source"]
+        full = load_data(train_data, label=label, default_split="train")
+        if info.get("val_source") is None:
+            return split_validation(full, model.train_config.val_fraction, model.train_config.seed)[
+                0
+            ]
+        return full
+    return load_data(train_data, label=label, default_split="train")
+
+
+def _default_test_source(info: dict) -> str:
+    source = info.get("source")
+    if source is None or Path(source).exists():
+        raise ConfigError(
+            "name the held-out data to evaluate on (a file, or a built-in such as digits:test)"
+        )
+    return source.split(":")[0] + ":test"  # a built-in: its test split
+
+
+def _choose_scale(settings: TrainConfig, data: Dataset, flat: np.ndarray) -> str:
+    low, high = float(flat.min()), float(flat.max())
+    in_unit = low >= 0.0 and high <= 1.0
+    if settings.loss == "bce":
+        scale = settings.scale or "minmax"
+        if scale == "standard" or (scale == "none" and not in_unit):
+            raise ConfigError(
+                f"the bce loss needs data in [0, 1], but {data.name} spans [{low:g}, {high:g}]"
+                f"{' after standard scaling' if scale == 'standard' else ''}; use scale='minmax' "
+                "(CLI: --scale minmax) or another loss"
+            )
+        return scale
+    if settings.scale is not None:
+        return settings.scale
+    return "minmax" if data.is_image else "standard"
+
+
+def _net_config(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarray) -> NetConfig:
+    width = flat.shape[1]
+    backbone = settings.model
+    if backbone == "auto":
+        backbone = "conv" if data.is_image and min(data.sample_shape[1:]) >= 16 else "mlp"
+    if backbone == "conv" and not data.is_image:
+        raise ConfigError(
+            f"the conv model needs images, (n, H, W) or (n, C, H, W); {data.name} holds vectors "
+            f"of shape {data.sample_shape}; use model='mlp'"
+        )
+    code_size = settings.code_size or min(32, max(2, width // 4))
+    if settings.hidden is not None:
+        hidden = list(settings.hidden)
+    elif backbone == "conv":
+        hidden = list(CONV_PRESET_CHANNELS)
+    elif width > 256:
+        hidden = [512, 128]
+    else:
+        hidden = [max(2 * code_size, min(128, 2 * width))]
+    unit_output = scale == "minmax" or (scale == "none" and flat.min() >= 0 and flat.max() <= 1)
+    return NetConfig(
+        input_shape=tuple(data.sample_shape),
+        code_size=code_size,
+        backbone=backbone,
+        hidden=hidden,
+        activation=settings.activation,
+        dropout=settings.dropout,
+        norm=settings.norm or ("batch" if backbone == "conv" else "none"),
+        loss=settings.loss,
+        output=_output_kind(settings, unit_output),
+    )
+
+
+def _output_kind(settings: TrainConfig, unit_output: bool) -> str:
+    if settings.loss == "bce":
+        return "sigmoid"  # the loss is on logits
+    if not unit_output:
+        return "identity"
+    return "clamp" if settings.activation == "none" else "sigmoid"
+
+
+def _check_out_folder(out: Path, overwrite: bool) -> None:
+    """Fail before training, not after it, when the results could not be saved."""
+    if (out / CONFIG_FILE).exists() and not overwrite:
+        raise ConfigError(
+            f"{out} already holds a run; choose another folder or pass overwrite=True (--overwrite)"
+        )
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a folder")
+    existing = next(parent for parent in (out, *out.parents) if parent.exists())
+    if not os.access(existing, os.W_OK):
+        raise ConfigError(f"cannot write into {out}: {existing} is not writable")
+
+
+def _for_display(model: Autoencoder, x: np.ndarray) -> np.ndarray:
+    """Images mapped to [0, 1] by the training data's range, for plotting."""
+    low, high = model.data_info["data_min"], model.data_info["data_max"]
+    return np.clip((x - low) / max(high - low, 1e-12), 0, 1)

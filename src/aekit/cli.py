@@ -1,0 +1,274 @@
+"""The ``aekit`` command: options -> the same TrainConfig -> library calls -> print.
+
+Errors that are the user's to fix (AekitError) print as one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .api import evaluate, load, train
+from .config import (
+    BACKBONES,
+    DEVICES,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainConfig,
+)
+from .data import builtin_datasets, load_data, save_array
+from .errors import AekitError
+from .losses import LOSSES
+from .nn import ACTIVATIONS, NORMS
+from .scaling import SCALES
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers like 512,128, got {text!r}"
+        ) from None
+
+
+# (option name in TrainConfig, flag, argparse keywords). Defaults stay None so that only flags
+# given on the command line override a --config file; TrainConfig holds the real defaults.
+TRAIN_FLAGS = [
+    ("model", "--model", dict(choices=BACKBONES, help="backbone; auto: conv for images >= 16x16")),
+    ("code_size", "--code", dict(type=int, metavar="N", help="code (bottleneck) size")),
+    (
+        "hidden",
+        "--hidden",
+        dict(
+            type=_int_list,
+            metavar="SIZES",
+            help="MLP layer sizes, e.g. 512,128 (or conv channels per stage)",
+        ),
+    ),
+    (
+        "activation",
+        "--activation",
+        dict(choices=tuple(ACTIVATIONS), help="none: a linear autoencoder"),
+    ),
+    ("dropout", "--dropout", dict(type=float, metavar="P")),
+    ("norm", "--norm", dict(choices=NORMS, help="default: batch for conv, none for mlp")),
+    ("loss", "--loss", dict(choices=LOSSES, help="reconstruction loss")),
+    (
+        "scale",
+        "--scale",
+        dict(choices=SCALES, help="default: minmax for bce and images, else standard"),
+    ),
+    ("epochs", "--epochs", dict(type=int, metavar="N")),
+    ("batch_size", "--batch-size", dict(type=int, metavar="N")),
+    ("lr", "--lr", dict(type=float, metavar="X", help="learning rate")),
+    ("optimizer", "--optimizer", dict(choices=OPTIMIZERS)),
+    ("weight_decay", "--weight-decay", dict(type=float, metavar="X")),
+    ("schedule", "--schedule", dict(choices=SCHEDULES, help="learning-rate schedule")),
+    (
+        "val_fraction",
+        "--val-fraction",
+        dict(type=float, metavar="F", help="share of the data held out for validation"),
+    ),
+    ("early_stopping", "--early-stopping", dict(action=argparse.BooleanOptionalAction)),
+    ("patience", "--patience", dict(type=int, metavar="N", help="epochs without improvement")),
+    (
+        "time_limit",
+        "--time-limit",
+        dict(
+            type=float,
+            metavar="SECONDS",
+            help="stop cleanly after this long, keeping the best model",
+        ),
+    ),
+    ("seed", "--seed", dict(type=int, metavar="N")),
+    ("device", "--device", dict(choices=DEVICES)),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aekit",
+        description="Train autoencoders and use them: encode, decode, evaluate against PCA.",
+    )
+    parser.add_argument("--version", action="version", version=f"aekit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    defaults = TrainConfig()
+    p = commands.add_parser("train", help="train an autoencoder and save the run folder")
+    p.add_argument(
+        "data", help="a file (.npy .npz .csv .parquet IDX), an image folder, or a built-in name"
+    )
+    p.add_argument("--out", type=Path, help="run folder to write (default: runs/<data>-<time>)")
+    p.add_argument(
+        "--config", type=Path, help="TOML file of options (keys as in Python: code_size = 32)"
+    )
+    p.add_argument("--val-data", help="explicit validation data (default: hold out --val-fraction)")
+    p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    _label_and_quiet(p)
+    options = p.add_argument_group("training options (defaults in brackets)")
+    for name, flag, kwargs in TRAIN_FLAGS:
+        default = getattr(defaults, name)
+        help_text = kwargs.pop("help", "")
+        shown = "auto" if default is None else default
+        options.add_argument(
+            flag, dest=name, default=None, help=f"{help_text} [{shown}]".strip(), **kwargs
+        )
+    p.set_defaults(handler=cmd_train)
+
+    for name, what in (("encode", "data to codes"), ("reconstruct", "data to its reconstruction")):
+        p = commands.add_parser(name, help=f"{what} with a trained run")
+        p.add_argument("run", type=Path, help="run folder")
+        p.add_argument("data", help="data to transform")
+        p.add_argument(
+            "-o", "--output", type=Path, required=True, help="output .npy, .csv or .parquet"
+        )
+        _label_and_quiet(p)
+        p.set_defaults(handler=cmd_transform, method=name)
+
+    p = commands.add_parser("decode", help="codes to data with a trained run")
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument("codes", help="codes file (.npy .npz .csv .parquet), shape (n, code size)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .npy, .csv or .parquet")
+    p.set_defaults(handler=cmd_decode)
+
+    p = commands.add_parser("evaluate", help="compare a run with PCA on held-out data")
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument(
+        "data", nargs="?", help="held-out data (default for built-ins: their test split)"
+    )
+    p.add_argument(
+        "--train-data", help="training data for the PCA baseline (default: the run's own)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _label_and_quiet(p)
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = commands.add_parser("datasets", help="list the built-in datasets and where they were found")
+    p.set_defaults(handler=cmd_datasets)
+
+    p = commands.add_parser(
+        "demo", help="train on Fashion-MNIST (or digits), then evaluate against PCA"
+    )
+    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="run folder [runs/demo]")
+    p.add_argument("--time-limit", type=float, default=240.0, metavar="SECONDS", help="[240]")
+    p.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _label_and_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label", metavar="COLUMN", help="CSV/Parquet column to set aside as labels")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def cmd_train(args) -> int:
+    given = {
+        name: getattr(args, name) for name, _, _ in TRAIN_FLAGS if getattr(args, name) is not None
+    }
+    out = args.out or Path("runs") / f"{_slug(args.data)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    model = train(
+        args.data,
+        label=args.label,
+        val_data=args.val_data,
+        config=args.config,
+        out=out,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        **given,
+    )
+    result = model.result
+    best = result["best_val_loss"]
+    summary = f"best epoch {result['best_epoch']} of {result['epochs_run']}"
+    if best is not None:
+        summary += f", validation loss {best:.6f}"
+    print(f"{summary} (stopped: {result['stop_reason'].replace('_', ' ')})")
+    print(f"run saved to {out}")
+    return 0
+
+
+def cmd_transform(args) -> int:
+    model = load(args.run)
+    data = load_data(args.data, label=args.label, default_split="test")
+    save_array(
+        args.output,
+        getattr(model, args.method)(data),
+        column_prefix="z" if args.method == "encode" else "x",
+    )
+    if not args.quiet:
+        print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_decode(args) -> int:
+    model = load(args.run)
+    codes = load_data(args.codes)
+    save_array(args.output, model.decode(codes), column_prefix="x")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    model = load(args.run)
+    comparison = evaluate(model, args.data, train_data=args.train_data, label=args.label)
+    if args.json:
+        print(json.dumps(comparison.to_dict(), indent=2))
+    else:
+        print(comparison.to_table())
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    for entry in builtin_datasets():
+        shape = "x".join(str(s) for s in entry["sample_shape"])
+        where = entry["location"] if entry["available"] else f"not found: {entry['how_to_get']}"
+        print(
+            f"{entry['name']:<14} {entry['n_train']:>6} train {entry['n_test']:>6} test"
+            f"  {shape:<8} {where}"
+        )
+    return 0
+
+
+def cmd_demo(args) -> int:
+    available = {entry["name"]: entry["available"] for entry in builtin_datasets()}
+    name = "fashion-mnist" if available.get("fashion-mnist") else "digits"
+    if name == "digits":
+        print("Fashion-MNIST not found (see `aekit datasets`); the demo uses scikit-learn's digits")
+    else:
+        print(
+            f"demo: Fashion-MNIST, conv autoencoder, code size 32, {args.time_limit:.0f} s budget"
+        )
+    options = dict(code_size=32 if name != "digits" else 16, time_limit=args.time_limit)
+    if name == "digits":
+        options.update(epochs=200, patience=20)
+    else:
+        options.update(epochs=100)
+    train(name, out=args.out, overwrite=True, **options)
+    print(evaluate(load(args.out)).to_table())
+    print(f"run saved to {args.out} (reconstructions.png, loss.png, metrics.jsonl)")
+    return 0
+
+
+def _slug(text: str) -> str:
+    stem = Path(text).stem if Path(text).suffix else Path(text).name
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem) or "run"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except AekitError as exc:
+        print(f"aekit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aekit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

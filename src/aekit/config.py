@@ -1,0 +1,159 @@
+"""Training options: one dataclass filled alike from Python keywords, CLI flags and TOML files."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import sys
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from .errors import ConfigError
+from .losses import LOSSES
+from .nn import ACTIVATIONS, NORMS
+from .scaling import SCALES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+BACKBONES = ("auto", "mlp", "conv")
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("cosine", "constant")
+DEVICES = ("auto", "cpu", "cuda")
+
+# The conv preset: three stride-2 stages take 28x28 to 4x4; chosen on Fashion-MNIST for
+# reconstruction quality per CPU-second (see benchmarks/quality.py).
+CONV_PRESET_CHANNELS = [32, 64, 128]
+
+
+@dataclass
+class TrainConfig:
+    """Every option of ``aekit.train`` / ``aekit train``. ``None`` means "pick from the data"."""
+
+    model: str = "auto"  # backbone: "mlp", "conv", or "auto" (conv for images of 16x16 and up)
+    code_size: int | None = None  # default: min(32, max(2, d // 4))
+    hidden: list[int] | None = None  # MLP layer sizes (encoder side) or conv channels per stage
+    activation: str = "relu"
+    dropout: float = 0.0
+    norm: str | None = None  # "none", "batch" or "layer"; default: batch for conv, none for MLP
+    loss: str = "mse"
+    scale: str | None = None  # default: minmax for BCE and images, standard for vectors
+    epochs: int = 50
+    batch_size: int = 256
+    lr: float = 1e-3
+    optimizer: str = "adamw"
+    weight_decay: float = 0.0
+    schedule: str = "cosine"  # learning rate decays to 0 over the epochs (or the time limit)
+    val_fraction: float = 0.1
+    early_stopping: bool = True
+    patience: int = 10  # epochs without a better validation loss before stopping
+    time_limit: float | None = None  # seconds; training ends cleanly and keeps the best model
+    seed: int = 0
+    device: str = "auto"
+
+    def validate(self) -> TrainConfig:
+        """Check every value once, at the door; raise ConfigError naming the bad one."""
+        _choice("model", self.model, BACKBONES)
+        _choice("activation", self.activation, tuple(ACTIVATIONS))
+        _choice("loss", self.loss, LOSSES)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("schedule", self.schedule, SCHEDULES)
+        _choice("device", self.device, DEVICES)
+        if self.norm is not None:
+            _choice("norm", self.norm, NORMS)
+        if self.scale is not None:
+            _choice("scale", self.scale, SCALES)
+        if self.code_size is not None:
+            _positive_int("code_size", self.code_size)
+        if self.hidden is not None:
+            if not isinstance(self.hidden, list | tuple):
+                raise ConfigError(f"hidden must be a list of layer sizes, got {self.hidden!r}")
+            for size in self.hidden:
+                _positive_int("hidden layer size", size)
+            self.hidden = [int(h) for h in self.hidden]
+        _positive_int("epochs", self.epochs)
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("patience", self.patience)
+        _number("lr", self.lr, low=0.0, low_open=True)
+        _number("weight_decay", self.weight_decay, low=0.0)
+        _number("dropout", self.dropout, low=0.0, high=1.0, high_open=True)
+        _number("val_fraction", self.val_fraction, low=0.0, high=1.0, high_open=True)
+        if self.time_limit is not None:
+            _number("time_limit", self.time_limit, low=0.0, low_open=True)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.early_stopping, bool):
+            raise ConfigError(f"early_stopping must be true or false, got {self.early_stopping!r}")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+OPTION_NAMES = tuple(f.name for f in fields(TrainConfig))
+
+
+def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
+    """A validated TrainConfig: ``base`` (or the defaults) overridden by ``options``."""
+    unknown = [name for name in options if name not in OPTION_NAMES]
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+        hint = (
+            f"; did you mean {close[0]!r}?"
+            if close
+            else f"; valid options: {', '.join(OPTION_NAMES)}"
+        )
+        raise ConfigError(f"unknown option {name!r}{hint}")
+    values = (base or TrainConfig()).to_dict()
+    values.update(options)
+    return TrainConfig(**values).validate()
+
+
+def read_config_file(path: str | Path) -> dict:
+    """Options from a TOML file: keys are the option names (``code_size = 32``).
+
+    Options may sit at the top level or under a ``[train]`` table.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    options = dict(data.pop("train", {}))
+    options.update(data)
+    normalised = {key.replace("-", "_"): value for key, value in options.items()}
+    try:
+        make_config(**normalised)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return normalised
+
+
+def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _number(name, value, *, low=None, high=None, low_open=False, high_open=False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        low_text = "-inf" if low is None else low
+        high_text = "inf" if high is None else high
+        span = f"{left}{low_text}, {high_text}{right}"
+        raise ConfigError(f"{name} must be in {span}, got {value!r}")

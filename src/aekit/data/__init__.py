@@ -1,0 +1,11 @@
+"""Reading data into aekit: files, arrays, DataFrames and built-in datasets, all as a Dataset.
+
+``load_data`` is the one way in; ``save_array`` writes codes and reconstructions back out.
+"""
+
+from .builtin import builtin_datasets
+from .dataset import Dataset
+from .loading import load_data
+from .writing import save_array
+
+__all__ = ["Dataset", "builtin_datasets", "load_data", "save_array"]

@@ -1,0 +1,207 @@
+"""The ``Dataset`` every reader returns, and the checks that make its ``x`` safe to train on.
+
+All validation of samples happens here, once, at the door: whatever the source (a file, an array,
+a DataFrame, a built-in), ``x`` ends up float32, C-contiguous, finite, non-empty and either
+(n, d) vectors or (n, C, H, W) images, and ``y`` is ``None`` or one label per sample.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from aekit.errors import DataError
+
+# How many bad (row, column) positions a NaN/Inf message lists before "...".
+_MAX_POSITIONS = 5
+
+
+@dataclass
+class Dataset:
+    """Samples, optional labels, and where they came from.
+
+    Constructing one validates and converts its arrays (see ``as_samples``), so a ``Dataset``
+    always holds clean data.
+
+    Attributes:
+        x: (n, d) vectors or (n, C, H, W) images, float32, C-contiguous, finite.
+            (n, H, W) input is taken as grey images and becomes (n, 1, H, W).
+        y: (n,) labels (ints or strings), or None.
+        name: where the data came from: a path string or e.g. ``"fashion-mnist:train"``.
+        feature_names: d column names for tabular data, else None.
+    """
+
+    x: np.ndarray
+    y: np.ndarray | None
+    name: str
+    feature_names: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.feature_names is not None:
+            self.feature_names = [str(column) for column in self.feature_names]
+            shape = np.shape(self.x)
+            if len(shape) != 2 or len(self.feature_names) != shape[1]:
+                raise DataError(
+                    f"{self.name}: {len(self.feature_names)} feature names given for samples of "
+                    f"shape {shape[1:]}; give one name per column of (n, d) data, or None"
+                )
+        self.x = as_samples(self.x, self.name, self.feature_names)
+        if self.y is not None:
+            self.y = as_labels(self.y, len(self.x), self.name)
+
+    @property
+    def is_image(self) -> bool:
+        """True for (n, C, H, W) images, False for (n, d) vectors."""
+        return self.x.ndim == 4
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (d,) or (C, H, W)."""
+        return tuple(self.x.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def as_samples(x: object, name: str, feature_names: list[str] | None = None) -> np.ndarray:
+    """Check and convert samples to float32, C-contiguous (n, d) or (n, C, H, W).
+
+    Args:
+        x: array-like of shape (n, d), (n, H, W) (grey images) or (n, C, H, W), numeric.
+        name: where it came from, for error messages.
+        feature_names: column names, used to point at NaN/Inf positions in tables.
+
+    Returns:
+        float32 array of shape (n, d) or (n, C, H, W); (n, H, W) becomes (n, 1, H, W).
+
+    Raises:
+        DataError: wrong number of dimensions, non-numeric dtype, empty, NaN or Inf.
+    """
+    x = _as_array(x, name, "samples")
+    _check_numeric_dtype(x.dtype, name)
+    if x.ndim == 3:
+        x = x[:, None, :, :]
+    elif x.ndim not in (2, 4):
+        raise DataError(_bad_ndim_message(x.shape, name))
+    if x.size == 0:
+        raise DataError(
+            f"{name}: the data is empty (shape {x.shape}); "
+            "it needs at least one sample and one feature"
+        )
+    # float32 overflows to inf above ~3.4e38; the check below reports that, so numpy need not.
+    with np.errstate(over="ignore"):
+        x = np.ascontiguousarray(x, dtype=np.float32)
+    if not np.isfinite(x).all():
+        raise DataError(_non_finite_message(x, name, feature_names))
+    return x
+
+
+def as_labels(y: object, n: int, name: str) -> np.ndarray:
+    """Check and convert labels to a (n,) array of ints, floats or strings.
+
+    Whole-number floats (what pandas makes of an int column with a gap) become int64;
+    Python objects become strings.
+
+    Raises:
+        DataError: not 1-D, wrong length, missing values, or an unusable dtype.
+    """
+    y = _as_array(y, name, "labels")
+    if y.ndim != 1 or len(y) != n:
+        raise DataError(
+            f"{name}: labels have shape {y.shape} but there are {n} samples; "
+            f"give one label per sample, shape ({n},)"
+        )
+    kind = y.dtype.kind
+    if kind == "b":
+        return y.astype(np.int64)
+    if kind in "iu":
+        return y.astype(np.int64, copy=False)
+    if kind == "f":
+        missing = int(np.isnan(y).sum())
+        if missing:
+            raise DataError(f"{name}: {missing} label(s) are NaN; drop those samples first")
+        if np.all(y == np.round(y)):
+            return y.astype(np.int64)
+        return y
+    if kind in "US":
+        return y.astype(str)
+    if kind == "O":
+        missing = sum(1 for value in y if value is None or _is_nan(value))
+        if missing:
+            raise DataError(f"{name}: {missing} label(s) are missing; drop those samples first")
+        return y.astype(str)
+    raise DataError(f"{name}: labels have dtype {y.dtype}; give integers or strings")
+
+
+def _as_array(values: object, name: str, what: str) -> np.ndarray:
+    """np.asarray, with ragged lists and GPU tensors reported as a DataError."""
+    try:
+        return np.asarray(values)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise DataError(
+            f"{name}: cannot turn the {what} into a NumPy array ({exc}); pass a rectangular "
+            "array on the CPU, e.g. tensor.cpu().numpy()"
+        ) from exc
+
+
+def _is_nan(value: object) -> bool:
+    """True for float NaN (what pandas puts in a gap), False for anything else."""
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _check_numeric_dtype(dtype: np.dtype, name: str) -> None:
+    """Raise a DataError, with what to do, unless ``dtype`` is integer or real float."""
+    kind = dtype.kind
+    if kind in "iuf":
+        return
+    if kind == "b":
+        advice = "convert it with .astype(float) if True/False really are feature values"
+    elif kind == "c":
+        advice = "split it into real features, e.g. np.concatenate([x.real, x.imag], axis=1)"
+    elif kind in "USO":
+        advice = (
+            "convert the values to numbers first (e.g. pd.get_dummies or a category encoding), "
+            "and pass labels separately"
+        )
+    else:
+        advice = "convert it to a plain float or integer array"
+    raise DataError(f"{name}: samples have dtype {dtype}, which is not numeric; {advice}")
+
+
+def _bad_ndim_message(shape: tuple[int, ...], name: str) -> str:
+    """Explain which shapes are accepted, with a reshape hint for the common 1-D mistake."""
+    accepted = "(n, d) vectors, (n, H, W) grey images or (n, C, H, W) images"
+    if len(shape) == 1:
+        return (
+            f"{name}: samples have shape {shape}, which is 1-D; aekit needs {accepted}. "
+            "Use x.reshape(-1, 1) for n samples of one feature, "
+            "or x.reshape(1, -1) for a single sample"
+        )
+    return f"{name}: samples have shape {shape} ({len(shape)}-D); aekit needs {accepted}"
+
+
+def _non_finite_message(x: np.ndarray, name: str, feature_names: list[str] | None) -> str:
+    """Count NaN and Inf values in ``x`` and name the first few positions."""
+    n_nan = int(np.isnan(x).sum())
+    n_inf = int(np.isinf(x).sum())
+    counts = " and ".join(
+        text for count, text in ((n_nan, f"{n_nan} NaN"), (n_inf, f"{n_inf} infinite")) if count
+    )
+    positions = np.argwhere(~np.isfinite(x))
+    shown = [_position_text(pos, feature_names) for pos in positions[:_MAX_POSITIONS]]
+    more = ", ..." if len(positions) > _MAX_POSITIONS else ""
+    return (
+        f"{name}: the data contains {counts} value(s), first at {', '.join(shown)}{more}; "
+        "drop or fill them (e.g. df.dropna() or np.nan_to_num) before using aekit"
+    )
+
+
+def _position_text(position: np.ndarray, feature_names: list[str] | None) -> str:
+    """(row 3, column 'age') for tables, (row 3, column 7) for vectors, (3, 0, 5, 1) for images."""
+    index = tuple(int(i) for i in position)
+    if len(index) == 2:
+        column = repr(feature_names[index[1]]) if feature_names else index[1]
+        return f"(row {index[0]}, column {column})"
+    return str(index)

@@ -1,0 +1,77 @@
+"""``load_data``: the one entry point that turns any supported source into a Dataset."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from aekit.errors import DataError
+
+from .builtin import BUILTIN_NAMES, load_builtin, split_builtin_name
+from .dataset import Dataset
+from .readers import SUPPORTED_FORMATS, read_path, reject_label
+
+
+def load_data(
+    source: object,
+    *,
+    label: str | None = None,
+    split: str | None = None,
+    default_split: str = "train",
+) -> Dataset:
+    """Load samples (and labels, where the source has them) from any supported source.
+
+    Args:
+        source: a Dataset (returned as is); a NumPy array of shape (n, d), (n, H, W) or
+            (n, C, H, W); a pandas DataFrame; a path to a .npy, .npz, .csv, .parquet/.pq or
+            IDX file or to a folder of PNG/JPEG images; or a built-in name with an optional
+            split, e.g. ``"digits"``, ``"fashion-mnist:test"``.
+        label: the label column of a CSV/Parquet file or DataFrame, or the label key of an
+            .npz file; it is removed from the features and becomes ``y``.
+        split: the built-in split to load when ``source`` has no ``:split`` suffix.
+        default_split: the built-in split used when neither a suffix nor ``split`` is given.
+            Both are ignored for sources that are not built-ins.
+
+    Returns:
+        a Dataset with x float32 (n, d) or (n, C, H, W); pixels from images are in [0, 1].
+
+    Raises:
+        DataError: for every problem with the source, naming the file, column or value.
+    """
+    if isinstance(source, Dataset):
+        reject_label(label, "a Dataset")
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return _load_named(source, label, split, default_split)
+    pandas = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
+    if pandas is not None and isinstance(source, pandas.DataFrame):
+        from .tables import frame_dataset
+
+        return frame_dataset(source, "DataFrame", label)
+    if hasattr(source, "__array__") or isinstance(source, (list, tuple)):
+        reject_label(label, "an array")
+        return Dataset(x=source, y=None, name="array")
+    raise DataError(
+        f"cannot load data from an object of type {type(source).__name__}; pass a NumPy array, "
+        f"a pandas DataFrame, a path ({SUPPORTED_FORMATS}) "
+        f"or a built-in name ({', '.join(BUILTIN_NAMES)})"
+    )
+
+
+def _load_named(
+    source: str | os.PathLike, label: str | None, split: str | None, default_split: str
+) -> Dataset:
+    """A path if it exists, else a built-in name, else a 'does not exist' error."""
+    path = Path(source).expanduser()
+    if path.exists():
+        return read_path(path, label)
+    builtin = split_builtin_name(os.fspath(source)) if isinstance(source, str) else None
+    if builtin is None:
+        raise DataError(
+            f"file {os.fspath(source)!r} does not exist, and it is not a built-in dataset "
+            f"(built-ins: {', '.join(BUILTIN_NAMES)}); check the path"
+        )
+    reject_label(label, "a built-in dataset")
+    name, suffix_split = builtin
+    return load_builtin(name, suffix_split or split or default_split)

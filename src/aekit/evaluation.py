@@ -1,0 +1,395 @@
+"""How good is an autoencoder? Reconstruction metrics, a PCA baseline and a linear probe on codes.
+
+Everything here works on NumPy arrays, so it knows nothing about models: the caller encodes and
+decodes, this module scores. ``compare_with_pca`` is what ``aekit evaluate`` prints: the model
+beside PCA with the same code size, because an autoencoder that does not beat PCA is not worth
+its training time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .errors import ConfigError, DataError
+
+# Clipping for BCE: a reconstruction of exactly 0 or 1 against a target on the other side
+# would cost log(0) = -inf; 1e-7 bounds one value's loss at about 16 nats.
+_BCE_EPS = 1e-7
+
+# Order of rows in the table; metrics where lower is better are shown as a ratio, the others
+# (PSNR, probe accuracy) as a difference, since a ratio of dB or of accuracies reads badly.
+_METRIC_ORDER = ("mse", "mae", "psnr", "bce", "probe_accuracy")
+_LOWER_IS_BETTER = {"mse", "mae", "bce"}
+
+
+def reconstruction_metrics(
+    x_true: np.ndarray, x_recon: np.ndarray, *, data_range: float, with_bce: bool
+) -> dict[str, float]:
+    """Score a reconstruction against its target, averaged over every value.
+
+    Args:
+        x_true: (n, ...) the data, in the units the metrics should be reported in.
+        x_recon: same shape as ``x_true``, the reconstruction.
+        data_range: max - min of the data (1.0 for data in [0, 1], 255.0 for bytes), for PSNR.
+        with_bce: also compute binary cross-entropy; meaningful only for data in [0, 1].
+
+    Returns:
+        ``{"mse", "mae", "psnr"}`` and ``"bce"`` if ``with_bce``. ``psnr`` is
+        ``10 * log10(data_range**2 / mse)`` in dB, computed from the overall MSE (not averaged
+        over samples), and ``inf`` for an exact reconstruction. ``bce`` is the mean binary
+        cross-entropy in nats per value of ``x_recon`` read as probabilities against
+        ``x_true``, with ``x_recon`` clipped to [1e-7, 1 - 1e-7] and ``x_true`` to [0, 1].
+    """
+    x_true = np.asarray(x_true, dtype=np.float64)
+    x_recon = np.asarray(x_recon, dtype=np.float64)
+    if x_true.shape != x_recon.shape:
+        raise DataError(
+            f"reconstruction has shape {x_recon.shape} but the data has shape {x_true.shape}"
+        )
+    if x_true.size == 0:
+        raise DataError("cannot compute metrics on empty arrays")
+    if not data_range > 0:
+        raise ConfigError(f"data_range must be > 0, got {data_range}")
+    error = x_recon - x_true
+    mse = float(np.mean(error**2))
+    metrics = {
+        "mse": mse,
+        "mae": float(np.mean(np.abs(error))),
+        "psnr": math.inf if mse == 0 else float(10 * np.log10(data_range**2 / mse)),
+    }
+    if with_bce:
+        p = np.clip(x_recon, _BCE_EPS, 1 - _BCE_EPS)
+        t = np.clip(x_true, 0.0, 1.0)
+        metrics["bce"] = float(-np.mean(t * np.log(p) + (1 - t) * np.log1p(-p)))
+    return metrics
+
+
+@dataclass
+class PCABaseline:
+    """PCA as an autoencoder: a linear encoder and decoder with the same code size as the model.
+
+    Attributes:
+        mean_: (d,) the training mean, subtracted before encoding.
+        components_: (k, d) orthonormal principal axes, largest variance first.
+    """
+
+    mean_: np.ndarray
+    components_: np.ndarray
+
+    @classmethod
+    def fit(cls, x_train: np.ndarray, n_components: int, *, seed: int = 0) -> PCABaseline:
+        """Fit PCA with ``n_components`` axes on ``x_train`` (n, d) float.
+
+        sklearn picks the solver (randomized for large data); ``seed`` makes it deterministic.
+        """
+        x_train = np.asarray(x_train)
+        if x_train.ndim != 2:
+            raise DataError(f"PCA needs a 2-d array (n, d), got shape {x_train.shape}")
+        n, d = x_train.shape
+        if not isinstance(n_components, (int, np.integer)) or n_components < 1:
+            raise ConfigError(f"n_components must be a positive integer, got {n_components!r}")
+        if n_components > min(n, d):
+            raise ConfigError(
+                f"PCA with {n_components} components needs at least that many samples and "
+                f"features, but the training data has {n} samples and {d} features; "
+                f"use a code size of at most {min(n, d)}"
+            )
+        if not np.all(np.isfinite(x_train)):
+            raise DataError("PCA training data contains NaN or infinite values")
+        pca = PCA(n_components=int(n_components), random_state=seed).fit(x_train)
+        return cls(mean_=pca.mean_, components_=pca.components_)
+
+    @property
+    def n_features(self) -> int:
+        """Width d of the data this PCA was fitted on."""
+        return self.components_.shape[1]
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Project (n, d) data onto the principal axes: (n, k) codes."""
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise DataError(f"PCA expects data of shape (n, {self.n_features}), got {x.shape}")
+        return (x - self.mean_) @ self.components_.T
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Map (n, k) codes back to (n, d) data; ``decode(encode(x))`` is the PCA reconstruction."""
+        z = np.asarray(z)
+        k = self.components_.shape[0]
+        if z.ndim != 2 or z.shape[1] != k:
+            raise DataError(f"PCA expects codes of shape (n, {k}), got {z.shape}")
+        return z @ self.components_ + self.mean_
+
+
+def probe_accuracy(
+    codes_train: np.ndarray,
+    y_train: np.ndarray,
+    codes_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    max_train: int = 10000,
+    seed: int = 0,
+) -> float:
+    """Test accuracy of a logistic regression trained on codes: how linearly readable labels are.
+
+    Args:
+        codes_train: (n, k) codes of the training data.
+        y_train: (n,) labels, ints or strings.
+        codes_test: (m, k) codes of the test data.
+        y_test: (m,) labels.
+        max_train: train on a seeded random subset of at most this many samples, because
+            fitting on all 60k MNIST codes would make ``evaluate`` slow for little gain.
+        seed: picks the subset.
+
+    Returns:
+        Accuracy in [0, 1]; ``nan`` if the (subset of) training labels has a single class.
+    """
+    codes_train, codes_test = np.asarray(codes_train), np.asarray(codes_test)
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    if codes_train.ndim != 2 or codes_test.ndim != 2:
+        raise DataError(f"codes must be 2-d (n, k), got {codes_train.shape} and {codes_test.shape}")
+    if codes_train.shape[1] != codes_test.shape[1]:
+        raise DataError(
+            f"train codes have {codes_train.shape[1]} columns, test codes {codes_test.shape[1]}"
+        )
+    if len(y_train) != len(codes_train) or len(y_test) != len(codes_test):
+        raise DataError(
+            f"labels and codes differ in length: {len(y_train)} vs {len(codes_train)} (train), "
+            f"{len(y_test)} vs {len(codes_test)} (test)"
+        )
+    if max_train < 1:
+        raise ConfigError(f"max_train must be >= 1, got {max_train}")
+    if len(codes_train) > max_train:
+        rng = np.random.default_rng(seed)
+        subset = np.sort(rng.choice(len(codes_train), size=max_train, replace=False))
+        codes_train, y_train = codes_train[subset], y_train[subset]
+    if len(np.unique(y_train)) < 2:
+        return math.nan
+    # Standardise so that codes of very different scales (VAE means vs raw PCA scores) get the
+    # same treatment from the regulariser and lbfgs converges.
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    probe.fit(codes_train, y_train)
+    return float(probe.score(codes_test, y_test))
+
+
+@dataclass
+class Comparison:
+    """The model beside PCA on the same held-out data, as printed by ``aekit evaluate``.
+
+    Attributes:
+        rows: ``{"aekit": metrics, "pca": metrics}``, each from ``reconstruction_metrics`` plus
+            ``"probe_accuracy"`` when labels were given.
+        n_test: number of test samples scored.
+        n_train: number of training samples PCA (and the probe) were fitted on.
+        code_size: code size k of both the model and PCA.
+        dataset: name shown in the header.
+        notes: lines printed under the table.
+    """
+
+    rows: dict[str, dict[str, float]]
+    n_test: int
+    n_train: int
+    code_size: int
+    dataset: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready copy; non-finite floats become the strings ``"inf"``, ``"-inf"``, ``"nan"``.
+
+        Strings rather than ``None`` so that a perfect reconstruction (PSNR ``inf``) stays
+        distinguishable from a missing value; ``float("inf")`` reads them back.
+        """
+        return {
+            "dataset": self.dataset,
+            "n_train": int(self.n_train),
+            "n_test": int(self.n_test),
+            "code_size": int(self.code_size),
+            "rows": {
+                name: {key: _json_float(value) for key, value in metrics.items()}
+                for name, metrics in self.rows.items()
+            },
+            "notes": list(self.notes),
+        }
+
+    def to_table(self) -> str:
+        """Plain-text table: one row per metric, columns aekit | PCA-k | ratio or difference."""
+        model, pca = self.rows.get("aekit", {}), self.rows.get("pca", {})
+        present = set(model) | set(pca)
+        metrics = [m for m in _METRIC_ORDER if m in present]
+        metrics += sorted(present - set(_METRIC_ORDER))
+        header = ["metric", "aekit", f"PCA-{self.code_size}", "aekit vs PCA"]
+        body = [
+            [
+                name,
+                _format_value(name, model.get(name)),
+                _format_value(name, pca.get(name)),
+                _format_versus(name, model.get(name), pca.get(name)),
+            ]
+            for name in metrics
+        ]
+        widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
+        def line(cells: list[str]) -> str:
+            first = cells[0].ljust(widths[0])
+            rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
+            return "   ".join([first, *rest]).rstrip()
+
+        rule = "-" * len(line(header))
+        lines = [
+            f"dataset: {self.dataset}   n_test: {self.n_test}   n_train: {self.n_train}   "
+            f"code size: {self.code_size}",
+            rule,
+            line(header),
+            rule,
+            *(line(row) for row in body),
+            rule,
+            "ratio < 1x: aekit lower (better); difference > 0: aekit higher (better)",
+            *self.notes,
+        ]
+        return "\n".join(lines)
+
+
+def compare_with_pca(
+    *,
+    x_train: np.ndarray,
+    x_test: np.ndarray,
+    recon_test: np.ndarray,
+    codes_train: np.ndarray,
+    codes_test: np.ndarray,
+    y_train: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    code_size: int,
+    data_range: float,
+    with_bce: bool,
+    dataset: str,
+    seed: int = 0,
+    to_original: Callable[[np.ndarray], np.ndarray] | None = None,
+    x_test_original: np.ndarray | None = None,
+) -> Comparison:
+    """Score a model's reconstructions and codes beside PCA with the same code size.
+
+    PCA is fitted in the space the model sees (``x_train``, e.g. standardised), so both
+    compress the same numbers; metrics are computed in original units so they read as the
+    user's data.
+
+    Args:
+        x_train: (n, d) training data in model space; PCA and the probe are fitted on it.
+        x_test: (m, d) test data in model space.
+        recon_test: (m, d) the model's reconstruction of ``x_test``, in original units.
+        codes_train: (n, k) the model's codes of ``x_train``.
+        codes_test: (m, k) the model's codes of ``x_test``.
+        y_train, y_test: (n,), (m,) labels; the probe runs only when both are given.
+        code_size: k, the number of PCA components.
+        data_range: range of the data in original units, for PSNR.
+        with_bce: also report BCE (data in [0, 1]).
+        dataset: name for the table header.
+        seed: for PCA's randomized solver and the probe's training subset.
+        to_original: maps (m, d) model-space arrays to original units; identity if None.
+        x_test_original: (m, d) test data in original units; ``x_test`` if None.
+    """
+    x_train, x_test = np.asarray(x_train), np.asarray(x_test)
+    recon_test = np.asarray(recon_test)
+    target = x_test if x_test_original is None else np.asarray(x_test_original)
+    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
+        raise DataError(
+            f"x_train and x_test must be (n, d) with the same d, got {x_train.shape} and "
+            f"{x_test.shape}"
+        )
+    if target.shape != x_test.shape or recon_test.shape != x_test.shape:
+        raise DataError(
+            f"x_test {x_test.shape}, x_test_original {target.shape} and recon_test "
+            f"{recon_test.shape} must have the same shape"
+        )
+    if len(codes_train) != len(x_train) or len(codes_test) != len(x_test):
+        raise DataError(
+            f"codes and data differ in length: {len(codes_train)} vs {len(x_train)} (train), "
+            f"{len(codes_test)} vs {len(x_test)} (test)"
+        )
+
+    pca = PCABaseline.fit(x_train, code_size, seed=seed)
+    pca_recon = pca.decode(pca.encode(x_test))
+    if to_original is not None:
+        pca_recon = np.asarray(to_original(pca_recon))
+    rows = {
+        "aekit": reconstruction_metrics(
+            target, recon_test, data_range=data_range, with_bce=with_bce
+        ),
+        "pca": reconstruction_metrics(target, pca_recon, data_range=data_range, with_bce=with_bce),
+    }
+    notes = [f"PSNR from the overall MSE with data range {data_range:g}"]
+
+    if y_train is not None and y_test is not None:
+        probe_max_train = 10000
+        rows["aekit"]["probe_accuracy"] = probe_accuracy(
+            codes_train, y_train, codes_test, y_test, max_train=probe_max_train, seed=seed
+        )
+        rows["pca"]["probe_accuracy"] = probe_accuracy(
+            pca.encode(x_train),
+            y_train,
+            pca.encode(x_test),
+            y_test,
+            max_train=probe_max_train,
+            seed=seed,
+        )
+        n_probe = min(probe_max_train, len(x_train))
+        notes.append(
+            f"probe: logistic regression on standardised codes, trained on {n_probe} of "
+            f"{len(x_train)} training samples"
+        )
+        if math.isnan(rows["aekit"]["probe_accuracy"]):
+            notes.append("probe accuracy is nan: the training labels have a single class")
+    elif y_train is not None or y_test is not None:
+        notes.append("no probe: labels were given for only one of train and test")
+
+    return Comparison(
+        rows=rows,
+        n_test=len(x_test),
+        n_train=len(x_train),
+        code_size=code_size,
+        dataset=dataset,
+        notes=notes,
+    )
+
+
+def _json_float(value: float) -> float | str:
+    """A float, or its name as a string when JSON cannot hold it."""
+    value = float(value)
+    return value if math.isfinite(value) else str(value)
+
+
+def _format_value(metric: str, value: float | None) -> str:
+    """One cell of the table, with a precision that suits the metric."""
+    if value is None:
+        return "-"
+    if not math.isfinite(value):
+        return str(value)
+    if metric == "psnr":
+        return f"{value:.2f} dB"
+    if metric == "probe_accuracy":
+        return f"{value:.4f}"
+    if value != 0 and not 1e-4 <= abs(value) < 1e5:
+        return f"{value:.3e}"
+    return f"{value:.5f}"
+
+
+def _format_versus(metric: str, model: float | None, pca: float | None) -> str:
+    """Ratio model/PCA for lower-is-better metrics, else the difference model - PCA."""
+    if model is None or pca is None:
+        return "-"
+    if metric in _LOWER_IS_BETTER:
+        if pca == 0:
+            return "1.00x" if model == 0 else "infx"
+        return f"{model / pca:.2f}x"
+    difference = model - pca
+    if math.isnan(difference):  # both inf (two exact reconstructions) or a nan probe
+        return "n/a"
+    if metric == "psnr":
+        return f"{difference:+.2f} dB"
+    return f"{difference:+.4f}"

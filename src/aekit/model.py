@@ -1,0 +1,205 @@
+"""The trained autoencoder users hold: arrays in, arrays out, in the data's own units."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import __version__
+from .config import TrainConfig
+from .data import Dataset, load_data
+from .errors import DataError, ModelFileError
+from .models import MODELS, NetConfig
+from .runs import read_run, write_metrics, write_run
+from .scaling import Scaler
+
+INFERENCE_BATCH = 4096
+
+
+class Autoencoder:
+    """A trained autoencoder with its scaler: ``encode``, ``decode``, ``reconstruct``, ``save``.
+
+    Made by ``aekit.train`` or ``aekit.load``. Inputs may be NumPy arrays, pandas DataFrames
+    (columns are matched by name to the training columns) or ``aekit.data.Dataset``; outputs are
+    NumPy arrays. Inference runs in eval mode, so it is deterministic.
+    """
+
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        scaler: Scaler,
+        *,
+        data_info: dict,
+        train_config: TrainConfig,
+        history: list[dict] | None = None,
+        result: dict | None = None,
+    ):
+        self.net = net.eval()
+        self.scaler = scaler
+        self.data_info = data_info
+        self.train_config = train_config
+        self.history = history or []
+        self.result = result or {}
+
+    @property
+    def code_size(self) -> int:
+        return self.net.config.code_size
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one sample as the model takes it: (d,) or (C, H, W)."""
+        return tuple(self.net.config.input_shape)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """Shape of one sample as the training data had it, e.g. (28, 28) for (n, 28, 28) arrays."""
+        return tuple(self.data_info.get("output_shape") or self.sample_shape)
+
+    @property
+    def _grey_shape(self) -> tuple[int, ...] | None:
+        """(H, W) for a grey image model: how one image without its channel axis looks."""
+        shape = self.sample_shape
+        return shape[1:] if len(shape) == 3 and shape[0] == 1 else None
+
+    @property
+    def net_config(self) -> NetConfig:
+        return self.net.config
+
+    # -- the mirror pair -------------------------------------------------------------------
+    def encode(self, x) -> np.ndarray:
+        """x: (n, *sample_shape) data -> (n, code_size) float32 codes."""
+        scaled = self._scaled_tensor(x)
+        return self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
+
+    def decode(self, z) -> np.ndarray:
+        """z: (n, code_size) codes -> (n, *output_shape) data in original units."""
+        codes = self._check_codes(z)
+        out = self._batched(self.net.decode, torch.from_numpy(codes))
+        return self.unscale(out.reshape(len(codes), -1)).reshape(len(codes), *self.output_shape)
+
+    def reconstruct(self, x) -> np.ndarray:
+        """decode(encode(x)) in original units; shaped like ``x`` when ``x`` is an array."""
+        scaled = self._scaled_tensor(x)
+        out = self.unscale(self._batched(self.net, scaled).reshape(len(scaled), -1))
+        if isinstance(x, np.ndarray) and x.size == out.size:
+            return out.reshape(x.shape)
+        return out.reshape(len(out), *self.output_shape)
+
+    # -- scaling, for evaluation against baselines in the same space ------------------------
+    def scale(self, x) -> np.ndarray:
+        """x: data -> (n, d) float32 in the space the network sees."""
+        samples = self.as_samples(x)
+        return self.scaler.transform(samples.reshape(len(samples), -1))
+
+    def unscale(self, flat: np.ndarray) -> np.ndarray:
+        """(n, d) scaled -> (n, *sample_shape) original units."""
+        return self.scaler.inverse_transform(flat).reshape(len(flat), *self.sample_shape)
+
+    def as_samples(self, x) -> np.ndarray:
+        """Validate and convert input to (n, *sample_shape) float32; DataError if it cannot fit."""
+        if isinstance(x, pd.DataFrame) and self.data_info.get("feature_names"):
+            x = _select_columns(x, self.data_info["feature_names"])
+        if isinstance(x, np.ndarray) and x.shape in (self.sample_shape, self._grey_shape):
+            x = x[None]  # one sample without the batch axis
+        data = x if isinstance(x, Dataset) else load_data(x)
+        samples = data.x
+        if samples.shape[1:] != self.sample_shape:
+            if math.prod(samples.shape[1:]) != math.prod(self.sample_shape):
+                raise DataError(
+                    f"data from {data.name} has samples of shape {samples.shape[1:]}, "
+                    "but this model "
+                    f"was trained on samples of shape {self.sample_shape} "
+                    f"({math.prod(self.sample_shape)} values each)"
+                )
+            samples = samples.reshape(len(samples), *self.sample_shape)  # flat images are fine
+        return samples
+
+    # -- saving ----------------------------------------------------------------------------
+    def config_dict(self) -> dict:
+        return {
+            "aekit_version": __version__,
+            "model_type": "ae",
+            "net": self.net.config.to_dict(),
+            "scaler": self.scaler.to_dict(),
+            "data": self.data_info,
+            "train": self.train_config.to_dict(),
+            "result": self.result,
+        }
+
+    def save(self, folder: str | Path) -> Path:
+        """Write config.json, model.safetensors and metrics.jsonl into ``folder``."""
+        write_run(folder, self.config_dict(), self.net.state_dict())
+        write_metrics(folder, self.history)
+        return Path(folder)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Autoencoder:
+        """Rebuild a saved model; never executes code from the folder."""
+        config, weights, history = read_run(folder)
+        config_path = Path(folder) / "config.json"
+        try:
+            model_cls = MODELS[config["model_type"]]
+            net_config = NetConfig.from_dict(config["net"])
+            scaler = Scaler.from_dict(config["scaler"])
+            train_config = TrainConfig(**config["train"])
+            data_info = dict(config["data"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{config_path} is missing or has a bad field: {exc}") from None
+        net = model_cls(net_config)
+        try:
+            net.load_state_dict(weights, strict=True)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()
+            detail = " ".join(line.strip() for line in first[:3])
+            raise ModelFileError(
+                f"{Path(folder) / 'model.safetensors'} does not match {config_path}: {detail}"
+            ) from None
+        return cls(
+            net,
+            scaler,
+            data_info=data_info,
+            train_config=train_config,
+            history=history,
+            result=config.get("result", {}),
+        )
+
+    # -- internals -------------------------------------------------------------------------
+    def _scaled_tensor(self, x) -> torch.Tensor:
+        scaled = self.scale(x).reshape(-1, *self.sample_shape)
+        return torch.from_numpy(np.ascontiguousarray(scaled))
+
+    @torch.no_grad()
+    def _batched(self, fn, x: torch.Tensor) -> np.ndarray:
+        device = next(self.net.parameters()).device
+        self.net.eval()
+        parts = [
+            fn(x[i : i + INFERENCE_BATCH].to(device)).cpu()
+            for i in range(0, len(x), INFERENCE_BATCH)
+        ]
+        return torch.cat(parts).numpy() if parts else np.zeros((0,), dtype=np.float32)
+
+    def _check_codes(self, z) -> np.ndarray:
+        codes = np.asarray(z.x if isinstance(z, Dataset) else z)
+        if codes.ndim == 1 and codes.shape[0] == self.code_size:
+            codes = codes[None]
+        if codes.ndim != 2 or codes.shape[1] != self.code_size:
+            raise DataError(f"codes must have shape (n, {self.code_size}), got {codes.shape}")
+        if not np.issubdtype(codes.dtype, np.number) or np.issubdtype(
+            codes.dtype, np.complexfloating
+        ):
+            raise DataError(f"codes must be numeric, got dtype {codes.dtype}")
+        if not np.isfinite(codes).all():
+            raise DataError("codes contain NaN or Inf values")
+        return codes.astype(np.float32)
+
+
+def _select_columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        shown = ", ".join(map(str, missing[:5]))
+        raise DataError(f"the DataFrame lacks column(s) the model was trained on: {shown}")
+    return frame[names]

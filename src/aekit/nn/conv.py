@@ -1,0 +1,110 @@
+"""Convolutional encoder/decoder for images: (B, C, H, W) <-> (B, code_size).
+
+Each stage halves the spatial size with a stride-2 convolution and refines with a residual 3x3
+convolution; the decoder mirrors the encoder stage by stage, with transposed convolutions whose
+output padding is computed from the encoder's sizes so any H, W round-trips (odd sizes too).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .mlp import make_activation
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    return nn.Identity()
+
+
+class _Refine(nn.Module):
+    """x + act(norm(conv3x3(x))): extra depth at the same resolution, cheap to optimise."""
+
+    def __init__(self, channels: int, activation: str, norm: str):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            _norm(norm, channels),
+            make_activation(activation),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def stage_sizes(size: tuple[int, int], n_stages: int) -> list[tuple[int, int]]:
+    """Spatial sizes after 0..n_stages stride-2 stages (ceil halving)."""
+    sizes = [size]
+    for _ in range(n_stages):
+        h, w = sizes[-1]
+        sizes.append(((h + 1) // 2, (w + 1) // 2))
+    return sizes
+
+
+class ConvEncoder(nn.Module):
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        channels: list[int],
+        code_size: int,
+        *,
+        activation: str,
+        norm: str,
+    ):
+        super().__init__()
+        in_ch, h, w = input_shape
+        layers: list[nn.Module] = []
+        for out_ch in channels:
+            layers += [
+                nn.Conv2d(in_ch, out_ch, 3, stride=2, padding=1),
+                _norm(norm, out_ch),
+                make_activation(activation),
+                _Refine(out_ch, activation, norm),
+            ]
+            in_ch = out_ch
+        self.features = nn.Sequential(*layers)
+        last_h, last_w = stage_sizes((h, w), len(channels))[-1]
+        self.to_code = nn.Linear(in_ch * last_h * last_w, code_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.to_code(self.features(x).flatten(1))  # (B, C, H, W) -> (B, code_size)
+
+
+class ConvDecoder(nn.Module):
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        channels: list[int],
+        code_size: int,
+        *,
+        activation: str,
+        norm: str,
+    ):
+        super().__init__()
+        out_ch, h, w = input_shape
+        sizes = stage_sizes((h, w), len(channels))
+        self.start_shape = (channels[-1], *sizes[-1])
+        self.from_code = nn.Linear(code_size, channels[-1] * sizes[-1][0] * sizes[-1][1])
+        layers: list[nn.Module] = [make_activation(activation)]
+        reversed_channels = list(reversed(channels))
+        targets = list(reversed(sizes[:-1]))
+        for i, (ch, target) in enumerate(zip(reversed_channels, targets, strict=True)):
+            source = sizes[len(channels) - i]
+            next_ch = reversed_channels[i + 1] if i + 1 < len(channels) else channels[0]
+            padding = (target[0] - (2 * source[0] - 1), target[1] - (2 * source[1] - 1))
+            layers += [
+                _Refine(ch, activation, norm),
+                nn.ConvTranspose2d(ch, next_ch, 3, stride=2, padding=1, output_padding=padding),
+                _norm(norm, next_ch),
+                make_activation(activation),
+            ]
+        layers.append(nn.Conv2d(channels[0], out_ch, 3, padding=1))
+        self.features = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.from_code(z).view(z.shape[0], *self.start_shape)
+        return self.features(x)  # (B, code_size) -> (B, C, H, W) raw output

@@ -1,0 +1,57 @@
+"""Training progress for people: a live bar on a terminal, one line per epoch elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    """Receives the loop's events; writes to ``stream`` (stderr by default), never to stdout.
+
+    On a terminal a single line is redrawn at most ten times a second with the running loss and
+    throughput; in a log file or CI each epoch gets one plain line.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, live: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self._last_draw = 0.0
+        self._epoch_start = 0.0
+
+    def start_epoch(self, epoch: int, epochs: int, n_steps: int) -> None:
+        self._epoch, self._epochs, self._n_steps = epoch, epochs, n_steps
+        self._epoch_start = time.perf_counter()
+
+    def step(self, step: int, samples: int, running_loss: float) -> None:
+        if not self.live:
+            return
+        now = time.perf_counter()
+        if now - self._last_draw < 0.1 and step < self._n_steps:
+            return
+        self._last_draw = now
+        width = 24
+        filled = int(width * step / max(self._n_steps, 1))
+        rate = samples / max(now - self._epoch_start, 1e-9)
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(
+            f"\repoch {self._epoch}/{self._epochs} [{bar}] {step}/{self._n_steps}"
+            f"  loss {running_loss:.5f}  {rate:,.0f} samples/s "
+        )
+        self.stream.flush()
+
+    def end_epoch(self, row: dict) -> None:
+        if self.live:
+            self.stream.write("\r\033[K")
+        val = f"  val {row['val_loss']:.5f}" if row.get("val_loss") is not None else ""
+        mark = " *" if row.get("best") else ""
+        self.stream.write(
+            f"epoch {row['epoch']}/{self._epochs}  train {row['train_loss']:.5f}{val}"
+            f"  {row['seconds']:.1f}s  {row['samples_per_s']:,.0f} samples/s{mark}\n"
+        )
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()

@@ -1,0 +1,81 @@
+"""Input scaling, fitted on training data and saved with the model.
+
+The network sees scaled data; ``decode`` and ``reconstruct`` undo the scaling, so users get
+results in their own units. Images are scaled globally (one min/max or mean/std for all pixels)
+because per-pixel statistics blow up near-constant border pixels; vectors are scaled per feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError
+
+SCALES = ("none", "minmax", "standard")
+
+
+@dataclass
+class Scaler:
+    """An affine map ``scaled = (x - offset) / spread``, fitted once.
+
+    ``offset`` and ``spread`` are (d,) per feature, or (1,) when ``per_feature`` is False.
+    """
+
+    kind: str
+    per_feature: bool
+    offset: np.ndarray
+    spread: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray, kind: str, *, per_feature: bool) -> Scaler:
+        """Fit on ``x``: (n, d) float32."""
+        if kind not in SCALES:
+            raise ConfigError(f"scale must be one of {', '.join(SCALES)}, got {kind!r}")
+        axis = 0 if per_feature else None
+        width = x.shape[1] if per_feature else 1
+        if kind == "none":
+            offset, spread = np.zeros(width), np.ones(width)
+        elif kind == "minmax":
+            low, high = x.min(axis=axis), x.max(axis=axis)
+            offset, spread = low, high - low
+        else:
+            offset, spread = x.mean(axis=axis, dtype=np.float64), x.std(axis=axis, dtype=np.float64)
+        # A constant feature would divide by zero; leave its spread at 1 so it maps to 0.
+        spread = np.where(np.asarray(spread) > 1e-12, spread, 1.0)
+        return cls(
+            kind=kind,
+            per_feature=per_feature,
+            offset=np.asarray(offset, dtype=np.float32).reshape(width),
+            spread=np.asarray(spread, dtype=np.float32).reshape(width),
+        )
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """(n, d) original units -> (n, d) scaled."""
+        if self.kind == "none":
+            return x
+        return ((x - self.offset) / self.spread).astype(np.float32, copy=False)
+
+    def inverse_transform(self, x: np.ndarray) -> np.ndarray:
+        """(n, d) scaled -> (n, d) original units."""
+        if self.kind == "none":
+            return x
+        return (x * self.spread + self.offset).astype(np.float32, copy=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "per_feature": self.per_feature,
+            "offset": self.offset.tolist(),
+            "spread": self.spread.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Scaler:
+        return cls(
+            kind=d["kind"],
+            per_feature=bool(d["per_feature"]),
+            offset=np.asarray(d["offset"], dtype=np.float32),
+            spread=np.asarray(d["spread"], dtype=np.float32),
+        )

@@ -1,0 +1,120 @@
+"""The aekit command end to end: train, encode, decode, reconstruct, evaluate, errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aekit.cli import TRAIN_FLAGS, build_parser, main
+from aekit.config import OPTION_NAMES
+
+
+@pytest.fixture
+def table(tmp_path, low_rank):
+    path = tmp_path / "table.csv"
+    frame = pd.DataFrame(low_rank, columns=[f"f{i}" for i in range(8)])
+    frame.insert(3, "kind", np.where(low_rank[:, 0] > np.median(low_rank[:, 0]), "a", "b"))
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _train(tmp_path, data, *extra):
+    run = tmp_path / "run"
+    code = main(["train", str(data), "--out", str(run), "--epochs", "3", "--quiet", *extra])
+    assert code == 0
+    return run
+
+
+def test_train_then_use_a_csv_with_labels(tmp_path, table, capsys):
+    run = _train(tmp_path, table, "--label", "kind", "--code", "2", "--hidden", "16,8")
+    out = capsys.readouterr().out
+    assert f"run saved to {run}" in out
+    config = json.loads((run / "config.json").read_text())
+    assert config["net"]["hidden"] == [16, 8] and config["net"]["code_size"] == 2
+    assert config["data"]["label"] == "kind" and "kind" not in config["data"]["feature_names"]
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
+    assert (run / "loss.png").stat().st_size > 0
+
+    codes = tmp_path / "codes.csv"
+    assert main(["encode", str(run), str(table), "--label", "kind", "-o", str(codes)]) == 0
+    frame = pd.read_csv(codes)
+    assert frame.shape == (200, 2) and list(frame.columns) == ["z0", "z1"]
+
+    decoded = tmp_path / "decoded.npy"
+    assert main(["decode", str(run), str(codes), "-o", str(decoded)]) == 0
+    assert np.load(decoded).shape == (200, 8)
+
+    recon = tmp_path / "recon.parquet"
+    assert main(["reconstruct", str(run), str(table), "--label", "kind", "-o", str(recon)]) == 0
+    assert pd.read_parquet(recon).shape == (200, 8)
+
+    capsys.readouterr()
+    assert main(["evaluate", str(run), str(table), "--label", "kind", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["rows"]) == {"aekit", "pca"}
+    assert "probe_accuracy" in report["rows"]["pca"]
+    assert main(["evaluate", str(run), str(table), "--label", "kind"]) == 0
+    table_text = capsys.readouterr().out
+    assert "mse" in table_text and "PCA" in table_text
+
+
+def test_images_get_the_conv_model_and_plots(tmp_path, small_images, capsys):
+    data = tmp_path / "images.npy"
+    np.save(data, np.repeat(small_images, 2, axis=0).reshape(-1, 12, 12))
+    small = np.pad(small_images, ((0, 0), (2, 2), (2, 2)))  # 16x16: auto picks conv
+    np.save(data, small)
+    run = _train(tmp_path, data, "--code", "4", "--hidden", "4,8")
+    config = json.loads((run / "config.json").read_text())
+    assert config["net"]["backbone"] == "conv" and config["net"]["input_shape"] == [1, 16, 16]
+    assert (run / "reconstructions.png").stat().st_size > 0
+
+
+def test_config_file_and_flags(tmp_path, table):
+    config = tmp_path / "ae.toml"
+    config.write_text('code_size = 3\nhidden = [10]\nloss = "mae"\n')
+    run = _train(tmp_path, table, "--label", "kind", "--config", str(config), "--loss", "mse")
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["net"]["code_size"] == 3 and saved["net"]["hidden"] == [10]
+    assert saved["net"]["loss"] == "mse"  # the flag wins over the file
+
+
+def test_help_names_every_option():
+    assert {name for name, _, _ in TRAIN_FLAGS} == set(OPTION_NAMES)
+    train_help = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    for _, flag, _ in TRAIN_FLAGS:
+        assert flag in train_help
+
+
+def test_datasets_lists_builtins(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "digits" in out and "fashion-mnist" in out
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "no/such/file.csv"], "no/such/file.csv"),
+        (["train", "{table}"], "kind"),  # a text column without --label
+        (["train", "{table}", "--label", "nope"], "nope"),
+        (["train", "{table}", "--label", "kind", "--loss", "bce", "--scale", "standard"], "minmax"),
+        (["encode", "{tmp}/missing-run", "{table}", "-o", "{tmp}/x.npy"], "missing-run"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, table, capsys, argv, message):
+    argv = [a.format(table=table, tmp=tmp_path) for a in argv]
+    assert main([*argv, "--quiet"] if argv[0] == "train" else argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aekit: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_width_mismatch_on_encode(tmp_path, table, capsys):
+    run = _train(tmp_path, table, "--label", "kind")
+    other = tmp_path / "other.npy"
+    np.save(other, np.zeros((4, 5), np.float32))
+    assert main(["encode", str(run), str(other), "-o", str(tmp_path / "codes.npy")]) == 2
+    assert "shape (5,)" in capsys.readouterr().err
+    assert not (tmp_path / "codes.npy").exists()

@@ -1,0 +1,96 @@
+"""The one loop: reproducible, selects the best epoch, stops early and on time."""
+
+import math
+
+import pytest
+import torch
+
+from aekit.config import make_config
+from aekit.models import AutoencoderNet, NetConfig
+from aekit.training import TrainingError, evaluate_loss, fit
+
+PROJECTION = torch.randn(2, 8, generator=torch.Generator().manual_seed(0))
+
+
+def _data(n=64, seed=0):
+    """(n, 8) samples near one 2-d subspace; ``seed`` picks the samples, not the subspace."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 2, generator=g) @ PROJECTION + 0.05 * torch.randn(n, 8, generator=g)
+
+
+def _net(seed=0, **kw):
+    torch.manual_seed(seed)
+    return AutoencoderNet(NetConfig((8,), 2, "mlp", [16], **kw))
+
+
+def test_same_seed_gives_identical_weights():
+    x = _data()
+    config = make_config(epochs=5, batch_size=16, seed=3)
+    nets = [_net(), _net()]
+    for net in nets:
+        fit(net, x, None, config)
+    for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_different_seed_gives_different_order():
+    x = _data()
+    a, b = _net(), _net()
+    fit(a, x, None, make_config(epochs=2, batch_size=16, seed=1))
+    fit(b, x, None, make_config(epochs=2, batch_size=16, seed=2))
+    assert not torch.equal(a.encoder[1][0].weight, b.encoder[1][0].weight)
+
+
+def test_loss_falls_and_history_is_complete():
+    x, val = _data(), _data(seed=1)
+    net = _net()
+    before = evaluate_loss(net, val)
+    result = fit(net, x, val, make_config(epochs=100, batch_size=16, lr=1e-2, early_stopping=False))
+    assert len(result.history) == 100
+    row = result.history[-1]
+    for key in ("epoch", "train_loss", "val_loss", "seconds", "samples_per_s", "lr"):
+        assert key in row
+    assert evaluate_loss(net, val) < 0.3 * before
+    assert math.isclose(evaluate_loss(net, val), result.best_val_loss, rel_tol=1e-5)
+    assert result.history[-1]["lr"] < 1e-4  # cosine decays to ~0
+
+
+def test_best_epoch_weights_are_restored():
+    x, val = _data(), _data(seed=1)
+    net = _net()
+    # a learning rate so large that later epochs get worse than the best one
+    result = fit(
+        net,
+        x,
+        val,
+        make_config(epochs=12, batch_size=8, lr=0.5, schedule="constant", early_stopping=False),
+    )
+    best = min(row["val_loss"] for row in result.history)
+    assert result.best_val_loss == best
+    assert math.isclose(evaluate_loss(net, val), best, rel_tol=1e-4)
+
+
+def test_early_stopping_stops():
+    x, val = _data(), _data(seed=1)
+    result = fit(
+        _net(),
+        x,
+        val,
+        make_config(epochs=500, batch_size=64, lr=0.3, schedule="constant", patience=3),
+    )
+    assert result.stop_reason == "early_stopping"
+    assert len(result.history) == result.best_epoch + 3
+
+
+def test_time_limit_ends_cleanly():
+    x, val = _data(n=4096), _data(seed=1)
+    result = fit(_net(), x, val, make_config(epochs=10_000, batch_size=4, time_limit=0.5))
+    assert result.stop_reason == "time_limit"
+    assert result.history[-1].get("partial") is True
+    assert sum(row["seconds"] for row in result.history) < 5
+
+
+def test_diverging_loss_is_reported():
+    x = _data() * 1e30
+    with pytest.raises(TrainingError, match="epoch 1"):
+        fit(_net(), x, None, make_config(epochs=3))
