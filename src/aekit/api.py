@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .checkpoints import CHECKPOINT_FILE, load_checkpoint
 from .config import CONV_PRESET_CHANNELS, TrainConfig, make_config, read_config_file
 from .data import Dataset, load_data
 from .errors import ConfigError, DataError
@@ -27,13 +28,14 @@ MIN_SAMPLES_FOR_VALIDATION = 10
 
 
 def train(
-    data,
+    data=None,
     *,
     label: str | None = None,
     val_data=None,
     config: str | Path | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
+    resume: bool = False,
     progress: bool = True,
     **options,
 ) -> Autoencoder:
@@ -44,9 +46,26 @@ def train(
     ``val_data`` gives an explicit validation set; otherwise ``val_fraction`` of ``data`` is held
     out. ``config`` is a TOML file of options; keyword ``options`` (see ``TrainConfig``)
     override it.
-    With ``out``, the run folder (config, weights, metrics, plots) is written there.
+    With ``out``, the run folder (config, weights, metrics, plots, checkpoint) is written there.
+    ``resume=True`` continues the run in ``out`` from its latest checkpoint, with the options
+    and data it was started with (options given here override them; ``data`` may be omitted
+    when the run was trained on a file or a built-in).
     """
     file_options = read_config_file(config) if config is not None else {}
+    checkpoint = None
+    if resume:
+        if out is None:
+            raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
+        checkpoint = load_checkpoint(out)
+        saved = checkpoint.meta["run"]
+        file_options = {**saved["train"], **file_options}
+        data = data if data is not None else saved["data"]["source"]
+        label = label if label is not None else saved["data"]["label"]
+        val_data = val_data if val_data is not None else saved["data"]["val_source"]
+        if data is None:
+            raise ConfigError(f"{out} was trained on in-memory data: pass the same data to resume")
+    elif data is None:
+        raise ConfigError("name the data to train on")
     settings = make_config(**{**file_options, **options})
     dataset = load_data(data, label=label, default_split="train")
     if val_data is not None:
@@ -61,7 +80,7 @@ def train(
             )
     else:
         train_part, val_part = split_validation(dataset, settings.val_fraction, settings.seed)
-    if out is not None:
+    if out is not None and not resume:
         _check_out_folder(Path(out), overwrite)
 
     flat = train_part.x.reshape(len(train_part), -1)
@@ -86,14 +105,6 @@ def train(
             f"training a {net_config.backbone} autoencoder (code size {net_config.code_size}) "
             f"on {dataset.name}: {where} of shape {dataset.sample_shape}"
         )
-    result = fit(
-        net,
-        as_tensor(train_part),
-        as_tensor(val_part) if val_part is not None else None,
-        settings,
-        progress=reporter,
-        on_epoch=(lambda history: write_metrics(out, history)) if out is not None else None,
-    )
     data_info = {
         "name": dataset.name,
         "source": str(data) if isinstance(data, str | Path) else None,
@@ -108,6 +119,19 @@ def train(
         "data_min": float(flat.min()),
         "data_max": float(flat.max()),
     }
+    if checkpoint is not None:
+        _check_same_data(checkpoint.meta["run"]["data"], data_info, out)
+    result = fit(
+        net,
+        as_tensor(train_part),
+        as_tensor(val_part) if val_part is not None else None,
+        settings,
+        progress=reporter,
+        on_epoch=(lambda history: write_metrics(out, history)) if out is not None else None,
+        checkpoint_dir=out,
+        resume=checkpoint,
+        checkpoint_meta={"run": {"train": settings.to_dict(), "data": data_info}},
+    )
     model = Autoencoder(
         net.cpu(),
         scaler,
@@ -285,11 +309,26 @@ def _output_kind(settings: TrainConfig, unit_output: bool) -> str:
     return "clamp" if settings.activation == "none" else "sigmoid"
 
 
+def _check_same_data(saved: dict, now: dict, out) -> None:
+    """A resumed run must see the data it started with, or 'bit-identical' means nothing."""
+    for key in ("sample_shape", "n_train", "n_val", "data_min", "data_max", "feature_names"):
+        if saved.get(key) != now.get(key):
+            raise DataError(
+                f"cannot resume {out}: the data differs from the data it was started with "
+                f"({key} was {saved.get(key)}, is now {now.get(key)})"
+            )
+
+
 def _check_out_folder(out: Path, overwrite: bool) -> None:
     """Fail before training, not after it, when the results could not be saved."""
     if (out / CONFIG_FILE).exists() and not overwrite:
         raise ConfigError(
             f"{out} already holds a run; choose another folder or pass overwrite=True (--overwrite)"
+        )
+    if (out / CHECKPOINT_FILE).exists() and not overwrite:
+        raise ConfigError(
+            f"{out} holds an unfinished run; continue it with resume=True (--resume {out}) "
+            "or pass overwrite=True (--overwrite)"
         )
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a folder")

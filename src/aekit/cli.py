@@ -21,10 +21,11 @@ from .config import (
     TrainConfig,
 )
 from .data import builtin_datasets, load_data, save_array
-from .errors import AekitError
+from .errors import AekitError, ConfigError
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .scaling import SCALES
+from .training import TrainingInterrupted
 
 
 def _int_list(text: str) -> list[int]:
@@ -87,6 +88,25 @@ TRAIN_FLAGS = [
     ),
     ("seed", "--seed", dict(type=int, metavar="N")),
     ("device", "--device", dict(choices=DEVICES)),
+    (
+        "checkpoint_every",
+        "--checkpoint-every",
+        dict(
+            type=int,
+            metavar="N",
+            help="also write a checkpoint every N optimiser steps (always: every epoch)",
+        ),
+    ),
+    ("clip_grad", "--clip-grad", dict(type=float, metavar="NORM", help="clip the gradient norm")),
+    (
+        "skip_nonfinite",
+        "--skip-nonfinite",
+        dict(
+            type=int,
+            metavar="N",
+            help="skip up to N batches with a NaN/Inf loss or gradient instead of stopping",
+        ),
+    ),
 ]
 
 
@@ -101,7 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
     p = commands.add_parser("train", help="train an autoencoder and save the run folder")
     p.add_argument(
-        "data", help="a file (.npy .npz .csv .parquet IDX), an image folder, or a built-in name"
+        "data",
+        nargs="?",
+        help="a file (.npy .npz .csv .parquet IDX), an image folder, or a built-in name "
+        "(optional with --resume)",
     )
     p.add_argument("--out", type=Path, help="run folder to write (default: runs/<data>-<time>)")
     p.add_argument(
@@ -109,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--val-data", help="explicit validation data (default: hold out --val-fraction)")
     p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN",
+        help="continue the run in RUN from its latest checkpoint, with its options and data",
+    )
     _label_and_quiet(p)
     options = p.add_argument_group("training options (defaults in brackets)")
     for name, flag, kwargs in TRAIN_FLAGS:
@@ -169,7 +198,14 @@ def cmd_train(args) -> int:
     given = {
         name: getattr(args, name) for name, _, _ in TRAIN_FLAGS if getattr(args, name) is not None
     }
-    out = args.out or Path("runs") / f"{_slug(args.data)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.resume is not None:
+        if args.out is not None and args.out != args.resume:
+            raise ConfigError("--resume RUN continues RUN in place; leave out --out")
+        out = args.resume
+    elif args.data is None:
+        raise ConfigError("name the data to train on (or --resume RUN)")
+    else:
+        out = args.out or Path("runs") / f"{_slug(args.data)}-{time.strftime('%Y%m%d-%H%M%S')}"
     model = train(
         args.data,
         label=args.label,
@@ -177,6 +213,7 @@ def cmd_train(args) -> int:
         config=args.config,
         out=out,
         overwrite=args.overwrite,
+        resume=args.resume is not None,
         progress=not args.quiet,
         **given,
     )
@@ -262,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
+    except TrainingInterrupted as exc:
+        print(f"aekit: {exc}", file=sys.stderr)
+        return 130
     except AekitError as exc:
         print(f"aekit: error: {exc}", file=sys.stderr)
         return 2

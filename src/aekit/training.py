@@ -1,19 +1,34 @@
 """The one training loop. It only calls ``model.loss(batch) -> (loss, logs)``.
 
-It owns the optimiser, the learning-rate schedule, shuffling, validation, early stopping,
-the time limit and the history; the CLI, the Python API and the estimator all come through here.
+It owns the optimiser, the learning-rate schedule, shuffling, validation, early stopping, the
+time limit, the history, checkpoints and interrupts; the CLI, the Python API and the estimator
+all come through here. A checkpoint holds the whole loop state (weights, optimiser, random
+number generators, the epoch's sample order and position), so a resumed run ends with exactly
+the weights the uninterrupted run would have had.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from .checkpoints import (
+    Checkpoint,
+    pack_optimizer,
+    prefixed,
+    save_checkpoint,
+    unpack_optimizer,
+    unprefixed,
+)
 from .config import TrainConfig
 from .errors import AekitError
 from .progress import Progress
@@ -25,12 +40,32 @@ class TrainingError(AekitError):
     """Training cannot go on (for example the loss became NaN)."""
 
 
+class TrainingInterrupted(AekitError):
+    """SIGINT or SIGTERM arrived; the step finished and a checkpoint was written."""
+
+
 @dataclass
 class TrainResult:
     history: list[dict] = field(default_factory=list)  # one row per epoch
     best_epoch: int = 0
     best_val_loss: float | None = None
     stop_reason: str = "epochs"  # "epochs", "early_stopping" or "time_limit"
+
+
+@dataclass
+class _LoopState:
+    """Where the loop is; all of it goes into a checkpoint."""
+
+    epoch: int = 1
+    position: int = 0  # index in this epoch's order of the next batch
+    step: int = 0  # optimiser steps taken
+    seen: int = 0  # samples trained on in this epoch
+    epoch_seconds: float = 0.0  # training seconds of this epoch before the last resume
+    elapsed: float = 0.0  # training seconds of the run before the last resume
+    skipped: int = 0  # non-finite batches skipped
+    epochs_without_improvement: int = 0
+    finished: bool = False
+    result: TrainResult = field(default_factory=TrainResult)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -51,12 +86,18 @@ def fit(
     *,
     progress: Progress | None = None,
     on_epoch: Callable[[list[dict]], None] | None = None,
+    checkpoint_dir: str | Path | None = None,
+    resume: Checkpoint | None = None,
+    checkpoint_meta: dict | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train_x`` (n, ...) float32, already scaled.
 
     With ``val_x``, the weights of the epoch with the lowest validation loss are restored at the
     end (model selection), and early stopping watches the same number. Without it, the last
     weights are kept. ``on_epoch`` gets the history after every epoch (to save metrics).
+    With ``checkpoint_dir``, a checkpoint is written there after every epoch, every
+    ``config.checkpoint_every`` steps, on SIGINT/SIGTERM and before a non-finite stop;
+    ``checkpoint_meta`` is stored in it as is. ``resume`` continues from such a checkpoint.
     """
     device = resolve_device(config.device)
     model.to(device)
@@ -64,85 +105,121 @@ def fit(
     val_x = val_x.to(device) if val_x is not None else None
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = _make_optimizer(model, config)
+    parameters = [p for p in model.parameters() if p.requires_grad]
     n = train_x.shape[0]
     batch = min(config.batch_size, n)
     steps_per_epoch = math.ceil(n / batch)
     total_steps = steps_per_epoch * config.epochs
 
-    result = TrainResult()
+    loop = _LoopState()
     best_state: dict[str, torch.Tensor] | None = None
-    epochs_without_improvement = 0
+    order = torch.empty(0, dtype=torch.long)
+    loss_sum = torch.zeros((), device=device)
+    if resume is not None:
+        loop, best_state, order, loss_sum = _restore(resume, model, optimizer, generator, device)
+
+    def checkpoint() -> None:
+        if checkpoint_dir is None:
+            return
+        loop.elapsed = elapsed()
+        loop.epoch_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
+        save_checkpoint(
+            checkpoint_dir,
+            _pack(loop, model, optimizer, generator, best_state, order, loss_sum, checkpoint_meta),
+        )
+
     start = time.perf_counter()
-    step = 0
+    elapsed_before = loop.elapsed
+
+    def elapsed() -> float:
+        return elapsed_before + time.perf_counter() - start
+
+    result = loop.result
     model.train()
-    for epoch in range(1, config.epochs + 1):
-        epoch_start = time.perf_counter()
-        if progress:
-            progress.start_epoch(epoch, config.epochs, steps_per_epoch)
-        order = torch.randperm(n, generator=generator).to(device)
-        loss_sum = torch.zeros((), device=device)
-        seen = 0
-        out_of_time = False
-        for begin in range(0, n, batch):
-            index = order[begin : begin + batch]
-            if len(index) < 2 <= n:
-                continue  # a lone last sample would break batch norm and adds only noise
-            _set_lr(optimizer, config, step, total_steps, time.perf_counter() - start)
-            loss, _ = model.loss(train_x[index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            loss_sum += loss.detach() * len(index)
-            seen += len(index)
+    with _stop_requests(enabled=checkpoint_dir is not None) as stop_requested:
+        while not loop.finished and loop.epoch <= config.epochs:
+            epoch = loop.epoch
+            epoch_start = time.perf_counter()
+            epoch_seconds_before = loop.epoch_seconds if loop.position > 0 else 0.0
+            if loop.position == 0:
+                order = torch.randperm(n, generator=generator).to(device)
+                loss_sum = torch.zeros((), device=device)
+                loop.seen = 0
             if progress:
-                progress.step(begin // batch + 1, seen, loss_sum.item() / seen)
-            if config.time_limit is not None and time.perf_counter() - start >= config.time_limit:
-                out_of_time = True
-                break
-        train_seconds = time.perf_counter() - epoch_start
-        train_loss = loss_sum.item() / max(seen, 1)
-        if not math.isfinite(train_loss):
-            raise TrainingError(
-                f"the training loss became {train_loss} in epoch {epoch}; "
-                f"try a lower learning rate (now {config.lr}) or a different scale"
+                progress.start_epoch(epoch, config.epochs, steps_per_epoch)
+            out_of_time = False
+            for begin in range(loop.position, n, batch):
+                index = order[begin : begin + batch]
+                loop.position = begin + batch
+                if len(index) < 2 <= n:
+                    continue  # a lone last sample would break batch norm and adds only noise
+                _set_lr(optimizer, config, loop.step, total_steps, elapsed())
+                loss, _ = model.loss(train_x[index])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if not _finite_step(loss, parameters, config.clip_grad):
+                    loop.skipped += 1
+                    if loop.skipped > config.skip_nonfinite:
+                        loop.position = begin  # the checkpoint is the state before this batch
+                        checkpoint()
+                        raise TrainingError(_nonfinite_message(epoch, loop, config, checkpoint_dir))
+                    continue
+                optimizer.step()
+                loop.step += 1
+                loss_sum += loss.detach() * len(index)
+                loop.seen += len(index)
+                if progress:
+                    progress.step(begin // batch + 1, loop.seen, loss_sum.item() / loop.seen)
+                if stop_requested():
+                    checkpoint()
+                    raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
+                if config.checkpoint_every and loop.step % config.checkpoint_every == 0:
+                    checkpoint()
+                if config.time_limit is not None and elapsed() >= config.time_limit:
+                    out_of_time = True
+                    break
+            train_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
+            train_loss = loss_sum.item() / max(loop.seen, 1)
+            val_loss = evaluate_loss(model, val_x) if val_x is not None else None
+            watched = val_loss if val_loss is not None else train_loss
+            improved = result.best_val_loss is None or watched < result.best_val_loss
+            if improved:
+                result.best_val_loss, result.best_epoch = watched, epoch
+                loop.epochs_without_improvement = 0
+                if val_x is not None:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                loop.epochs_without_improvement += 1
+            row = {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "seconds": train_seconds,
+                "samples_per_s": loop.seen / max(train_seconds, 1e-9),
+                "lr": optimizer.param_groups[0]["lr"],
+                "best": improved,
+            }
+            if out_of_time:
+                row["partial"] = True
+            result.history.append(row)
+            if progress:
+                progress.end_epoch(row)
+            if on_epoch:
+                on_epoch(result.history)
+            stopping_early = (
+                config.early_stopping
+                and val_x is not None
+                and loop.epochs_without_improvement >= config.patience
             )
-        val_loss = evaluate_loss(model, val_x) if val_x is not None else None
-        watched = val_loss if val_loss is not None else train_loss
-        improved = result.best_val_loss is None or watched < result.best_val_loss
-        if improved:
-            result.best_val_loss, result.best_epoch = watched, epoch
-            epochs_without_improvement = 0
-            if val_x is not None:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            epochs_without_improvement += 1
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "val_loss": val_loss,
-            "seconds": train_seconds,
-            "samples_per_s": seen / max(train_seconds, 1e-9),
-            "lr": optimizer.param_groups[0]["lr"],
-            "best": improved,
-        }
-        if out_of_time:
-            row["partial"] = True
-        result.history.append(row)
-        if progress:
-            progress.end_epoch(row)
-        if on_epoch:
-            on_epoch(result.history)
-        if out_of_time:
-            result.stop_reason = "time_limit"
-            break
-        if (
-            config.early_stopping
-            and val_x is not None
-            and epochs_without_improvement >= config.patience
-        ):
-            result.stop_reason = "early_stopping"
-            break
+            if out_of_time:
+                result.stop_reason = "time_limit"
+            elif stopping_early:
+                result.stop_reason = "early_stopping"
+            loop.finished = out_of_time or stopping_early
+            loop.epoch, loop.position = epoch + 1, 0
+            checkpoint()
+            if stop_requested() and not loop.finished:
+                raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
     if val_x is None:
         result.best_val_loss = None
         result.best_epoch = len(result.history)
@@ -166,6 +243,16 @@ def evaluate_loss(model: nn.Module, x: torch.Tensor) -> float:
     return total / x.shape[0]
 
 
+def _finite_step(loss: torch.Tensor, parameters: list[torch.Tensor], clip: float | None) -> bool:
+    """Clip gradients if asked; True when the loss and the gradient norm are finite."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if clip is not None:
+        norm = torch.nn.utils.clip_grad_norm_(parameters, clip)
+    else:
+        norm = torch.nn.utils.get_total_norm(grads)
+    return bool(torch.isfinite(loss.detach() + norm))
+
+
 def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     kind = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     return kind(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -185,3 +272,68 @@ def _set_lr(optimizer, config: TrainConfig, step: int, total_steps: int, elapsed
     lr = config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
     for group in optimizer.param_groups:
         group["lr"] = lr
+
+
+@contextlib.contextmanager
+def _stop_requests(*, enabled: bool) -> Iterator[Callable[[], bool]]:
+    """While training, SIGINT/SIGTERM only set a flag; the loop stops after the current step."""
+    requested = threading.Event()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield requested.is_set
+        return
+
+    def handler(signum, frame):
+        requested.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield requested.is_set
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _pack(loop, model, optimizer, generator, best_state, order, loss_sum, meta) -> Checkpoint:
+    optim_tensors, optim_meta = pack_optimizer(optimizer)
+    tensors = {
+        **prefixed("model", model.state_dict()),
+        **optim_tensors,
+        "rng.torch": torch.get_rng_state(),
+        "rng.shuffle": generator.get_state(),
+        "loop.order": order.cpu(),
+        "loop.loss_sum": loss_sum.cpu(),
+    }
+    if best_state is not None:
+        tensors.update(prefixed("best", best_state))
+    state = asdict(loop)
+    return Checkpoint(tensors=tensors, meta={"loop": state, **optim_meta, **(meta or {})})
+
+
+def _restore(checkpoint: Checkpoint, model, optimizer, generator, device):
+    tensors = checkpoint.tensors
+    saved = dict(checkpoint.meta["loop"])
+    loop = _LoopState(**{**saved, "result": TrainResult(**saved["result"])})
+    model.load_state_dict(unprefixed("model", tensors))
+    unpack_optimizer(optimizer, checkpoint)
+    torch.set_rng_state(tensors["rng.torch"])
+    generator.set_state(tensors["rng.shuffle"])
+    best = unprefixed("best", tensors) or None
+    if best is not None:
+        best = {k: v.to(device) for k, v in best.items()}
+    return loop, best, tensors["loop.order"].to(device), tensors["loop.loss_sum"].to(device)
+
+
+def _nonfinite_message(epoch: int, loop: _LoopState, config: TrainConfig, folder) -> str:
+    where = f"; the last good state is in {folder}" if folder is not None else ""
+    return (
+        f"the loss or its gradient became NaN or infinite in epoch {epoch}, step {loop.step + 1}"
+        f" ({loop.skipped} non-finite batch(es), {config.skip_nonfinite} allowed){where}. "
+        f"Try a lower learning rate (now {config.lr}), --clip-grad, or --skip-nonfinite N"
+    )
+
+
+def _interrupt_message(epoch: int, loop: _LoopState, folder) -> str:
+    return (
+        f"training interrupted in epoch {epoch} after step {loop.step}; the checkpoint is in "
+        f"{folder}. Resume with: aekit train --resume {folder}"
+    )

@@ -1,0 +1,195 @@
+"""Training that survives: checkpoints, exact resume after SIGKILL, interrupts, NaN guard."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+
+import aekit
+from aekit import ConfigError
+from aekit.checkpoints import CHECKPOINT_FILE, load_checkpoint
+from aekit.cli import main
+from aekit.training import TrainingError
+
+# Small, but slow enough per epoch (about 0.3 s) that a kill lands mid-run.
+TRAIN_ARGS = ["--code", "4", "--hidden", "256,64", "--batch-size", "8", "--epochs", "6",
+              "--dropout", "0.1", "--checkpoint-every", "7", "--seed", "3", "--quiet"]
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1003, 32)).astype(np.float32)  # 1003: the last batch is partial
+    path = tmp_path / "data.npy"
+    np.save(path, x)
+    return path
+
+
+def _checkpoint_position(run):
+    try:
+        with safe_open(str(run / CHECKPOINT_FILE), framework="pt") as handle:
+            loop = json.loads(handle.metadata()["aekit"])["loop"]
+        return loop["epoch"], loop["position"]
+    except Exception:
+        return None
+
+
+def _aekit(*args):
+    return subprocess.Popen([sys.executable, "-m", "aekit", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_sigkill_then_resume_is_bit_identical(tmp_path, data_file):
+    whole = tmp_path / "whole"
+    assert main(["train", str(data_file), "--out", str(whole), *TRAIN_ARGS]) == 0
+
+    run = tmp_path / "killed"
+    process = _aekit("train", str(data_file), "--out", str(run), *TRAIN_ARGS)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        where = _checkpoint_position(run)
+        if where is not None and where[0] >= 2 and where[1] > 0:  # mid-epoch, past epoch 1
+            break
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (run / "config.json").exists()
+
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
+    whole_history = [json.loads(x) for x in (whole / "metrics.jsonl").read_text().splitlines()]
+    resumed_history = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    key = [(r["epoch"], r["train_loss"], r["val_loss"]) for r in whole_history]
+    assert [(r["epoch"], r["train_loss"], r["val_loss"]) for r in resumed_history] == key
+
+
+def test_sigterm_checkpoints_and_says_how_to_resume(tmp_path, data_file):
+    run = tmp_path / "run"
+    process = _aekit("train", str(data_file), "--out", str(run), *TRAIN_ARGS)
+    deadline = time.monotonic() + 120
+    while _checkpoint_position(run) is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert f"aekit train --resume {run}" in err and "Traceback" not in err
+    assert load_checkpoint(run).meta["loop"]["step"] > 0
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert aekit.load(run).result["epochs_run"] == 6
+
+
+KILL_DURING_WRITE = """
+import os, signal, sys
+import numpy as np
+import aekit.checkpoints as checkpoints
+
+real_save = checkpoints.save_file
+calls = []
+
+def save_then_die(tensors, filename, metadata=None):
+    calls.append(1)
+    if len(calls) == 3:  # the third checkpoint: half a file, then a kill
+        real_save(tensors, filename, metadata=metadata)
+        with open(filename, "r+b") as handle:
+            handle.truncate(os.path.getsize(filename) // 2)
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_save(tensors, filename, metadata=metadata)
+
+checkpoints.save_file = save_then_die
+from aekit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_kill_during_checkpoint_write_keeps_the_previous_one(tmp_path, data_file):
+    run = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-c", KILL_DURING_WRITE, "train", str(data_file), "--out", str(run),
+         *TRAIN_ARGS], capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == -signal.SIGKILL
+    checkpoint = load_checkpoint(run)  # loads: the torn file is only a temporary one
+    assert checkpoint.meta["loop"]["step"] == 14  # the second checkpoint, every 7 steps
+    leftovers = [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
+    assert len(leftovers) <= 1  # a kill leaves at most the one torn temporary file
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+
+
+def test_unwritable_folder_fails_before_training(tmp_path, data_file):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere")
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    with pytest.raises(ConfigError, match="not writable"):
+        aekit.train(data_file, out=folder / "run", epochs=1, progress=False)
+
+
+def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch):
+    import aekit.files
+
+    run = tmp_path / "run"
+    real_replace = os.replace
+    count = {"n": 0}
+
+    def replace_until_full(src, dst):
+        if str(dst).endswith(CHECKPOINT_FILE):
+            count["n"] += 1
+            if count["n"] == 3:
+                raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(aekit.files.os, "replace", replace_until_full)
+    with pytest.raises(aekit.AekitError, match="No space left on device"):
+        aekit.train(data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64,
+                    progress=False)
+    assert load_checkpoint(run).meta["loop"]["epoch"] == 3  # two epochs done, saved
+    assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_nonfinite_loss_stops_with_epoch_and_step(tmp_path):
+    x = np.ones((64, 4), np.float32)
+    x[40:] = 1e30  # overflows to inf once squared
+    run = tmp_path / "run"
+    with pytest.raises(TrainingError, match=r"epoch 1, step \d+") as info:
+        aekit.train(x, out=run, scale="none", code_size=2, hidden=[4], epochs=3, batch_size=8,
+                    val_fraction=0, progress=False)
+    assert "--skip-nonfinite" in str(info.value)
+    checkpoint = load_checkpoint(run)  # the last good state, before the bad batch
+    weights = [v for k, v in checkpoint.tensors.items() if k.startswith("model.")]
+    assert all(torch.isfinite(w).all() for w in weights)
+
+
+def test_skip_nonfinite_skips_bad_batches():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype(np.float32)
+    x[5] = 1e30  # one poisoned sample: the batch that holds it is skipped each epoch
+    model = aekit.train(x, scale="none", code_size=2, hidden=[8], epochs=3, batch_size=32,
+                        val_fraction=0, skip_nonfinite=3, progress=False)
+    assert all(torch.isfinite(p).all() for p in model.net.parameters())
+    with pytest.raises(TrainingError, match="4 non-finite batch"):
+        aekit.train(x, scale="none", code_size=2, hidden=[8], epochs=5, batch_size=32,
+                    val_fraction=0, skip_nonfinite=3, progress=False)
+
+
+def test_clip_grad_bounds_the_update():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    model = aekit.train(x, code_size=2, hidden=[8], epochs=2, clip_grad=0.5, progress=False)
+    assert model.train_config.clip_grad == 0.5
+
+
+def test_unfinished_run_is_not_overwritten_silently(tmp_path, data_file):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / CHECKPOINT_FILE).write_bytes(b"x")
+    with pytest.raises(ConfigError, match="unfinished run"):
+        aekit.train(data_file, out=run, epochs=1, progress=False)
