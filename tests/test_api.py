@@ -146,7 +146,7 @@ def test_options_from_config_file_and_keywords(tmp_path, low_rank):
     with pytest.raises(ConfigError, match="did you mean 'code_size'"):
         aekit.train(low_rank, code_sise=3)
     config.write_text("code_size = 'big'\n")
-    with pytest.raises(ConfigError, match="ae.toml: code_size must be a positive integer"):
+    with pytest.raises(ConfigError, match="ae.toml: code_size must be an integer from 1"):
         aekit.train(low_rank, config=config)
 
 
@@ -171,3 +171,28 @@ def test_explicit_validation_data(low_rank):
     assert model.data_info["n_train"] == 150 and model.data_info["n_val"] == 50
     with pytest.raises(DataError, match="validation data"):
         aekit.train(low_rank, val_data=low_rank[:, :4], progress=False)
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        (dict(lr=10**400), "lr must be a finite number"),
+        (dict(seed=-1), "seed must be a non-negative integer"),
+        (dict(code_size=10**12), "code_size must be an integer from 1"),
+        (dict(model="conv", hidden=[]), "at least one stage"),
+    ],
+)
+def test_bad_options_are_config_errors(small_images, options, message):
+    with pytest.raises(ConfigError, match=message):
+        aekit.train(np.pad(small_images, ((0, 0), (2, 2), (2, 2))), progress=False, **options)
+
+
+def test_values_beyond_float32_after_scaling_are_refused(low_rank):
+    tiny_range = (low_rank - 100) * 1e-6  # minmax divides by about 1e-4
+    model = aekit.train(tiny_range, scale="minmax", code_size=2, epochs=1, progress=False)
+    with pytest.raises(DataError, match="overflows float32"):
+        model.encode(np.full((1, 8), 3e38, np.float32))
+    with pytest.raises(DataError, match="float32"):
+        model.decode(np.full((1, 2), 1e300))
+    with pytest.raises(DataError, match="0 rows"):
+        model.decode(np.zeros((0, 2)))

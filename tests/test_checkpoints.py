@@ -19,8 +19,23 @@ from aekit.cli import main
 from aekit.training import TrainingError
 
 # Small, but slow enough per epoch (about 0.3 s) that a kill lands mid-run.
-TRAIN_ARGS = ["--code", "4", "--hidden", "256,64", "--batch-size", "8", "--epochs", "6",
-              "--dropout", "0.1", "--checkpoint-every", "7", "--seed", "3", "--quiet"]
+TRAIN_ARGS = [
+    "--code",
+    "4",
+    "--hidden",
+    "256,64",
+    "--batch-size",
+    "8",
+    "--epochs",
+    "6",
+    "--dropout",
+    "0.1",
+    "--checkpoint-every",
+    "7",
+    "--seed",
+    "3",
+    "--quiet",
+]
 
 
 @pytest.fixture
@@ -42,8 +57,12 @@ def _checkpoint_position(run):
 
 
 def _aekit(*args):
-    return subprocess.Popen([sys.executable, "-m", "aekit", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "aekit", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_sigkill_then_resume_is_bit_identical(tmp_path, data_file):
@@ -112,8 +131,19 @@ sys.exit(main(sys.argv[1:]))
 def test_kill_during_checkpoint_write_keeps_the_previous_one(tmp_path, data_file):
     run = tmp_path / "run"
     result = subprocess.run(
-        [sys.executable, "-c", KILL_DURING_WRITE, "train", str(data_file), "--out", str(run),
-         *TRAIN_ARGS], capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            KILL_DURING_WRITE,
+            "train",
+            str(data_file),
+            "--out",
+            str(run),
+            *TRAIN_ARGS,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == -signal.SIGKILL
     checkpoint = load_checkpoint(run)  # loads: the torn file is only a temporary one
@@ -149,8 +179,9 @@ def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypat
 
     monkeypatch.setattr(aekit.files.os, "replace", replace_until_full)
     with pytest.raises(aekit.AekitError, match="No space left on device"):
-        aekit.train(data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64,
-                    progress=False)
+        aekit.train(
+            data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64, progress=False
+        )
     assert load_checkpoint(run).meta["loop"]["epoch"] == 3  # two epochs done, saved
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
 
@@ -160,8 +191,17 @@ def test_nonfinite_loss_stops_with_epoch_and_step(tmp_path):
     x[40:] = 1e30  # overflows to inf once squared
     run = tmp_path / "run"
     with pytest.raises(TrainingError, match=r"epoch 1, step \d+") as info:
-        aekit.train(x, out=run, scale="none", code_size=2, hidden=[4], epochs=3, batch_size=8,
-                    val_fraction=0, progress=False)
+        aekit.train(
+            x,
+            out=run,
+            scale="none",
+            code_size=2,
+            hidden=[4],
+            epochs=3,
+            batch_size=8,
+            val_fraction=0,
+            progress=False,
+        )
     assert "--skip-nonfinite" in str(info.value)
     checkpoint = load_checkpoint(run)  # the last good state, before the bad batch
     weights = [v for k, v in checkpoint.tensors.items() if k.startswith("model.")]
@@ -172,12 +212,30 @@ def test_skip_nonfinite_skips_bad_batches():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 4)).astype(np.float32)
     x[5] = 1e30  # one poisoned sample: the batch that holds it is skipped each epoch
-    model = aekit.train(x, scale="none", code_size=2, hidden=[8], epochs=3, batch_size=32,
-                        val_fraction=0, skip_nonfinite=3, progress=False)
+    model = aekit.train(
+        x,
+        scale="none",
+        code_size=2,
+        hidden=[8],
+        epochs=3,
+        batch_size=32,
+        val_fraction=0,
+        skip_nonfinite=3,
+        progress=False,
+    )
     assert all(torch.isfinite(p).all() for p in model.net.parameters())
     with pytest.raises(TrainingError, match="4 non-finite batch"):
-        aekit.train(x, scale="none", code_size=2, hidden=[8], epochs=5, batch_size=32,
-                    val_fraction=0, skip_nonfinite=3, progress=False)
+        aekit.train(
+            x,
+            scale="none",
+            code_size=2,
+            hidden=[8],
+            epochs=5,
+            batch_size=32,
+            val_fraction=0,
+            skip_nonfinite=3,
+            progress=False,
+        )
 
 
 def test_clip_grad_bounds_the_update():

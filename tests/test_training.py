@@ -25,7 +25,7 @@ def _net(seed=0, **kw):
 
 def test_same_seed_gives_identical_weights():
     x = _data()
-    config = make_config(epochs=5, batch_size=16, seed=3)
+    config = make_config(epochs=5, batch_size=16, lr=1e-3, seed=3)
     nets = [_net(), _net()]
     for net in nets:
         fit(net, x, None, config)
@@ -36,8 +36,8 @@ def test_same_seed_gives_identical_weights():
 def test_different_seed_gives_different_order():
     x = _data()
     a, b = _net(), _net()
-    fit(a, x, None, make_config(epochs=2, batch_size=16, seed=1))
-    fit(b, x, None, make_config(epochs=2, batch_size=16, seed=2))
+    fit(a, x, None, make_config(epochs=2, batch_size=16, lr=1e-3, seed=1))
+    fit(b, x, None, make_config(epochs=2, batch_size=16, lr=1e-3, seed=2))
     assert not torch.equal(a.encoder[1][0].weight, b.encoder[1][0].weight)
 
 
@@ -84,7 +84,7 @@ def test_early_stopping_stops():
 
 def test_time_limit_ends_cleanly():
     x, val = _data(n=4096), _data(seed=1)
-    result = fit(_net(), x, val, make_config(epochs=10_000, batch_size=4, time_limit=0.5))
+    result = fit(_net(), x, val, make_config(epochs=10_000, batch_size=4, lr=1e-3, time_limit=0.5))
     assert result.stop_reason == "time_limit"
     assert result.history[-1].get("partial") is True
     assert sum(row["seconds"] for row in result.history) < 5
@@ -93,4 +93,4 @@ def test_time_limit_ends_cleanly():
 def test_diverging_loss_is_reported():
     x = _data() * 1e30
     with pytest.raises(TrainingError, match="epoch 1"):
-        fit(_net(), x, None, make_config(epochs=3))
+        fit(_net(), x, None, make_config(epochs=3, batch_size=16, lr=1e-3))

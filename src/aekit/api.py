@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -10,7 +11,13 @@ import numpy as np
 import torch
 
 from .checkpoints import CHECKPOINT_FILE, load_checkpoint
-from .config import CONV_PRESET_CHANNELS, TrainConfig, make_config, read_config_file
+from .config import (
+    BACKBONE_DEFAULTS,
+    CONV_PRESET_CHANNELS,
+    TrainConfig,
+    make_config,
+    read_config_file,
+)
 from .data import Dataset, load_data
 from .errors import ConfigError, DataError
 from .evaluation import Comparison, compare_with_pca
@@ -87,6 +94,7 @@ def train(
     scale = _choose_scale(settings, dataset, flat)
     scaler = Scaler.fit(flat, scale, per_feature=not dataset.is_image)
     net_config = _net_config(settings, dataset, scale, flat)
+    settings = _with_backbone_defaults(settings, net_config.backbone)
     torch.manual_seed(settings.seed)
     net = MODELS["ae"](net_config)
 
@@ -278,6 +286,8 @@ def _net_config(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarr
             f"the conv model needs images, (n, H, W) or (n, C, H, W); {data.name} holds vectors "
             f"of shape {data.sample_shape}; use model='mlp'"
         )
+    if backbone == "conv" and settings.hidden is not None and not settings.hidden:
+        raise ConfigError("the conv model needs at least one stage: hidden=[channels, ...]")
     code_size = settings.code_size or min(32, max(2, width // 4))
     if settings.hidden is not None:
         hidden = list(settings.hidden)
@@ -299,6 +309,12 @@ def _net_config(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarr
         loss=settings.loss,
         output=_output_kind(settings, unit_output),
     )
+
+
+def _with_backbone_defaults(settings: TrainConfig, backbone: str) -> TrainConfig:
+    """Fill batch_size and lr left unset with the backbone's defaults."""
+    unset = {k: v for k, v in BACKBONE_DEFAULTS[backbone].items() if getattr(settings, k) is None}
+    return dataclasses.replace(settings, **unset)
 
 
 def _output_kind(settings: TrainConfig, unit_output: bool) -> str:

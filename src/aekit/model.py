@@ -93,7 +93,14 @@ class Autoencoder:
     def scale(self, x) -> np.ndarray:
         """x: data -> (n, d) float32 in the space the network sees."""
         samples = self.as_samples(x)
-        return self.scaler.transform(samples.reshape(len(samples), -1))
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = self.scaler.transform(samples.reshape(len(samples), -1))
+        if not np.isfinite(scaled).all():
+            raise DataError(
+                "the data holds values so far outside the training range that scaling them "
+                f"overflows float32 (largest magnitude {np.abs(samples).max():.3g})"
+            )
+        return scaled
 
     def unscale(self, flat: np.ndarray) -> np.ndarray:
         """(n, d) scaled -> (n, *sample_shape) original units."""
@@ -138,33 +145,37 @@ class Autoencoder:
 
     @classmethod
     def load(cls, folder: str | Path) -> Autoencoder:
-        """Rebuild a saved model; never executes code from the folder."""
+        """Rebuild a saved model; never executes code from the folder.
+
+        Every problem with the folder's files is a ModelFileError naming the file and the field
+        or tensor: the config is checked whole (``run_schema.check_config``) and the weights are
+        compared with the network it describes before any real network is built.
+        """
+        # imported here so that this method's change stays within the method
+        from .run_schema import check_config, check_weights
+        from .runs import CONFIG_FILE, WEIGHTS_FILE
+
         config, weights, history = read_run(folder)
-        config_path = Path(folder) / "config.json"
+        config_path = Path(folder) / CONFIG_FILE
+        check_config(config, config_path)
+        model_cls = MODELS[config["model_type"]]
+        net_config = NetConfig.from_dict(config["net"])
         try:
-            model_cls = MODELS[config["model_type"]]
-            net_config = NetConfig.from_dict(config["net"])
-            scaler = Scaler.from_dict(config["scaler"])
-            train_config = TrainConfig(**config["train"])
-            data_info = dict(config["data"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{config_path} is missing or has a bad field: {exc}") from None
+            # on the meta device, sizes from an untrusted file cost no memory
+            with torch.device("meta"):
+                expected = model_cls(net_config).state_dict()
+        except (RuntimeError, ValueError, TypeError, OverflowError) as exc:
+            raise ModelFileError(f"{config_path}: net cannot be built: {exc}") from None
+        check_weights(expected, weights, Path(folder) / WEIGHTS_FILE)
         net = model_cls(net_config)
-        try:
-            net.load_state_dict(weights, strict=True)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()
-            detail = " ".join(line.strip() for line in first[:3])
-            raise ModelFileError(
-                f"{Path(folder) / 'model.safetensors'} does not match {config_path}: {detail}"
-            ) from None
+        net.load_state_dict(weights, strict=True)
         return cls(
             net,
-            scaler,
-            data_info=data_info,
-            train_config=train_config,
+            Scaler.from_dict(config["scaler"]),
+            data_info=dict(config["data"]),
+            train_config=TrainConfig(**config["train"]).validate(),
             history=history,
-            result=config.get("result", {}),
+            result=config["result"],
         )
 
     # -- internals -------------------------------------------------------------------------
@@ -176,11 +187,20 @@ class Autoencoder:
     def _batched(self, fn, x: torch.Tensor) -> np.ndarray:
         device = next(self.net.parameters()).device
         self.net.eval()
-        parts = [
-            fn(x[i : i + INFERENCE_BATCH].to(device)).cpu()
-            for i in range(0, len(x), INFERENCE_BATCH)
-        ]
-        return torch.cat(parts).numpy() if parts else np.zeros((0,), dtype=np.float32)
+        out = torch.cat(
+            [
+                fn(x[i : i + INFERENCE_BATCH].to(device)).cpu()
+                for i in range(0, len(x), INFERENCE_BATCH)
+            ]
+        ).numpy()
+        bad = ~np.isfinite(out.reshape(len(out), -1)).all(axis=1)
+        if bad.any():
+            # finite inputs, but so far outside the training range that the network overflows
+            raise DataError(
+                f"the model's output overflows for {bad.sum()} sample(s) (first: row "
+                f"{np.flatnonzero(bad)[0]}): their values lie far outside the training data's range"
+            )
+        return out
 
     def _check_codes(self, z) -> np.ndarray:
         codes = np.asarray(z.x if isinstance(z, Dataset) else z)
@@ -192,9 +212,13 @@ class Autoencoder:
             codes.dtype, np.complexfloating
         ):
             raise DataError(f"codes must be numeric, got dtype {codes.dtype}")
+        if len(codes) == 0:
+            raise DataError("no codes to decode: the array has 0 rows")
+        with np.errstate(over="ignore"):
+            codes = codes.astype(np.float32)
         if not np.isfinite(codes).all():
-            raise DataError("codes contain NaN or Inf values")
-        return codes.astype(np.float32)
+            raise DataError("codes contain NaN or Inf values, or values beyond float32's range")
+        return codes
 
 
 def _select_columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:

@@ -42,46 +42,82 @@ def write_metrics(folder: str | Path, history: list[dict]) -> None:
 
 
 def read_run(folder: str | Path) -> tuple[dict, dict[str, torch.Tensor], list[dict]]:
-    """(config, weights, history) of a run folder; ModelFileError naming the file on any problem."""
+    """(config, weights, history) of a run folder; ModelFileError naming the file on any problem.
+
+    Only the file formats are checked here (JSON, safetensors, JSON lines, the format version);
+    ``run_schema`` checks what the config and the weights say.
+    """
     folder = Path(folder)
     if not folder.is_dir():
-        raise ModelFileError(f"run folder {folder} does not exist")
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise ModelFileError(f"run folder {folder} {problem}")
     config_path = folder / CONFIG_FILE
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFileError(
-            f"{config_path} is missing: {folder} is not an aekit run folder"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{config_path} is not valid JSON: {exc}") from None
+    if not config_path.exists():
+        raise ModelFileError(f"{config_path} is missing: {folder} is not an aekit run folder")
+    config = _read_json(config_path)
     if not isinstance(config, dict):
-        raise ModelFileError(f"{config_path} must hold a JSON object")
+        raise ModelFileError(
+            f"{config_path}: the file must hold a JSON object, got {json.dumps(config)[:60]}"
+        )
     version = config.get("format_version")
-    if not isinstance(version, int):
-        raise ModelFileError(f"{config_path} has no integer format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(
+            f"{config_path}: format_version must be a positive integer, "
+            f"got {json.dumps(version)[:60]}"
+        )
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{config_path} has format version {version}, newer than this aekit reads "
             f"({FORMAT_VERSION}); upgrade aekit to load it"
         )
-    weights_path = folder / WEIGHTS_FILE
-    if not weights_path.exists():
-        raise ModelFileError(f"{weights_path} is missing")
-    try:
-        weights = load_file(str(weights_path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelFileError(
-            f"{weights_path} is corrupted or not a safetensors file: {exc}"
-        ) from None
-    return config, weights, read_metrics(folder)
+    return config, _read_weights(folder / WEIGHTS_FILE), read_metrics(folder)
 
 
 def read_metrics(folder: str | Path) -> list[dict]:
+    """The rows of metrics.jsonl, one dict per epoch; [] when the file does not exist."""
     path = Path(folder) / METRICS_FILE
     if not path.exists():
         return []
     try:
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path} is not valid JSON lines: {exc}") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path} cannot be read as UTF-8 text: {exc}") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise ModelFileError(f"{path}: line {number} is not valid JSON: {exc}") from None
+        if not isinstance(row, dict):
+            raise ModelFileError(f"{path}: line {number} must be a JSON object, got {line[:60]}")
+        rows.append(row)
+    return rows
+
+
+def _read_json(path: Path) -> object:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(f"{path} is not UTF-8 text: {exc}") from None
+    try:
+        return json.loads(text)
+    # ValueError: bad JSON, or an integer too long to parse; RecursionError: nesting too deep
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{path} is not valid JSON: {exc}") from None
+
+
+def _read_weights(path: Path) -> dict[str, torch.Tensor]:
+    if not path.exists():
+        raise ModelFileError(f"{path} is missing")
+    if not path.is_file():
+        raise ModelFileError(f"{path} must be a safetensors file, got a folder or special file")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelFileError(f"{path} is corrupted or not a safetensors file: {exc}") from None
