@@ -227,7 +227,7 @@ BAD_CONFIGS = {
     "train_lr_huge_int": (set_field("train.lr", 10**400), "train.lr must be"),
     "train_a_list": (set_field("train", []), "train must be a JSON object"),
     # which model, which format
-    "model_type_unknown": (set_field("model_type", "vae"), "model_type must be one of 'ae'"),
+    "model_type_unknown": (set_field("model_type", "gan"), "model_type must be one of 'ae', 'vae'"),
     "model_type_null": (set_field("model_type", None), "model_type must be"),
     "format_version_newer": (set_field("format_version", 2), "format version 2, newer"),
     "format_version_string": (set_field("format_version", "1"), "format_version must be"),

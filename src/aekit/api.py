@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from pathlib import Path
 
@@ -11,18 +12,31 @@ import numpy as np
 import torch
 
 from .checkpoints import CHECKPOINT_FILE, load_checkpoint
+from .code_density import CodeDensity
 from .config import (
     BACKBONE_DEFAULTS,
     CONV_PRESET_CHANNELS,
+    DEFAULT_EPOCHS,
+    MAX_DEFAULT_EPOCHS,
+    MIN_DEFAULT_STEPS,
     TrainConfig,
     make_config,
     read_config_file,
 )
 from .data import Dataset, load_data
+from .denoising import (
+    EVAL_SEED_OFFSET,
+    add_code_sparsity,
+    add_denoising_rows,
+    make_corruption,
+    save_denoising_grid,
+)
 from .errors import ConfigError, DataError
 from .evaluation import Comparison, compare_with_pca
+from .likelihood import vae_scores
 from .model import Autoencoder
-from .models import MODELS, NetConfig
+from .models import MODELS, NetConfig, VAEConfig
+from .penalties import parse_sparsity
 from .plots import save_loss_curve, save_reconstruction_grid
 from .progress import Progress
 from .runs import CONFIG_FILE, write_metrics
@@ -94,9 +108,12 @@ def train(
     scale = _choose_scale(settings, dataset, flat)
     scaler = Scaler.fit(flat, scale, per_feature=not dataset.is_image)
     net_config = _net_config(settings, dataset, scale, flat)
-    settings = _with_backbone_defaults(settings, net_config.backbone)
+    settings = _with_defaults(settings, net_config.backbone, len(train_part))
+    family = "vae" if settings.model == "vae" else "ae"
+    if family == "vae":
+        net_config = VAEConfig(**vars(net_config), beta=settings.beta, kl_warmup=settings.kl_warmup)
     torch.manual_seed(settings.seed)
-    net = MODELS["ae"](net_config)
+    net = MODELS[family](net_config)
 
     def as_tensor(part: Dataset) -> torch.Tensor:
         scaled = scaler.transform(part.x.reshape(len(part), -1))
@@ -138,6 +155,7 @@ def train(
         on_epoch=(lambda history: write_metrics(out, history)) if out is not None else None,
         checkpoint_dir=out,
         resume=checkpoint,
+        corrupt=make_corruption(settings.noise, net_config),
         checkpoint_meta={"run": {"train": settings.to_dict(), "data": data_info}},
     )
     model = Autoencoder(
@@ -153,6 +171,11 @@ def train(
             "epochs_run": len(result.history),
         },
     )
+    if family == "ae":
+        # a deterministic autoencoder has no prior: sampling draws codes from this density
+        model.code_density = CodeDensity.fit(
+            model.encode(train_part), settings.gmm_components, seed=settings.seed
+        )
     if out is not None:
         model.save(out)
         save_loss_curve(Path(out) / "loss.png", result.history)
@@ -163,6 +186,10 @@ def train(
                 _for_display(model, shown),
                 _for_display(model, model.reconstruct(shown)),
             )
+            if settings.noise:
+                save_denoising_grid(
+                    Path(out) / "denoising.png", model, shown, settings.noise, seed=settings.seed
+                )
     return model
 
 
@@ -177,13 +204,23 @@ def evaluate(
     *,
     train_data=None,
     label: str | None = None,
+    iw_samples: int = 1000,
+    noise: str | list[str] | None = None,
 ) -> Comparison:
     """Compare ``model`` with PCA at the same code size on held-out ``test_data``.
+
+    A VAE also gets its test ELBO and, for a Bernoulli decoder (loss bce) on [0, 1] data, the
+    importance-weighted test NLL with ``iw_samples`` draws per sample (``aekit.likelihood``).
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
     same validation split, unless ``train_data`` is given), in the model's scaled space; all
     metrics are in the data's own units. Where labels exist, a logistic regression is trained on
-    the training codes of each and scored on the test codes.
+    the training codes of each and scored on the test codes. Every model also gets the fraction
+    of near-zero code values (``near_zero_codes``, see ``evaluation.near_zero_fraction``).
+
+    With ``noise`` (specs as in training, e.g. ``["gaussian:0.3"]``), the test inputs are also
+    corrupted (seeded) and the PSNR of the model's output, of PCA's projection of the noisy
+    input and of the noisy input itself are added (``aekit.denoising.add_denoising_rows``).
     """
     info = model.data_info
     label = label if label is not None else info.get("label")
@@ -193,12 +230,15 @@ def evaluate(
     train_part = _training_part(model, train_data, label)
     x_test = model.as_samples(test)
     x_train = model.as_samples(train_part)
-    return compare_with_pca(
+    if isinstance(iw_samples, bool) or not isinstance(iw_samples, int) or iw_samples < 1:
+        raise ConfigError(f"iw_samples must be a positive integer, got {iw_samples!r}")
+    codes_test = model.encode(x_test)
+    comparison = compare_with_pca(
         x_train=model.scale(x_train),
         x_test=model.scale(x_test),
         recon_test=model.reconstruct(x_test).reshape(len(x_test), -1),
         codes_train=model.encode(x_train),
-        codes_test=model.encode(x_test),
+        codes_test=codes_test,
         y_train=train_part.y,
         y_test=test.y,
         code_size=model.code_size,
@@ -209,6 +249,25 @@ def evaluate(
         to_original=lambda flat: model.scaler.inverse_transform(flat),
         x_test_original=x_test.reshape(len(x_test), -1),
     )
+    if model.is_vae:
+        scaled = torch.from_numpy(model.scale(x_test).reshape(len(x_test), *model.sample_shape))
+        scores, notes = vae_scores(
+            model.net, scaled, iw_samples=iw_samples, seed=model.train_config.seed
+        )
+        comparison.rows["aekit"].update(scores)
+        comparison.notes.extend(notes)
+    add_code_sparsity(comparison, model, codes_test)
+    if noise:
+        add_denoising_rows(
+            comparison,
+            model,
+            x_train,
+            x_test,
+            noise,
+            data_range=(info["data_max"] - info["data_min"]) or 1.0,
+            seed=model.train_config.seed + EVAL_SEED_OFFSET,
+        )
+    return comparison
 
 
 def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
@@ -278,7 +337,8 @@ def _choose_scale(settings: TrainConfig, data: Dataset, flat: np.ndarray) -> str
 
 def _net_config(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarray) -> NetConfig:
     width = flat.shape[1]
-    backbone = settings.model
+    # model "mlp"/"conv" name the plain autoencoder's backbone; "auto" and families use backbone
+    backbone = settings.model if settings.model in ("mlp", "conv") else settings.backbone
     if backbone == "auto":
         backbone = "conv" if data.is_image and min(data.sample_shape[1:]) >= 16 else "mlp"
     if backbone == "conv" and not data.is_image:
@@ -308,13 +368,20 @@ def _net_config(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarr
         norm=settings.norm or ("batch" if backbone == "conv" else "none"),
         loss=settings.loss,
         output=_output_kind(settings, unit_output),
+        **parse_sparsity(settings.sparsity),
+        contractive=settings.contractive,
     )
 
 
-def _with_backbone_defaults(settings: TrainConfig, backbone: str) -> TrainConfig:
-    """Fill batch_size and lr left unset with the backbone's defaults."""
+def _with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainConfig:
+    """Fill batch_size, lr and epochs left unset: per backbone, and by the data's size."""
     unset = {k: v for k, v in BACKBONE_DEFAULTS[backbone].items() if getattr(settings, k) is None}
-    return dataclasses.replace(settings, **unset)
+    settings = dataclasses.replace(settings, **unset)
+    if settings.epochs is None:
+        steps_per_epoch = math.ceil(n_train / min(settings.batch_size, n_train))
+        epochs = max(DEFAULT_EPOCHS, math.ceil(MIN_DEFAULT_STEPS / steps_per_epoch))
+        settings = dataclasses.replace(settings, epochs=min(epochs, MAX_DEFAULT_EPOCHS))
+    return settings
 
 
 def _output_kind(settings: TrainConfig, unit_output: bool) -> str:

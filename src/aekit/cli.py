@@ -16,12 +16,14 @@ from .api import evaluate, load, train
 from .config import (
     BACKBONES,
     DEVICES,
+    MODEL_CHOICES,
     OPTIMIZERS,
     SCHEDULES,
     TrainConfig,
 )
 from .data import builtin_datasets, load_data, save_array
 from .errors import AekitError, ConfigError
+from .generation import save_generated
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .scaling import SCALES
@@ -40,7 +42,27 @@ def _int_list(text: str) -> list[int]:
 # (option name in TrainConfig, flag, argparse keywords). Defaults stay None so that only flags
 # given on the command line override a --config file; TrainConfig holds the real defaults.
 TRAIN_FLAGS = [
-    ("model", "--model", dict(choices=BACKBONES, help="backbone; auto: conv for images >= 16x16")),
+    (
+        "model",
+        "--model",
+        dict(
+            choices=MODEL_CHOICES,
+            help="mlp, conv, auto: plain autoencoder with that backbone (auto: conv for images "
+            ">= 16x16); vae: variational autoencoder (backbone from --backbone)",
+        ),
+    ),
+    ("backbone", "--backbone", dict(choices=BACKBONES, help="backbone of --model vae")),
+    ("beta", "--beta", dict(type=float, metavar="B", help="VAE: weight of the KL term")),
+    (
+        "kl_warmup",
+        "--kl-warmup",
+        dict(type=int, metavar="STEPS", help="VAE: raise the KL weight from 0 to beta over STEPS"),
+    ),
+    (
+        "gmm_components",
+        "--gmm-components",
+        dict(type=int, metavar="N", help="plain AE: mixture components of the code density"),
+    ),
     ("code_size", "--code", dict(type=int, metavar="N", help="code (bottleneck) size")),
     (
         "hidden",
@@ -64,7 +86,11 @@ TRAIN_FLAGS = [
         "--scale",
         dict(choices=SCALES, help="default: minmax for bce and images, else standard"),
     ),
-    ("epochs", "--epochs", dict(type=int, metavar="N")),
+    (
+        "epochs",
+        "--epochs",
+        dict(type=int, metavar="N", help="default: 50, more on small data (at least 5000 steps)"),
+    ),
     ("batch_size", "--batch-size", dict(type=int, metavar="N", help="default: 256 mlp, 64 conv")),
     (
         "lr",
@@ -111,6 +137,26 @@ TRAIN_FLAGS = [
             help="skip up to N batches with a NaN/Inf loss or gradient instead of stopping",
         ),
     ),
+    (
+        "noise",
+        "--noise",
+        dict(
+            action="append",
+            metavar="SPEC",
+            help="denoising: corrupt training inputs with gaussian:SIGMA, saltpepper:P or "
+            "mask:P (repeat to combine)",
+        ),
+    ),
+    (
+        "sparsity",
+        "--sparsity",
+        dict(metavar="SPEC", help="sparse code: l1:LAMBDA or kl:RHO:LAMBDA"),
+    ),
+    (
+        "contractive",
+        "--contractive",
+        dict(type=float, metavar="LAMBDA", help="weight of the encoder's squared Jacobian norm"),
+    ),
 ]
 
 
@@ -153,7 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
     p.set_defaults(handler=cmd_train)
 
-    for name, what in (("encode", "data to codes"), ("reconstruct", "data to its reconstruction")):
+    for name, what in (
+        ("encode", "data to codes"),
+        ("reconstruct", "data to its reconstruction"),
+        ("denoise", "noisy data to its clean reconstruction (a model trained with --noise)"),
+    ):
         p = commands.add_parser(name, help=f"{what} with a trained run")
         p.add_argument("run", type=Path, help="run folder")
         p.add_argument("data", help="data to transform")
@@ -161,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
             "-o", "--output", type=Path, required=True, help="output .npy, .csv or .parquet"
         )
         _label_and_quiet(p)
+        if name == "encode":
+            p.add_argument("--sample", action="store_true", help="VAE: draw from the posterior")
+            p.add_argument("--seed", type=int, default=0, help="seed of --sample [0]")
         p.set_defaults(handler=cmd_transform, method=name)
 
     p = commands.add_parser("decode", help="codes to data with a trained run")
@@ -178,8 +231,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--train-data", help="training data for the PCA baseline (default: the run's own)"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument(
+        "--noise",
+        action="append",
+        metavar="SPEC",
+        help="also score denoising: corrupt the test data (seeded) with SPEC, e.g. gaussian:0.3",
+    )
+    p.add_argument(
+        "--iw-samples",
+        type=int,
+        default=1000,
+        metavar="K",
+        help="VAE: importance samples per test sample for the NLL bound [1000]",
+    )
     _label_and_quiet(p)
     p.set_defaults(handler=cmd_evaluate)
+
+    p = commands.add_parser("generate", help="new samples: VAE prior, or the AE's code density")
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument("-n", type=int, default=64, help="number of samples [64]")
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, help="output .png (images), .npy, ..."
+    )
+    p.add_argument("--seed", type=int, default=0, help="[0]")
+    p.set_defaults(handler=cmd_generate)
+
+    p = commands.add_parser("interpolate", help="decode the path between two samples' codes")
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument("data", help="data holding both samples")
+    p.add_argument("--from", dest="from_index", type=int, required=True, metavar="I")
+    p.add_argument("--to", dest="to_index", type=int, required=True, metavar="J")
+    p.add_argument("--steps", type=int, default=10, help="points, endpoints included [10]")
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, help="output .png (images), .npy, ..."
+    )
+    p.set_defaults(handler=cmd_interpolate)
 
     p = commands.add_parser("datasets", help="list the built-in datasets and where they were found")
     p.set_defaults(handler=cmd_datasets)
@@ -234,9 +320,10 @@ def cmd_train(args) -> int:
 def cmd_transform(args) -> int:
     model = load(args.run)
     data = load_data(args.data, label=args.label, default_split="test")
+    options = dict(sample=args.sample, seed=args.seed) if args.method == "encode" else {}
     save_array(
         args.output,
-        getattr(model, args.method)(data),
+        getattr(model, args.method)(data, **options),
         column_prefix="z" if args.method == "encode" else "x",
     )
     if not args.quiet:
@@ -252,9 +339,45 @@ def cmd_decode(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    model = load(args.run)
+    _save_generated(model, args.output, model.sample(args.n, seed=args.seed))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_interpolate(args) -> int:
+    model = load(args.run)
+    x = model.as_samples(load_data(args.data, default_split="test"))
+    for flag, index in (("--from", args.from_index), ("--to", args.to_index)):
+        if not 0 <= index < len(x):
+            raise ConfigError(
+                f"{flag} {index} is out of range: {args.data} has {len(x)} samples "
+                f"(indices 0 to {len(x) - 1})"
+            )
+    strip = model.interpolate(x[args.from_index], x[args.to_index], steps=args.steps)
+    _save_generated(model, args.output, strip)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _save_generated(model, path: Path, data) -> None:
+    info = model.data_info
+    save_generated(
+        path, data, sample_shape=model.sample_shape, low=info["data_min"], high=info["data_max"]
+    )
+
+
 def cmd_evaluate(args) -> int:
     model = load(args.run)
-    comparison = evaluate(model, args.data, train_data=args.train_data, label=args.label)
+    comparison = evaluate(
+        model,
+        args.data,
+        train_data=args.train_data,
+        label=args.label,
+        noise=args.noise,
+        iw_samples=args.iw_samples,
+    )
     if args.json:
         print(json.dumps(comparison.to_dict(), indent=2))
     else:
@@ -282,11 +405,8 @@ def cmd_demo(args) -> int:
         print(
             f"demo: Fashion-MNIST, conv autoencoder, code size 32, {args.time_limit:.0f} s budget"
         )
+    # the time limit ends the Fashion-MNIST run; digits converges (early stopping) well before it
     options = dict(code_size=32 if name != "digits" else 16, time_limit=args.time_limit)
-    if name == "digits":
-        options.update(epochs=200, patience=20)
-    else:
-        options.update(epochs=100)
     train(name, out=args.out, overwrite=True, **options)
     print(evaluate(load(args.out)).to_table())
     print(f"run saved to {args.out} (reconstructions.png, loss.png, metrics.jsonl)")

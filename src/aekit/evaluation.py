@@ -26,7 +26,7 @@ _BCE_EPS = 1e-7
 
 # Order of rows in the table; metrics where lower is better are shown as a ratio, the others
 # (PSNR, probe accuracy) as a difference, since a ratio of dB or of accuracies reads badly.
-_METRIC_ORDER = ("mse", "mae", "psnr", "bce", "probe_accuracy")
+_METRIC_ORDER = ("mse", "mae", "psnr", "bce", "probe_accuracy", "denoise_psnr", "near_zero_codes")
 _LOWER_IS_BETTER = {"mse", "mae", "bce"}
 
 
@@ -177,6 +177,53 @@ def probe_accuracy(
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     probe.fit(codes_train, y_train)
     return float(probe.score(codes_test, y_test))
+
+
+# A code value counts as near zero below this fraction of the codes' root-mean-square: relative,
+# because an L1 penalty can shrink a linear code's scale (and grow the decoder's) without making
+# it sparse, and an absolute threshold would count that as sparsity.
+NEAR_ZERO_RELATIVE = 0.01
+NEAR_ZERO_SIGMOID = 0.05  # for sigmoid codes (KL sparsity), in (0, 1): "inactive"
+
+
+def near_zero_fraction(codes: np.ndarray, *, sigmoid_code: bool = False) -> float:
+    """Fraction of the values of codes (n, k) that are near zero: how sparse a code is.
+
+    Sigmoid codes (KL-sparse models): activation < 0.05. Others: |z| < 0.01 x the RMS of all
+    the code values (see NEAR_ZERO_RELATIVE).
+    """
+    codes = np.abs(np.asarray(codes, dtype=np.float64))
+    if codes.size == 0:
+        raise DataError("cannot measure the sparsity of an empty code array")
+    if sigmoid_code:
+        return float(np.mean(codes < NEAR_ZERO_SIGMOID))
+    rms = float(np.sqrt(np.mean(codes**2)))
+    return float(np.mean(codes <= NEAR_ZERO_RELATIVE * rms))
+
+
+def denoising_rows(
+    target: np.ndarray,
+    noisy: np.ndarray,
+    denoised: np.ndarray,
+    pca_denoised: np.ndarray,
+    *,
+    data_range: float,
+) -> dict[str, dict[str, float]]:
+    """PSNR of a denoiser's output, of PCA's projection of the noisy input, and of the noisy
+    input itself, all against the clean ``target``; arrays (m, d) in original units.
+
+    Returns ``{"aekit": {"denoise_psnr"}, "pca": {"denoise_psnr"}, "noisy": {"psnr"}}``, rows
+    to merge into ``Comparison.rows``.
+    """
+
+    def psnr(x: np.ndarray) -> float:
+        return reconstruction_metrics(target, x, data_range=data_range, with_bce=False)["psnr"]
+
+    return {
+        "aekit": {"denoise_psnr": psnr(denoised)},
+        "pca": {"denoise_psnr": psnr(pca_denoised)},
+        "noisy": {"psnr": psnr(noisy)},
+    }
 
 
 @dataclass
@@ -370,7 +417,7 @@ def _format_value(metric: str, value: float | None) -> str:
         return "-"
     if not math.isfinite(value):
         return str(value)
-    if metric == "psnr":
+    if metric.endswith("psnr"):
         return f"{value:.2f} dB"
     if metric == "probe_accuracy":
         return f"{value:.4f}"
@@ -390,6 +437,6 @@ def _format_versus(metric: str, model: float | None, pca: float | None) -> str:
     difference = model - pca
     if math.isnan(difference):  # both inf (two exact reconstructions) or a nan probe
         return "n/a"
-    if metric == "psnr":
+    if metric.endswith("psnr"):
         return f"{difference:+.2f} dB"
     return f"{difference:+.4f}"

@@ -10,9 +10,11 @@ import pandas as pd
 import torch
 
 from . import __version__
+from .code_density import CodeDensity
 from .config import TrainConfig
 from .data import Dataset, load_data
-from .errors import DataError, ModelFileError
+from .errors import ConfigError, DataError, ModelFileError
+from .generation import check_count, check_steps, linear_path, spherical_path
 from .models import MODELS, NetConfig
 from .runs import read_run, write_metrics, write_run
 from .scaling import Scaler
@@ -37,8 +39,11 @@ class Autoencoder:
         train_config: TrainConfig,
         history: list[dict] | None = None,
         result: dict | None = None,
+        code_density: CodeDensity | None = None,
     ):
         self.net = net.eval()
+        # plain autoencoders: a density fitted on the training codes, to sample new codes from
+        self.code_density = code_density
         self.scaler = scaler
         self.data_info = data_info
         self.train_config = train_config
@@ -70,16 +75,68 @@ class Autoencoder:
         return self.net.config
 
     # -- the mirror pair -------------------------------------------------------------------
-    def encode(self, x) -> np.ndarray:
-        """x: (n, *sample_shape) data -> (n, code_size) float32 codes."""
+    def encode(self, x, *, sample: bool = False, seed: int | None = None) -> np.ndarray:
+        """x: (n, *sample_shape) data -> (n, code_size) float32 codes.
+
+        A VAE gives its posterior means; with ``sample=True`` a draw from each posterior
+        (``seed`` makes it reproducible).
+        """
         scaled = self._scaled_tensor(x)
-        return self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
+        if not sample:
+            return self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
+        if not self.is_vae:
+            raise ConfigError("encode(sample=True) needs a VAE (model='vae'); this is a plain AE")
+        both = self._batched(self.net.encoder, scaled).reshape(len(scaled), 2, -1)
+        mean, logvar = both[:, 0], np.clip(both[:, 1], -30.0, 20.0)
+        eps = np.random.default_rng(seed).standard_normal(mean.shape)
+        return (mean + np.exp(0.5 * logvar) * eps).astype(np.float32)
 
     def decode(self, z) -> np.ndarray:
         """z: (n, code_size) codes -> (n, *output_shape) data in original units."""
         codes = self._check_codes(z)
         out = self._batched(self.net.decode, torch.from_numpy(codes))
         return self.unscale(out.reshape(len(codes), -1)).reshape(len(codes), *self.output_shape)
+
+    # -- generation ------------------------------------------------------------------------
+    @property
+    def is_vae(self) -> bool:
+        return self.model_type == "vae"
+
+    @property
+    def model_type(self) -> str:
+        """The family's name in ``models.MODELS``: "ae" or "vae"."""
+        return next(name for name, cls in MODELS.items() if type(self.net) is cls)
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """n new samples (n, *output_shape) in the data's units.
+
+        A VAE decodes draws from its prior N(0, I); a plain autoencoder decodes draws from the
+        Gaussian mixture fitted on its training codes. The same ``seed`` gives the same samples.
+        """
+        check_count(n)
+        if self.is_vae:
+            codes = np.random.default_rng(seed).standard_normal((n, self.code_size))
+        elif self.code_density is not None:
+            codes = self.code_density.sample(n, seed)
+        else:
+            raise ConfigError(
+                "this model has no code density to sample from (it was trained in memory without "
+                "one, or saved without code_density.json); retrain it with aekit.train"
+            )
+        return self.decode(codes.astype(np.float32))
+
+    def interpolate(self, x_a, x_b, steps: int = 10) -> np.ndarray:
+        """(steps, *output_shape): decodes of points from x_a's code to x_b's, endpoints included.
+
+        Spherical for a VAE (its prior's mass lies near a shell; see ``aekit.generation``),
+        straight for a plain autoencoder.
+        """
+        check_steps(steps)
+        codes = self.encode(np.concatenate([self.as_samples(x_a), self.as_samples(x_b)]))
+        if len(codes) != 2:
+            raise DataError(f"interpolate needs one sample at each end, got {len(codes)} in all")
+        path = spherical_path if self.is_vae else linear_path
+        return self.decode(path(codes[0], codes[1], steps))
 
     def reconstruct(self, x) -> np.ndarray:
         """decode(encode(x)) in original units; shaped like ``x`` when ``x`` is an array."""
@@ -88,6 +145,14 @@ class Autoencoder:
         if isinstance(x, np.ndarray) and x.size == out.size:
             return out.reshape(x.shape)
         return out.reshape(len(out), *self.output_shape)
+
+    def denoise(self, x) -> np.ndarray:
+        """Clean estimate of noisy data ``x``, in original units; shaped like ``x``.
+
+        The same computation as ``reconstruct``, named for the job: a model trained with
+        ``noise=`` learned to map corrupted inputs to clean ones.
+        """
+        return self.reconstruct(x)
 
     # -- scaling, for evaluation against baselines in the same space ------------------------
     def scale(self, x) -> np.ndarray:
@@ -129,7 +194,7 @@ class Autoencoder:
     def config_dict(self) -> dict:
         return {
             "aekit_version": __version__,
-            "model_type": "ae",
+            "model_type": self.model_type,
             "net": self.net.config.to_dict(),
             "scaler": self.scaler.to_dict(),
             "data": self.data_info,
@@ -141,6 +206,8 @@ class Autoencoder:
         """Write config.json, model.safetensors and metrics.jsonl into ``folder``."""
         write_run(folder, self.config_dict(), self.net.state_dict())
         write_metrics(folder, self.history)
+        if self.code_density is not None:
+            self.code_density.save(folder)
         return Path(folder)
 
     @classmethod
@@ -159,7 +226,7 @@ class Autoencoder:
         config_path = Path(folder) / CONFIG_FILE
         check_config(config, config_path)
         model_cls = MODELS[config["model_type"]]
-        net_config = NetConfig.from_dict(config["net"])
+        net_config = model_cls.config_class.from_dict(config["net"])
         try:
             # on the meta device, sizes from an untrusted file cost no memory
             with torch.device("meta"):
@@ -176,6 +243,7 @@ class Autoencoder:
             train_config=TrainConfig(**config["train"]).validate(),
             history=history,
             result=config["result"],
+            code_density=CodeDensity.load(folder, net_config.code_size),
         )
 
     # -- internals -------------------------------------------------------------------------

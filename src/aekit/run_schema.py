@@ -129,6 +129,21 @@ NET = {
     "norm": _one_of(NORMS),
     "loss": _one_of(LOSSES),
     "output": _one_of(NET_OUTPUTS),
+    # code penalties (aekit.penalties); absent in runs saved before they existed: no penalty
+    "sparsity": Field(
+        "one of 'none', 'l1', 'kl'",
+        lambda value: value in ("none", "l1", "kl"),
+        required=False,
+    ),
+    "sparsity_weight": Field(
+        "a number >= 0", lambda value: _is_number(value) and value >= 0, required=False
+    ),
+    "sparsity_target": Field(
+        "a number in [0, 1)", lambda value: _is_number(value) and 0 <= value < 1, required=False
+    ),
+    "contractive": Field(
+        "a number >= 0", lambda value: _is_number(value) and value >= 0, required=False
+    ),
 }
 SCALER = {
     "kind": _one_of(SCALES),
@@ -166,6 +181,15 @@ TRAIN = {
     for option in fields(TrainConfig)
 }
 SECTIONS = {"net": NET, "scaler": SCALER, "data": DATA, "train": TRAIN}
+# The "net" section per model_type: a VAE's (models/vae.py VAEConfig) adds the KL weighting.
+VAE_NET = {
+    **NET,
+    "beta": Field("a positive finite number", lambda value: _is_number(value) and value > 0),
+    "kl_warmup": Field(
+        "an integer from 0 to 2**31 - 1", lambda value: _is_int(value) and 0 <= value < MAX_SIZE
+    ),
+}
+NET_TABLES = {"ae": NET, "vae": VAE_NET}
 
 
 def _input_width(c: dict) -> int:
@@ -236,6 +260,8 @@ def check_config(config: object, path: str | Path) -> None:
         raise ModelFileError(f"{path}: the file must hold a JSON object, got {_show(config)}")
     _check_section(config, TOP, "", path)
     for name, table in SECTIONS.items():
+        if name == "net":
+            table = NET_TABLES[config["model_type"]]
         _check_section(config[name], table, f"{name}.", path)
     try:
         TrainConfig(**config["train"]).validate()

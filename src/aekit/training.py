@@ -31,6 +31,7 @@ from .checkpoints import (
 )
 from .config import TrainConfig
 from .errors import AekitError
+from .noise import Corruption
 from .progress import Progress
 
 VALIDATION_BATCH = 1024
@@ -89,6 +90,7 @@ def fit(
     checkpoint_dir: str | Path | None = None,
     resume: Checkpoint | None = None,
     checkpoint_meta: dict | None = None,
+    corrupt: Corruption | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train_x`` (n, ...) float32, already scaled.
 
@@ -98,6 +100,11 @@ def fit(
     With ``checkpoint_dir``, a checkpoint is written there after every epoch, every
     ``config.checkpoint_every`` steps, on SIGINT/SIGTERM and before a non-finite stop;
     ``checkpoint_meta`` is stored in it as is. ``resume`` continues from such a checkpoint.
+    With ``corrupt`` (a denoising autoencoder), each batch is corrupted afresh and the model
+    learns to reconstruct the clean batch; the corruption's generator is seeded from
+    ``config.seed`` and checkpointed. Validation then scores corrupted validation inputs
+    against clean targets, with the same corruption every epoch (a fixed seed), so the
+    numbers stay comparable from epoch to epoch.
     """
     if config.lr is None or config.batch_size is None:
         raise ValueError("fit needs a config with lr and batch_size set (aekit.train fills them)")
@@ -106,6 +113,10 @@ def fit(
     train_x = train_x.to(device)
     val_x = val_x.to(device) if val_x is not None else None
     generator = torch.Generator().manual_seed(config.seed)
+    # its own stream, so adding noise leaves the shuffling order of the same seed unchanged
+    noise_generator = (
+        torch.Generator(device=device).manual_seed(config.seed + 1) if corrupt else None
+    )
     optimizer = _make_optimizer(model, config)
     parameters = [p for p in model.parameters() if p.requires_grad]
     n = train_x.shape[0]
@@ -119,16 +130,20 @@ def fit(
     loss_sum = torch.zeros((), device=device)
     if resume is not None:
         loop, best_state, order, loss_sum = _restore(resume, model, optimizer, generator, device)
+        if noise_generator is not None and "rng.noise" in resume.tensors:
+            noise_generator.set_state(resume.tensors["rng.noise"])
 
     def checkpoint() -> None:
         if checkpoint_dir is None:
             return
         loop.elapsed = elapsed()
         loop.epoch_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
-        save_checkpoint(
-            checkpoint_dir,
-            _pack(loop, model, optimizer, generator, best_state, order, loss_sum, checkpoint_meta),
+        packed = _pack(
+            loop, model, optimizer, generator, best_state, order, loss_sum, checkpoint_meta
         )
+        if noise_generator is not None:
+            packed.tensors["rng.noise"] = noise_generator.get_state()
+        save_checkpoint(checkpoint_dir, packed)
 
     start = time.perf_counter()
     elapsed_before = loop.elapsed
@@ -156,7 +171,8 @@ def fit(
                 if len(index) < 2 <= n:
                     continue  # a lone last sample would break batch norm and adds only noise
                 _set_lr(optimizer, config, loop.step, total_steps, elapsed())
-                loss, _ = model.loss(train_x[index])
+                x = train_x[index]
+                loss, _ = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if not _finite_step(loss, parameters, config.clip_grad):
@@ -182,7 +198,11 @@ def fit(
                     break
             train_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
             train_loss = loss_sum.item() / max(loop.seen, 1)
-            val_loss = evaluate_loss(model, val_x) if val_x is not None else None
+            val_loss = (
+                evaluate_loss(model, val_x, corrupt=corrupt, seed=config.seed)
+                if val_x is not None
+                else None
+            )
             watched = val_loss if val_loss is not None else train_loss
             improved = result.best_val_loss is None or watched < result.best_val_loss
             if improved:
@@ -232,14 +252,22 @@ def fit(
 
 
 @torch.no_grad()
-def evaluate_loss(model: nn.Module, x: torch.Tensor) -> float:
-    """Mean per-sample loss over ``x`` in eval mode (dropout off, batch-norm statistics frozen)."""
+def evaluate_loss(
+    model: nn.Module, x: torch.Tensor, *, corrupt: Corruption | None = None, seed: int = 0
+) -> float:
+    """Mean per-sample loss over ``x`` in eval mode (dropout off, batch-norm statistics frozen).
+
+    With ``corrupt``: of corrupted inputs against the clean ``x``, drawn from a generator seeded
+    with ``seed`` afresh on every call, so every call sees the same corruption.
+    """
     was_training = model.training
     model.eval()
     total = 0.0
+    noise_generator = torch.Generator(device=x.device).manual_seed(seed) if corrupt else None
     for begin in range(0, x.shape[0], VALIDATION_BATCH):
         chunk = x[begin : begin + VALIDATION_BATCH]
-        loss, _ = model.loss(chunk)
+        noisy = corrupt(chunk, noise_generator) if corrupt else chunk
+        loss, _ = model.loss(noisy, target=chunk)
         total += loss.item() * chunk.shape[0]
     model.train(was_training)
     return total / x.shape[0]

@@ -1,0 +1,110 @@
+"""Generation: samples from the VAE prior or the AE's code density, interpolation, the CLI."""
+
+import numpy as np
+import pytest
+
+import aekit
+from aekit.cli import main
+from aekit.code_density import CODE_DENSITY_FILE
+from aekit.errors import ConfigError
+from aekit.generation import spherical_path
+
+FAST = dict(epochs=3, progress=False, hidden=[16], code_size=3, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, small_images_module):
+    root = tmp_path_factory.mktemp("gen")
+    aekit.train(small_images_module, out=root / "vae", model="vae", loss="bce", **FAST)
+    aekit.train(small_images_module, out=root / "ae", model="mlp", gmm_components=3, **FAST)
+    return root
+
+
+@pytest.fixture(scope="module")
+def small_images_module():
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:12, 0:12]
+    centres = rng.uniform(3, 9, size=(48, 2))
+    d2 = (yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2
+    return np.exp(-d2 / 6.0).astype(np.float32)
+
+
+@pytest.mark.parametrize("family", ["vae", "ae"])
+def test_samples_have_the_data_shape_and_range(runs, family):
+    model = aekit.load(runs / family)
+    samples = model.sample(7, seed=1)
+    assert samples.shape == (7, 12, 12)
+    low, high = model.data_info["data_min"], model.data_info["data_max"]
+    assert samples.min() >= low - 1e-6 and samples.max() <= high + 1e-6
+    np.testing.assert_array_equal(samples, model.sample(7, seed=1))
+    assert not np.allclose(samples, model.sample(7, seed=2))
+
+
+def test_code_density_survives_save_and_load(runs, tmp_path, small_images_module):
+    assert (runs / "ae" / CODE_DENSITY_FILE).exists()
+    assert not (runs / "vae" / CODE_DENSITY_FILE).exists()
+    model = aekit.train(small_images_module, model="mlp", gmm_components=4, **FAST)
+    assert len(model.code_density.weights_) == 4
+    model.save(tmp_path / "run")
+    loaded = aekit.load(tmp_path / "run")
+    np.testing.assert_array_equal(loaded.sample(5, seed=0), model.sample(5, seed=0))
+
+
+@pytest.mark.parametrize("family", ["vae", "ae"])
+def test_interpolation_ends_at_the_reconstructions(runs, family, small_images_module):
+    model = aekit.load(runs / family)
+    x = small_images_module
+    strip = model.interpolate(x[0], x[5], steps=6)
+    assert strip.shape == (6, 12, 12)
+    ends = model.reconstruct(x[[0, 5]])
+    np.testing.assert_allclose(strip[[0, -1]], ends, atol=1e-6)
+    with pytest.raises(ConfigError, match="steps"):
+        model.interpolate(x[0], x[5], steps=1)
+
+
+def test_spherical_path_keeps_to_the_shell():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(64), rng.standard_normal(64)
+    b *= np.linalg.norm(a) / np.linalg.norm(b)
+    path = spherical_path(a, b, 9)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), np.linalg.norm(a), rtol=1e-5)
+    np.testing.assert_array_equal(path[[0, -1]], np.stack([a, b]).astype(np.float32))
+
+
+def test_sampling_a_plain_model_without_density_is_a_clear_error(small_images_module):
+    model = aekit.train(small_images_module, model="mlp", **FAST)
+    model.code_density = None
+    with pytest.raises(ConfigError, match="no code density"):
+        model.sample(2)
+
+
+def test_cli_generate_and_interpolate_write_files(runs, tmp_path, small_images_module):
+    data = tmp_path / "x.npy"
+    np.save(data, small_images_module)
+    assert main(["generate", str(runs / "vae"), "-n", "12", "-o", str(tmp_path / "s.png")]) == 0
+    assert main(["generate", str(runs / "ae"), "-n", "5", "-o", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (5, 12, 12)
+    args = ["interpolate", str(runs / "vae"), str(data), "--from", "1", "--to", "2"]
+    assert main([*args, "--steps", "4", "-o", str(tmp_path / "i.png")]) == 0
+    assert main([*args, "-o", str(tmp_path / "i.npy")]) == 0
+    assert np.load(tmp_path / "i.npy").shape == (10, 12, 12)
+    assert (tmp_path / "s.png").stat().st_size > 0 and (tmp_path / "i.png").exists()
+
+
+def test_cli_errors_are_one_line(runs, tmp_path, small_images_module, capsys):
+    data = tmp_path / "x.npy"
+    np.save(data, small_images_module)
+    out = str(tmp_path / "i.npy")
+    assert (
+        main(["interpolate", str(runs / "ae"), str(data), "--from", "0", "--to", "48", "-o", out])
+        == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--to 48" in err and "48 samples" in err
+    vectors = aekit.train(small_images_module.reshape(48, -1), model="mlp", **FAST)
+    vectors.save(tmp_path / "vec")
+    assert main(["generate", str(tmp_path / "vec"), "-o", str(tmp_path / "v.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "PNG needs an image model" in err
+    assert main(["encode", str(tmp_path / "vec"), str(data), "--sample", "-o", out]) == 2
+    assert "needs a VAE" in capsys.readouterr().err
