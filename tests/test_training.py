@@ -94,3 +94,28 @@ def test_diverging_loss_is_reported():
     x = _data() * 1e30
     with pytest.raises(TrainingError, match="epoch 1"):
         fit(_net(), x, None, make_config(epochs=3, batch_size=16, lr=1e-3))
+
+
+def test_logged_terms_are_averaged_per_epoch():
+    """A VAE's KL and reconstruction terms reach the history, and add up to the loss."""
+    import numpy as np
+
+    import aekit
+
+    x = np.random.default_rng(0).random((64, 8)).astype(np.float32)
+    model = aekit.train(
+        x,
+        model="vae",
+        loss="bce",
+        code_size=2,
+        hidden=[8],
+        epochs=3,
+        batch_size=16,
+        lr=1e-3,
+        progress=False,
+    )
+    row = model.history[-1]
+    assert row["train_kl"] >= 0
+    assert math.isclose(
+        row["train_reconstruction"] + row["train_kl"], row["train_loss"], rel_tol=1e-4
+    )

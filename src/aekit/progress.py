@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+import torch
+
 
 class Progress:
     """Receives the loop's events; writes to ``stream`` (stderr by default), never to stdout.
@@ -24,7 +26,8 @@ class Progress:
         self._epoch, self._epochs, self._n_steps = epoch, epochs, n_steps
         self._epoch_start = time.perf_counter()
 
-    def step(self, step: int, samples: int, running_loss: float) -> None:
+    def step(self, step: int, samples: int, loss_sum: torch.Tensor) -> None:
+        """``loss_sum``: the epoch's sample-weighted loss so far; read only when drawing."""
         if not self.live:
             return
         now = time.perf_counter()
@@ -37,7 +40,7 @@ class Progress:
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
             f"\repoch {self._epoch}/{self._epochs} [{bar}] {step}/{self._n_steps}"
-            f"  loss {running_loss:.5f}  {rate:,.0f} samples/s "
+            f"  loss {loss_sum.item() / max(samples, 1):.5f}  {rate:,.0f} samples/s "
         )
         self.stream.flush()
 

@@ -127,9 +127,9 @@ def fit(
     loop = _LoopState()
     best_state: dict[str, torch.Tensor] | None = None
     order = torch.empty(0, dtype=torch.long)
-    loss_sum = torch.zeros((), device=device)
+    sums: dict[str, torch.Tensor] = {}  # this epoch's loss and logged terms, sample-weighted
     if resume is not None:
-        loop, best_state, order, loss_sum = _restore(resume, model, optimizer, generator, device)
+        loop, best_state, order, sums = _restore(resume, model, optimizer, generator, device)
         if noise_generator is not None and "rng.noise" in resume.tensors:
             noise_generator.set_state(resume.tensors["rng.noise"])
 
@@ -138,9 +138,7 @@ def fit(
             return
         loop.elapsed = elapsed()
         loop.epoch_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
-        packed = _pack(
-            loop, model, optimizer, generator, best_state, order, loss_sum, checkpoint_meta
-        )
+        packed = _pack(loop, model, optimizer, generator, best_state, order, sums, checkpoint_meta)
         if noise_generator is not None:
             packed.tensors["rng.noise"] = noise_generator.get_state()
         save_checkpoint(checkpoint_dir, packed)
@@ -160,7 +158,7 @@ def fit(
             epoch_seconds_before = loop.epoch_seconds if loop.position > 0 else 0.0
             if loop.position == 0:
                 order = torch.randperm(n, generator=generator).to(device)
-                loss_sum = torch.zeros((), device=device)
+                sums = {}
                 loop.seen = 0
             if progress:
                 progress.start_epoch(epoch, config.epochs, steps_per_epoch)
@@ -172,7 +170,7 @@ def fit(
                     continue  # a lone last sample would break batch norm and adds only noise
                 _set_lr(optimizer, config, loop.step, total_steps, elapsed())
                 x = train_x[index]
-                loss, _ = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
+                loss, logs = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if not _finite_step(loss, parameters, config.clip_grad):
@@ -184,10 +182,10 @@ def fit(
                     continue
                 optimizer.step()
                 loop.step += 1
-                loss_sum.add_(loss.detach(), alpha=len(index))
+                _accumulate(sums, {"loss": loss, **logs}, len(index))
                 loop.seen += len(index)
                 if progress:
-                    progress.step(begin // batch + 1, loop.seen, loss_sum.item() / loop.seen)
+                    progress.step(begin // batch + 1, loop.seen, sums["loss"])
                 if stop_requested():
                     checkpoint()
                     raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
@@ -197,7 +195,8 @@ def fit(
                     out_of_time = True
                     break
             train_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
-            train_loss = loss_sum.item() / max(loop.seen, 1)
+            means = {k: v.item() / max(loop.seen, 1) for k, v in sums.items()}
+            train_loss = means.pop("loss", math.nan)
             val_loss = (
                 evaluate_loss(model, val_x, corrupt=corrupt, seed=config.seed)
                 if val_x is not None
@@ -220,6 +219,7 @@ def fit(
                 "samples_per_s": loop.seen / max(train_seconds, 1e-9),
                 "lr": optimizer.param_groups[0]["lr"],
                 "best": improved,
+                **{f"train_{key}": value for key, value in means.items()},
             }
             if out_of_time:
                 row["partial"] = True
@@ -325,7 +325,15 @@ def _stop_requests(*, enabled: bool) -> Iterator[Callable[[], bool]]:
             signal.signal(sig, old)
 
 
-def _pack(loop, model, optimizer, generator, best_state, order, loss_sum, meta) -> Checkpoint:
+def _accumulate(sums: dict[str, torch.Tensor], values: dict[str, torch.Tensor], n: int) -> None:
+    """sums[k] += n * values[k], on the device, without a sync."""
+    for key, value in values.items():
+        if key not in sums:
+            sums[key] = torch.zeros((), dtype=torch.float32, device=value.device)
+        sums[key].add_(value.detach().float(), alpha=n)
+
+
+def _pack(loop, model, optimizer, generator, best_state, order, sums, meta) -> Checkpoint:
     optim_tensors, optim_meta = pack_optimizer(optimizer)
     tensors = {
         **prefixed("model", model.state_dict()),
@@ -333,7 +341,7 @@ def _pack(loop, model, optimizer, generator, best_state, order, loss_sum, meta) 
         "rng.torch": torch.get_rng_state(),
         "rng.shuffle": generator.get_state(),
         "loop.order": order.cpu(),
-        "loop.loss_sum": loss_sum.cpu(),
+        **prefixed("loop.sums", sums),
     }
     if best_state is not None:
         tensors.update(prefixed("best", best_state))
@@ -352,7 +360,8 @@ def _restore(checkpoint: Checkpoint, model, optimizer, generator, device):
     best = unprefixed("best", tensors) or None
     if best is not None:
         best = {k: v.to(device) for k, v in best.items()}
-    return loop, best, tensors["loop.order"].to(device), tensors["loop.loss_sum"].to(device)
+    sums = {k: v.to(device) for k, v in unprefixed("loop.sums", tensors).items()}
+    return loop, best, tensors["loop.order"].to(device), sums
 
 
 def _nonfinite_message(epoch: int, loop: _LoopState, config: TrainConfig, folder) -> str:
