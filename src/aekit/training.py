@@ -127,7 +127,7 @@ def fit(
     loop = _LoopState()
     best_state: dict[str, torch.Tensor] | None = None
     order = torch.empty(0, dtype=torch.long)
-    sums: dict[str, torch.Tensor] = {}  # this epoch's loss and logged terms, sample-weighted
+    sums = _RunningSums()
     if resume is not None:
         loop, best_state, order, sums = _restore(resume, model, optimizer, generator, device)
         if noise_generator is not None and "rng.noise" in resume.tensors:
@@ -158,7 +158,7 @@ def fit(
             epoch_seconds_before = loop.epoch_seconds if loop.position > 0 else 0.0
             if loop.position == 0:
                 order = torch.randperm(n, generator=generator).to(device)
-                sums = {}
+                sums = _RunningSums()
                 loop.seen = 0
             if progress:
                 progress.start_epoch(epoch, config.epochs, steps_per_epoch)
@@ -182,10 +182,10 @@ def fit(
                     continue
                 optimizer.step()
                 loop.step += 1
-                _accumulate(sums, {"loss": loss, **logs}, len(index))
+                sums.add(loss, logs, len(index))
                 loop.seen += len(index)
                 if progress:
-                    progress.step(begin // batch + 1, loop.seen, sums["loss"])
+                    progress.step(begin // batch + 1, loop.seen, sums.values[0])
                 if stop_requested():
                     checkpoint()
                     raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
@@ -195,7 +195,7 @@ def fit(
                     out_of_time = True
                     break
             train_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
-            means = {k: v.item() / max(loop.seen, 1) for k, v in sums.items()}
+            means = sums.means(loop.seen)
             train_loss = means.pop("loss", math.nan)
             val_loss = (
                 evaluate_loss(model, val_x, corrupt=corrupt, seed=config.seed)
@@ -325,12 +325,42 @@ def _stop_requests(*, enabled: bool) -> Iterator[Callable[[], bool]]:
             signal.signal(sig, old)
 
 
-def _accumulate(sums: dict[str, torch.Tensor], values: dict[str, torch.Tensor], n: int) -> None:
-    """sums[k] += n * values[k], on the device, without a sync."""
-    for key, value in values.items():
-        if key not in sums:
-            sums[key] = torch.zeros((), dtype=torch.float32, device=value.device)
-        sums[key].add_(value.detach().float(), alpha=n)
+class _RunningSums:
+    """The epoch's sample-weighted loss and logged terms in one tensor: one add per step, no sync.
+
+    ``keys`` name the entries: "loss" first, then the model's logs in the order it gives them.
+    """
+
+    def __init__(self, keys: list[str] | None = None, values: torch.Tensor | None = None):
+        self.keys = keys or []
+        self.values = values
+
+    def add(self, loss: torch.Tensor, logs: dict[str, torch.Tensor], n: int) -> None:
+        if self.values is None:
+            self.keys = ["loss", *logs]
+        stacked = torch.stack([loss.detach(), *(logs[k].detach() for k in self.keys[1:])]).float()
+        if self.values is None:
+            self.values = torch.zeros_like(stacked)
+        self.values.add_(stacked, alpha=n)
+
+    def means(self, seen: int) -> dict[str, float]:
+        if self.values is None:
+            return {}
+        return {k: v / max(seen, 1) for k, v in zip(self.keys, self.values.tolist(), strict=True)}
+
+    def to_tensors(self) -> dict[str, torch.Tensor]:
+        return (
+            {} if self.values is None else dict(zip(self.keys, self.values.unbind(), strict=True))
+        )
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, torch.Tensor], device) -> _RunningSums:
+        if not tensors:
+            return cls()
+        keys = sorted(
+            tensors, key=lambda k: k != "loss"
+        )  # "loss" first; add() looks logs up by key
+        return cls(keys, torch.stack([tensors[k] for k in keys]).to(device))
 
 
 def _pack(loop, model, optimizer, generator, best_state, order, sums, meta) -> Checkpoint:
@@ -341,7 +371,7 @@ def _pack(loop, model, optimizer, generator, best_state, order, sums, meta) -> C
         "rng.torch": torch.get_rng_state(),
         "rng.shuffle": generator.get_state(),
         "loop.order": order.cpu(),
-        **prefixed("loop.sums", sums),
+        **prefixed("loop.sums", sums.to_tensors()),
     }
     if best_state is not None:
         tensors.update(prefixed("best", best_state))
@@ -360,7 +390,7 @@ def _restore(checkpoint: Checkpoint, model, optimizer, generator, device):
     best = unprefixed("best", tensors) or None
     if best is not None:
         best = {k: v.to(device) for k, v in best.items()}
-    sums = {k: v.to(device) for k, v in unprefixed("loop.sums", tensors).items()}
+    sums = _RunningSums.from_tensors(unprefixed("loop.sums", tensors), device)
     return loop, best, tensors["loop.order"].to(device), sums
 
 
