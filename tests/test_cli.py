@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aekit.cli import TRAIN_FLAGS, build_parser, main
+from aekit.cli import build_parser, main
+from aekit.cli_flags import TRAIN_FLAGS
 from aekit.config import OPTION_NAMES
 
 

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .building import choose_scale, net_config_for, with_defaults
 from .checkpoints import CHECKPOINT_FILE, load_checkpoint
 from .code_density import CodeDensity
 from .config import (
-    BACKBONE_DEFAULTS,
-    CONV_PRESET_CHANNELS,
-    DEFAULT_EPOCHS,
-    MAX_DEFAULT_EPOCHS,
-    MIN_DEFAULT_STEPS,
-    TrainConfig,
     make_config,
     read_config_file,
 )
@@ -35,8 +28,7 @@ from .errors import ConfigError, DataError
 from .evaluation import Comparison, compare_with_pca
 from .likelihood import vae_scores
 from .model import Autoencoder
-from .models import MODELS, NetConfig, VAEConfig
-from .penalties import parse_sparsity
+from .models import MODELS, VAEConfig
 from .plots import save_loss_curve, save_reconstruction_grid
 from .progress import Progress
 from .runs import CONFIG_FILE, write_metrics
@@ -105,10 +97,10 @@ def train(
         _check_out_folder(Path(out), overwrite)
 
     flat = train_part.x.reshape(len(train_part), -1)
-    scale = _choose_scale(settings, dataset, flat)
+    scale = choose_scale(settings, dataset, flat)
     scaler = Scaler.fit(flat, scale, per_feature=not dataset.is_image)
-    net_config = _net_config(settings, dataset, scale, flat)
-    settings = _with_defaults(settings, net_config.backbone, len(train_part))
+    net_config = net_config_for(settings, dataset, scale, flat)
+    settings = with_defaults(settings, net_config.backbone, len(train_part))
     family = "vae" if settings.model == "vae" else "ae"
     if family == "vae":
         net_config = VAEConfig(**vars(net_config), beta=settings.beta, kl_warmup=settings.kl_warmup)
@@ -316,80 +308,6 @@ def _default_test_source(info: dict) -> str:
             "name the held-out data to evaluate on (a file, or a built-in such as digits:test)"
         )
     return source.split(":")[0] + ":test"  # a built-in: its test split
-
-
-def _choose_scale(settings: TrainConfig, data: Dataset, flat: np.ndarray) -> str:
-    low, high = float(flat.min()), float(flat.max())
-    in_unit = low >= 0.0 and high <= 1.0
-    if settings.loss == "bce":
-        scale = settings.scale or "minmax"
-        if scale == "standard" or (scale == "none" and not in_unit):
-            raise ConfigError(
-                f"the bce loss needs data in [0, 1], but {data.name} spans [{low:g}, {high:g}]"
-                f"{' after standard scaling' if scale == 'standard' else ''}; use scale='minmax' "
-                "(CLI: --scale minmax) or another loss"
-            )
-        return scale
-    if settings.scale is not None:
-        return settings.scale
-    return "minmax" if data.is_image else "standard"
-
-
-def _net_config(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarray) -> NetConfig:
-    width = flat.shape[1]
-    # model "mlp"/"conv" name the plain autoencoder's backbone; "auto" and families use backbone
-    backbone = settings.model if settings.model in ("mlp", "conv") else settings.backbone
-    if backbone == "auto":
-        backbone = "conv" if data.is_image and min(data.sample_shape[1:]) >= 16 else "mlp"
-    if backbone == "conv" and not data.is_image:
-        raise ConfigError(
-            f"the conv model needs images, (n, H, W) or (n, C, H, W); {data.name} holds vectors "
-            f"of shape {data.sample_shape}; use model='mlp'"
-        )
-    if backbone == "conv" and settings.hidden is not None and not settings.hidden:
-        raise ConfigError("the conv model needs at least one stage: hidden=[channels, ...]")
-    code_size = settings.code_size or min(32, max(2, width // 4))
-    if settings.hidden is not None:
-        hidden = list(settings.hidden)
-    elif backbone == "conv":
-        hidden = list(CONV_PRESET_CHANNELS)
-    elif width > 256:
-        hidden = [512, 128]
-    else:
-        hidden = [max(2 * code_size, min(128, 2 * width))]
-    unit_output = scale == "minmax" or (scale == "none" and flat.min() >= 0 and flat.max() <= 1)
-    return NetConfig(
-        input_shape=tuple(data.sample_shape),
-        code_size=code_size,
-        backbone=backbone,
-        hidden=hidden,
-        activation=settings.activation,
-        dropout=settings.dropout,
-        norm=settings.norm or ("batch" if backbone == "conv" else "none"),
-        loss=settings.loss,
-        output=_output_kind(settings, unit_output),
-        **parse_sparsity(settings.sparsity),
-        contractive=settings.contractive,
-    )
-
-
-def _with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainConfig:
-    """Fill batch_size, lr and epochs left unset: per backbone, and by the data's size."""
-    unset = {k: v for k, v in BACKBONE_DEFAULTS[backbone].items() if getattr(settings, k) is None}
-    settings = dataclasses.replace(settings, **unset)
-    if settings.epochs is None:
-        steps_per_epoch = math.ceil(n_train / min(settings.batch_size, n_train))
-        epochs = max(DEFAULT_EPOCHS, math.ceil(MIN_DEFAULT_STEPS / steps_per_epoch))
-        settings = dataclasses.replace(settings, epochs=min(epochs, MAX_DEFAULT_EPOCHS))
-    return settings
-
-
-def _output_kind(settings: TrainConfig, unit_output: bool) -> str:
-    if settings.loss == "bce":
-        return "sigmoid"  # the loss is on logits
-    if not unit_output:
-        return "identity"
-    return "clamp" if settings.activation == "none" else "sigmoid"
 
 
 def _check_same_data(saved: dict, now: dict, out) -> None:
