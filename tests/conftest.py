@@ -11,11 +11,15 @@ def low_rank():
     return (x * 10 + 100).astype(np.float32)
 
 
-@pytest.fixture
-def small_images():
-    """(96, 12, 12) grey images in [0, 1]: blurred blobs at random places."""
+def blob_images(n: int) -> np.ndarray:
+    """(n, 12, 12) grey images in [0, 1]: blurred blobs at random places (seeded)."""
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:12, 0:12]
-    centres = rng.uniform(3, 9, size=(96, 2))
+    centres = rng.uniform(3, 9, size=(n, 2))
     d2 = (yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2
     return np.exp(-d2 / 6.0).astype(np.float32)
+
+
+@pytest.fixture
+def small_images():
+    return blob_images(96)

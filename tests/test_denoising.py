@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from conftest import blob_images
 
 import aekit
 from aekit.cli import main
@@ -70,11 +71,7 @@ def denoiser(tmp_path_factory, small_images_module):
 
 @pytest.fixture(scope="module")
 def small_images_module():
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:12, 0:12]
-    centres = rng.uniform(3, 9, size=(96, 2))
-    d2 = (yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2
-    return np.exp(-d2 / 6.0).astype(np.float32)
+    return blob_images(96)
 
 
 def test_denoiser_beats_the_noisy_input(denoiser, small_images_module):

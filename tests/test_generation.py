@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import blob_images
 
 import aekit
 from aekit.cli import main
@@ -22,11 +23,7 @@ def runs(tmp_path_factory, small_images_module):
 
 @pytest.fixture(scope="module")
 def small_images_module():
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:12, 0:12]
-    centres = rng.uniform(3, 9, size=(48, 2))
-    d2 = (yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2
-    return np.exp(-d2 / 6.0).astype(np.float32)
+    return blob_images(48)
 
 
 @pytest.mark.parametrize("family", ["vae", "ae"])
