@@ -9,12 +9,9 @@ the weights the uninterrupted run would have had.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +30,7 @@ from .config import TrainConfig
 from .errors import AekitError
 from .noise import Corruption
 from .progress import Progress
+from .stop_signals import stop_requests
 
 VALIDATION_BATCH = 1024
 
@@ -151,7 +149,7 @@ def fit(
 
     result = loop.result
     model.train()
-    with _stop_requests(enabled=checkpoint_dir is not None) as stop_requested:
+    with stop_requests(enabled=checkpoint_dir is not None) as stop_requested:
         while not loop.finished and loop.epoch <= config.epochs:
             epoch = loop.epoch
             epoch_start = time.perf_counter()
@@ -304,25 +302,6 @@ def _set_lr(optimizer, config: TrainConfig, step: int, total_steps: int, elapsed
     lr = config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
     for group in optimizer.param_groups:
         group["lr"] = lr
-
-
-@contextlib.contextmanager
-def _stop_requests(*, enabled: bool) -> Iterator[Callable[[], bool]]:
-    """While training, SIGINT/SIGTERM only set a flag; the loop stops after the current step."""
-    requested = threading.Event()
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield requested.is_set
-        return
-
-    def handler(signum, frame):
-        requested.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield requested.is_set
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 class _RunningSums:
