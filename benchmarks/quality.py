@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=300.0, help="training budget, seconds")
     parser.add_argument("--data", default="fashion-mnist")
-    parser.add_argument("--hidden", help="conv channels per stage, e.g. 16,32,64 (default: preset)")
+    parser.add_argument("--hidden", help="conv channels per stage, e.g. 16,64,128 [preset]")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--norm")

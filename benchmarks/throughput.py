@@ -122,7 +122,7 @@ def main() -> None:
     cases = [  # (name, net, data, batch); the first is the seed model the target is about
         ("mlp 784-128-32", MLP, vectors, 256),
         ("mlp 784-128-32", MLP, vectors, 64),
-        ("conv 16-32-64 bn", CONV, images[:n_conv], 256),
+        (f"conv {'-'.join(map(str, CONV_PRESET_CHANNELS))} bn", CONV, images[:n_conv], 256),
     ]
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads (both loops), "

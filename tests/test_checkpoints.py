@@ -251,3 +251,48 @@ def test_unfinished_run_is_not_overwritten_silently(tmp_path, data_file):
     (run / CHECKPOINT_FILE).write_bytes(b"x")
     with pytest.raises(ConfigError, match="unfinished run"):
         aekit.train(data_file, out=run, epochs=1, progress=False)
+
+
+def test_nonfinite_gradient_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    """A finite loss with an infinite gradient poisons the weights; the next loss shows it, and
+    the checkpoint written before stays the last good one."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype(np.float32)
+    run = tmp_path / "run"
+    real_backward = torch.Tensor.backward
+    calls = {"n": 0}
+
+    def backward_then_poison(self, *args, **kwargs):
+        real_backward(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 12:  # in epoch 2 (8 steps an epoch): one gradient becomes inf
+            for module in model_holder:
+                next(module.parameters()).grad.fill_(float("inf"))
+
+    model_holder = []
+    import aekit.training as training
+
+    real_fit = training.fit
+
+    def fit_spy(model, *args, **kwargs):
+        model_holder.append(model)
+        return real_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "backward", backward_then_poison)
+    monkeypatch.setattr("aekit.api.fit", fit_spy)
+    with pytest.raises(TrainingError, match="epoch 2"):
+        aekit.train(
+            x,
+            out=run,
+            code_size=2,
+            hidden=[8],
+            epochs=3,
+            batch_size=32,
+            val_fraction=0,
+            progress=False,
+        )
+    checkpoint = load_checkpoint(run)
+    assert checkpoint.meta["loop"]["epoch"] == 2  # written at the end of epoch 1
+    assert all(
+        torch.isfinite(v).all() for k, v in checkpoint.tensors.items() if k.startswith("model.")
+    )

@@ -1,9 +1,8 @@
-"""Reconstruction losses: the one definition of each, per sample.
+"""Reconstruction losses: the one definition of each.
 
-Every loss returns one value per sample, the mean over that sample's values, so the training
-loss and the reported metrics are in the same per-value units whatever the input size.
-BCE is computed from logits (log-sum-exp form inside torch), which stays finite where
-sigmoid-then-log would overflow.
+A loss is the mean over a sample's values, so the training loss and the reported metrics are in
+the same per-value units whatever the input size. BCE is computed from logits (log-sum-exp form
+inside torch), which stays finite where sigmoid-then-log would overflow.
 """
 
 from __future__ import annotations
@@ -13,18 +12,25 @@ import torch.nn.functional as F
 
 LOSSES = ("mse", "bce", "mae")
 
+# raw is logits for "bce", and the reconstruction itself for "mse" and "mae"
+_ELEMENTWISE = {
+    "mse": F.mse_loss,
+    "bce": F.binary_cross_entropy_with_logits,
+    "mae": F.l1_loss,
+}
 
-def reconstruction_loss(name: str, raw: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-sample loss (B,) of the decoder's raw output against ``target`` (B, ...).
 
-    ``raw`` is logits for "bce", and the reconstruction itself for "mse" and "mae".
+def reconstruction_loss(
+    name: str, raw: torch.Tensor, target: torch.Tensor, *, per_sample: bool = True
+) -> torch.Tensor:
+    """Loss of the decoder's raw output against ``target``, both (B, ...).
+
+    per_sample: (B,), each sample's mean over its values; otherwise the batch mean (), which is
+    the mean of those (every sample has as many values) computed in one op: the training step's
+    hot path.
     """
-    if name == "mse":
-        per_value = F.mse_loss(raw, target, reduction="none")
-    elif name == "bce":
-        per_value = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
-    elif name == "mae":
-        per_value = F.l1_loss(raw, target, reduction="none")
-    else:
+    if name not in _ELEMENTWISE:
         raise ValueError(f"unknown loss {name!r}")
-    return per_value.flatten(1).mean(dim=1)
+    if not per_sample:
+        return _ELEMENTWISE[name](raw, target)
+    return _ELEMENTWISE[name](raw, target, reduction="none").flatten(1).mean(dim=1)

@@ -171,11 +171,12 @@ def fit(
                 loss, logs = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                if not _finite_step(loss, parameters, config.clip_grad):
+                if not _finite_step(loss, parameters, config):
                     loop.skipped += 1
                     if loop.skipped > config.skip_nonfinite:
                         loop.position = begin  # the checkpoint is the state before this batch
-                        checkpoint()
+                        if _all_finite(parameters):  # never overwrite a good checkpoint
+                            checkpoint()
                         raise TrainingError(_nonfinite_message(epoch, loop, config, checkpoint_dir))
                     continue
                 optimizer.step()
@@ -271,14 +272,25 @@ def evaluate_loss(
     return total / x.shape[0]
 
 
-def _finite_step(loss: torch.Tensor, parameters: list[torch.Tensor], clip: float | None) -> bool:
-    """Clip gradients if asked; True when the loss and the gradient norm are finite."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if clip is not None:
-        norm = torch.nn.utils.clip_grad_norm_(parameters, clip)
+def _finite_step(loss: torch.Tensor, parameters: list[torch.Tensor], config: TrainConfig) -> bool:
+    """Clip gradients if asked; True when the step is safe to take.
+
+    The gradient norm is computed where it is needed anyway (clipping) or where bad batches are
+    to be skipped. Otherwise only the loss is checked: the norm costs about 1.5% of a small
+    step, and a non-finite gradient makes the weights non-finite, which the next step's loss
+    shows; training then stops there without overwriting the last good checkpoint.
+    """
+    if config.clip_grad is not None:
+        norm = torch.nn.utils.clip_grad_norm_(parameters, config.clip_grad)
+    elif config.skip_nonfinite > 0:
+        norm = torch.nn.utils.get_total_norm([p.grad for p in parameters if p.grad is not None])
     else:
-        norm = torch.nn.utils.get_total_norm(grads)
+        return bool(torch.isfinite(loss.detach()))
     return bool(torch.isfinite(loss.detach() + norm))
+
+
+def _all_finite(parameters: list[torch.Tensor]) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in parameters)
 
 
 def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

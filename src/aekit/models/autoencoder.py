@@ -110,7 +110,7 @@ class AutoencoderNet(nn.Module):
         raw = self.decode_raw(z)
         if config.loss != "bce" and config.output == "sigmoid":
             raw = torch.sigmoid(raw)
-        loss = reconstruction_loss(config.loss, raw, target).mean()
+        loss = reconstruction_loss(config.loss, raw, target, per_sample=False)
         logs = {"reconstruction": loss.detach()}
         if config.sparsity != "none":
             penalty = sparsity_penalty(z, config.sparsity, config.sparsity_target)
