@@ -16,7 +16,8 @@ from .data import Dataset, load_data
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps, linear_path, spherical_path
 from .models import MODELS, NetConfig
-from .runs import read_run, write_metrics, write_run
+from .run_schema import check_config, check_weights
+from .runs import CONFIG_FILE, WEIGHTS_FILE, read_run, write_metrics, write_run
 from .scaling import Scaler
 
 INFERENCE_BATCH = 4096
@@ -218,10 +219,6 @@ class Autoencoder:
         or tensor: the config is checked whole (``run_schema.check_config``) and the weights are
         compared with the network it describes before any real network is built.
         """
-        # imported here so that this method's change stays within the method
-        from .run_schema import check_config, check_weights
-        from .runs import CONFIG_FILE, WEIGHTS_FILE
-
         config, weights, history = read_run(folder)
         config_path = Path(folder) / CONFIG_FILE
         check_config(config, config_path)
