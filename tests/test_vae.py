@@ -1,16 +1,23 @@
 """The VAE family: loss terms, ELBO/IWAE against known answers, save/load, resume."""
 
+import io
+import json
 import math
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 import aekit
+from aekit import cli
+from aekit.building import with_loss
 from aekit.config import make_config
 from aekit.errors import ConfigError
-from aekit.likelihood import elbo, iwae_log_likelihood
+from aekit.likelihood import DEFAULT_IW_SAMPLES, elbo, iwae_log_likelihood, vae_scores
 from aekit.models import VAEConfig, VAENet
+from aekit.progress import Progress
+from aekit.runs import WEIGHTS_FILE
 
 FAST = dict(epochs=2, progress=False, hidden=[16], code_size=3, batch_size=16)
 
@@ -173,3 +180,216 @@ def test_resume_continues_bit_exactly_with_the_warmup(binary, tmp_path):
     assert int(resumed.net.kl_step) == int(straight.net.kl_step) == 6
     for name, tensor in straight.net.state_dict().items():
         assert torch.equal(tensor, resumed.net.state_dict()[name]), name
+
+
+# -- the decoder's likelihood: defaults, learned scales, known answers --------------------------
+
+
+def test_loss_defaults_to_bernoulli_for_a_vae_on_unit_data(binary, tmp_path):
+    assert make_config().loss is None  # "pick from the data"
+    unit = binary.reshape(len(binary), -1)
+    wide = unit * 4.0 - 1.0  # [-1, 3]
+    cases = [
+        (dict(model="vae"), unit, "bce"),
+        (dict(model="auto"), unit, "mse"),  # the plain autoencoder keeps squared error
+        (dict(model="vae"), wide, "mse"),
+        (dict(model="vae", scale="standard"), unit, "mse"),  # standard scaling leaves [0, 1]
+        (dict(model="vae", loss="mae"), unit, "mae"),  # a loss the user set stays
+    ]
+    for options, flat, expected in cases:
+        assert with_loss(make_config(**options), flat).loss == expected, options
+    model = aekit.train(binary[:32], model="vae", out=tmp_path / "run", **FAST)
+    assert model.net.config.loss == "bce" and model.train_config.loss == "bce"
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["train"]["loss"] == "bce" and saved["net"]["loss"] == "bce"
+    assert aekit.load(tmp_path / "run").train_config.loss == "bce"
+
+
+def _noisy_table(n=64, seed=0):
+    """(n, 5): two latent factors plus noise, so a 2-code VAE explains most but not all."""
+    rng = np.random.default_rng(seed)
+    factors = rng.standard_normal((n, 2))
+    mixing = np.array([[1.0, 0.5, 0.0, -1.0, 0.3], [0.0, 1.0, 1.0, 0.5, -0.7]])
+    return (factors @ mixing + 0.3 * rng.standard_normal((n, 5))).astype(np.float32)
+
+
+def test_gaussian_decoder_learns_its_scale_to_the_error():
+    x = _noisy_table()
+    model = aekit.train(
+        x, model="vae", loss="mse", code_size=2, hidden=[16], epochs=150, lr=1e-2,
+        batch_size=16, val_fraction=0.0, progress=False,
+    )  # fmt: skip
+    assert "decoder_log_scale" in dict(model.net.named_parameters())
+    sigma = float(model.net.log_scale().detach().exp())
+    scaled = model.scale(x)
+    squared = [
+        np.mean((model.scale(model.decode(model.encode(x, sample=True, seed=s))) - scaled) ** 2)
+        for s in range(20)
+    ]
+    rms_error = float(np.sqrt(np.mean(squared)))
+    # the best scale of a Gaussian decoder is the RMS error of decodes of posterior draws; the
+    # unit scale of old was far off
+    assert sigma < 0.8 and abs(sigma - rms_error) < 0.15 * rms_error, (sigma, rms_error)
+
+
+def _set_linear(layer, weight, bias):
+    with torch.no_grad():
+        layer.weight.copy_(torch.as_tensor(weight, dtype=torch.float32))
+        layer.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
+
+
+def _set_log_scale(net, value):
+    with torch.no_grad():
+        net.decoder_log_scale.fill_(value)
+    return float(net.log_scale().detach().exp())  # what the net uses, whatever its parametrisation
+
+
+def test_iwae_is_exact_for_a_linear_gaussian_vae_with_its_true_posterior():
+    """p(z) = N(0, I), p(x|z) = N(Wz + b, sigma^2 I) with W's columns orthogonal, and the encoder
+    set to the exact posterior, a diagonal Gaussian with nonzero mean and variance below 1:
+    every importance weight is p(x) = N(x; b, WW^T + sigma^2 I), so the IWAE estimate equals it
+    for any K. A wrong log q(z|x), log p(z) or Gaussian constant would not."""
+    d, k = 4, 2
+    net = VAENet(
+        VAEConfig(
+            input_shape=(d,), code_size=k, backbone="mlp", hidden=[d], activation="none",
+            loss="mse", output="identity",
+        )
+    )  # fmt: skip
+    sigma = _set_log_scale(net, math.log(0.5))
+    w = np.array([[0.8, 0.0], [0.8, 0.0], [0.0, 1.5], [0.0, -1.5]])
+    b = np.array([0.5, -1.0, 0.2, 0.0])
+    post_var = 1.0 / (1.0 + (w**2).sum(axis=0) / sigma**2)  # (k,): W^T W is diagonal
+    a = post_var[:, None] * w.T / sigma**2  # posterior mean = a (x - b)
+    encoder_in, encoder_out = net.encoder[1][0], net.encoder[1][-1]
+    decoder_in, decoder_out = net.decoder[0][0], net.decoder[0][-1]
+    _set_linear(encoder_in, np.eye(d), np.zeros(d))
+    _set_linear(
+        encoder_out,
+        np.vstack([a, np.zeros((k, d))]),
+        np.concatenate([-a @ b, np.log(post_var)]),
+    )
+    _set_linear(decoder_in, np.vstack([np.eye(k), np.zeros((d - k, k))]), np.zeros(d))
+    _set_linear(decoder_out, np.hstack([w, np.zeros((d, d - k))]), b)
+    x = np.random.default_rng(0).normal(size=(12, d)) * 2.0
+    covariance = w @ w.T + sigma**2 * np.eye(d)
+    centred = x - b
+    exact = -0.5 * (
+        np.einsum("nd,de,ne->n", centred, np.linalg.inv(covariance), centred)
+        + np.linalg.slogdet(covariance)[1]
+        + d * math.log(2 * math.pi)
+    )
+    xt = torch.from_numpy(x.astype(np.float32))
+    mean, logvar = net.posterior(xt)
+    assert mean.abs().min() > 0.01 and float(logvar.max()) < -0.5  # a non-trivial posterior
+    expected = torch.from_numpy(exact)
+    for samples in (1, 7, 50):
+        estimate = iwae_log_likelihood(net, xt, samples=samples).double()
+        torch.testing.assert_close(estimate, expected, atol=2e-4, rtol=0)
+
+
+def test_laplace_likelihood_is_exact_when_the_decoder_ignores_the_code(binary):
+    """q(z|x) = p(z) and p(x|z) = Laplace(mu, b) per value: every importance weight is p(x)."""
+    net = VAENet(VAEConfig(input_shape=(6,), code_size=2, backbone="mlp", hidden=[8], loss="mae"))
+    scale = _set_log_scale(net, math.log(0.3))
+    mu = np.linspace(-1.0, 1.0, 6)
+    _set_linear(net.encoder[1][-1], np.zeros((4, 8)), np.zeros(4))
+    _set_linear(net.decoder[0][-1], np.zeros((6, 8)), mu)
+    x = np.random.default_rng(1).normal(size=(10, 6))
+    exact = (-math.log(2 * scale) - np.abs(x - mu) / scale).sum(axis=1)
+    xt = torch.from_numpy(x.astype(np.float32))
+    for samples in (1, 7):
+        estimate = iwae_log_likelihood(net, xt, samples=samples).double()
+        torch.testing.assert_close(estimate, torch.from_numpy(exact), atol=2e-4, rtol=0)
+    torch.testing.assert_close(elbo(net, xt).double(), torch.from_numpy(exact), atol=2e-4, rtol=0)
+
+
+def test_runs_saved_with_a_unit_scale_decoder_still_load_and_score_as_before(tmp_path):
+    """A run from before the scale was learned has no decoder_scale field and no tensor for it:
+    it loads as the fixed unit-variance Gaussian it was trained as."""
+    x = _noisy_table(32)
+    model = aekit.train(x, model="vae", loss="mse", out=tmp_path / "run", **FAST)
+    config_path, weights_path = tmp_path / "run" / "config.json", tmp_path / "run" / WEIGHTS_FILE
+    config = json.loads(config_path.read_text())
+    del config["net"]["decoder_scale"]
+    config_path.write_text(json.dumps(config))
+    weights = load_file(weights_path)
+    del weights["decoder_log_scale"]
+    save_file(weights, weights_path)
+    old = aekit.load(tmp_path / "run")
+    assert old.net.config.decoder_scale == "unit" and float(old.net.log_scale()) == 0.0
+    np.testing.assert_array_equal(old.reconstruct(x), model.reconstruct(x))
+    scaled = torch.from_numpy(old.scale(x))
+    raw = old.net.decode_raw(old.net.encode(scaled)).detach()
+    unit_gaussian = 0.5 * (raw - scaled).pow(2).sum(dim=1) + 2.5 * math.log(2 * math.pi)
+    torch.testing.assert_close(old.net.reconstruction_nll(raw, scaled), unit_gaussian)
+
+
+# -- evaluate: the NLL of every density, in the data's units, with its standard error -----------
+
+
+@pytest.mark.parametrize("loss", ["mse", "mae"])
+def test_evaluate_reports_the_nll_of_continuous_decoders_in_the_data_units(loss):
+    """The same model trained on x and on 10 x (standard scaling makes the scaled data equal)
+    has NLLs in the data's units that differ by exactly d log 10 nats."""
+    x = _noisy_table(64)
+    train, test = x[:48], x[48:]
+    options = dict(model="vae", loss=loss, val_fraction=0.0, **FAST)
+    reports = []
+    for factor in (1.0, 10.0):
+        model = aekit.train(train * factor, **options)
+        reports.append(
+            aekit.evaluate(model, test * factor, train_data=train * factor, iw_samples=20)
+        )
+    small, large = (report.rows["aekit"] for report in reports)
+    assert math.isfinite(small["iwae_nll"]) and small["iwae_nll_se"] > 0
+    shift = 5 * math.log(10.0)
+    assert large["iwae_nll"] - small["iwae_nll"] == pytest.approx(shift, abs=0.05)
+    assert large["elbo"] - small["elbo"] == pytest.approx(-shift, abs=0.05)
+    assert any("data's own units" in note for note in reports[0].notes)
+
+
+def test_iwae_nll_uses_a_subset_and_reports_its_standard_error(binary, trained):
+    test = torch.from_numpy(binary[80:])  # 16 samples
+    scores, notes = vae_scores(trained.net, test, iw_samples=10, iw_images=None)
+    log_px = iwae_log_likelihood(trained.net, test, samples=10).double()
+    assert scores["iwae_nll"] == pytest.approx(-float(log_px.mean()))
+    assert scores["iwae_nll_se"] == pytest.approx(float(log_px.std()) / 4.0)
+    assert any("on all test samples" in note for note in notes)
+    part, notes = vae_scores(trained.net, test, iw_samples=10, iw_images=5)
+    assert any("5 of 16" in note for note in notes)
+    assert part["iwae_nll_se"] > 0 and part["iwae_nll"] != scores["iwae_nll"]
+    with pytest.raises(ConfigError, match="iw_images"):
+        aekit.evaluate(trained, binary[80:], train_data=binary[:80], iw_images=0)
+
+
+def test_iwae_progress_is_shown_only_when_asked(binary, trained, capsys):
+    calls = []
+    test = torch.from_numpy(binary[80:])
+    iwae_log_likelihood(trained.net, test, samples=3, progress=lambda *c: calls.append(c))
+    assert calls[0] == (0, 16) and calls[-1] == (16, 16)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    stream = io.StringIO()
+    live = Progress(stream, live=True)
+    live.count("IWAE NLL", 0, 16)
+    assert "IWAE NLL: 0/16" in stream.getvalue()
+    live.count("IWAE NLL", 16, 16)
+    assert stream.getvalue().endswith("\r\033[K")  # the line is cleared at the end
+    aekit.evaluate(trained, binary[80:], train_data=binary[:80], iw_samples=2)
+    assert capsys.readouterr().err == ""  # library calls are silent by default
+
+
+def test_cli_evaluate_sets_iw_counts_and_turns_progress_on(monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr(cli, "load", lambda run: None)
+    monkeypatch.setattr(cli, "evaluate", lambda model, data, **kw: seen.update(kw) or _Empty())
+    cli.main(["evaluate", str(tmp_path), "x.npy", "--iw-samples", "7", "--iw-images", "all"])
+    assert seen["iw_samples"] == 7 and seen["iw_images"] is None and seen["progress"] is True
+    cli.main(["evaluate", str(tmp_path), "x.npy", "--iw-images", "30", "--quiet"])
+    assert seen["iw_images"] == 30 and seen["progress"] is False
+    assert seen["iw_samples"] == DEFAULT_IW_SAMPLES
+
+
+class _Empty:
+    def to_table(self):
+        return ""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .building import choose_scale, net_config_for, with_defaults
+from .building import choose_scale, net_config_for, with_defaults, with_loss
 from .checkpoints import CHECKPOINT_FILE, load_checkpoint
 from .code_density import CodeDensity
 from .config import (
@@ -26,7 +27,7 @@ from .denoising import (
 )
 from .errors import ConfigError, DataError
 from .evaluation import Comparison, compare_with_pca
-from .likelihood import vae_scores
+from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES, vae_scores
 from .model import Autoencoder
 from .models import MODELS, VAEConfig
 from .plots import save_loss_curve, save_reconstruction_grid
@@ -97,6 +98,7 @@ def train(
         _check_out_folder(Path(out), overwrite)
 
     flat = train_part.x.reshape(len(train_part), -1)
+    settings = with_loss(settings, flat)
     scale = choose_scale(settings, dataset, flat)
     scaler = Scaler.fit(flat, scale, per_feature=not dataset.is_image)
     net_config = net_config_for(settings, dataset, scale, flat)
@@ -196,13 +198,17 @@ def evaluate(
     *,
     train_data=None,
     label: str | None = None,
-    iw_samples: int = 1000,
+    iw_samples: int = DEFAULT_IW_SAMPLES,
+    iw_images: int | None = DEFAULT_IW_IMAGES,
     noise: str | list[str] | None = None,
+    progress: bool = False,
 ) -> Comparison:
     """Compare ``model`` with PCA at the same code size on held-out ``test_data``.
 
-    A VAE also gets its test ELBO and, for a Bernoulli decoder (loss bce) on [0, 1] data, the
-    importance-weighted test NLL with ``iw_samples`` draws per sample (``aekit.likelihood``).
+    A VAE also gets its test ELBO and importance-weighted test NLL (Bernoulli decoders on
+    [0, 1] data, Gaussian and Laplace ones in the data's units) with its standard error, from
+    ``iw_samples`` draws on each of ``iw_images`` test samples (a seeded random subset; None:
+    all), see ``aekit.likelihood``. ``progress=True`` shows a live count on a terminal.
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
     same validation split, unless ``train_data`` is given), in the model's scaled space; all
@@ -222,8 +228,9 @@ def evaluate(
     train_part = _training_part(model, train_data, label)
     x_test = model.as_samples(test)
     x_train = model.as_samples(train_part)
-    if isinstance(iw_samples, bool) or not isinstance(iw_samples, int) or iw_samples < 1:
-        raise ConfigError(f"iw_samples must be a positive integer, got {iw_samples!r}")
+    _check_iw_count("iw_samples", iw_samples)
+    if iw_images is not None:
+        _check_iw_count("iw_images", iw_images)
     codes_test = model.encode(x_test)
     comparison = compare_with_pca(
         x_train=model.scale(x_train),
@@ -242,12 +249,7 @@ def evaluate(
         x_test_original=x_test.reshape(len(x_test), -1),
     )
     if model.is_vae:
-        scaled = torch.from_numpy(model.scale(x_test).reshape(len(x_test), *model.sample_shape))
-        scores, notes = vae_scores(
-            model.net, scaled, iw_samples=iw_samples, seed=model.train_config.seed
-        )
-        comparison.rows["aekit"].update(scores)
-        comparison.notes.extend(notes)
+        _add_vae_scores(comparison, model, x_test, iw_samples, iw_images, progress)
     add_code_sparsity(comparison, model, codes_test)
     if noise:
         add_denoising_rows(
@@ -260,6 +262,45 @@ def evaluate(
             seed=model.train_config.seed + EVAL_SEED_OFFSET,
         )
     return comparison
+
+
+def _check_iw_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _add_vae_scores(
+    comparison: Comparison,
+    model: Autoencoder,
+    x_test: np.ndarray,
+    iw_samples: int,
+    iw_images: int | None,
+    progress: bool,
+) -> None:
+    """The VAE's ELBO and IWAE NLL (``aekit.likelihood.vae_scores``) added to ``comparison``."""
+    scaled = torch.from_numpy(model.scale(x_test).reshape(len(x_test), *model.sample_shape))
+    reporter = Progress() if progress else None
+    counter = (lambda done, total: reporter.count("IWAE NLL", done, total)) if reporter else None
+    scores, notes = vae_scores(
+        model.net,
+        scaled,
+        iw_samples=iw_samples,
+        iw_images=iw_images,
+        seed=model.train_config.seed,
+        log_det_scale=_log_det_scale(model),
+        progress=counter,
+    )
+    comparison.rows["aekit"].update(scores)
+    comparison.notes.extend(notes)
+
+
+def _log_det_scale(model: Autoencoder) -> float:
+    """Sum over one sample's values of log(spread) of the (affine) scaler: what a density of the
+    scaled values loses to the data's units, -log p(x) = -log p(scaled x) + this."""
+    spread = np.asarray(model.scaler.spread, dtype=np.float64)
+    width = math.prod(model.sample_shape)
+    per_value = np.broadcast_to(np.log(spread), (width,)) if len(spread) == 1 else np.log(spread)
+    return float(per_value.sum())
 
 
 def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:

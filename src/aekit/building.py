@@ -25,6 +25,18 @@ from .models import NetConfig
 from .penalties import parse_sparsity
 
 
+def with_loss(settings: TrainConfig, flat: np.ndarray) -> TrainConfig:
+    """Fill loss left unset: a VAE on training data in [0, 1] gets a Bernoulli decoder ("bce"),
+    unless standard scaling moves the data out of [0, 1]; everything else gets "mse". A VAE's
+    Gaussian decoder on pixels models them as continuous values, which blurs its samples; the
+    plain autoencoder's squared error has no such cost and stays its default."""
+    if settings.loss is not None:
+        return settings
+    in_unit = float(flat.min()) >= 0.0 and float(flat.max()) <= 1.0
+    bernoulli = settings.model == "vae" and in_unit and settings.scale != "standard"
+    return dataclasses.replace(settings, loss="bce" if bernoulli else "mse")
+
+
 def choose_scale(settings: TrainConfig, data: Dataset, flat: np.ndarray) -> str:
     low, high = float(flat.min()), float(flat.max())
     in_unit = low >= 0.0 and high <= 1.0

@@ -20,6 +20,7 @@ from .config import (
 from .data import builtin_datasets, load_data, save_array
 from .errors import AekitError, ConfigError
 from .generation import save_generated
+from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .training import TrainingInterrupted
 
 
@@ -103,9 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--iw-samples",
         type=int,
-        default=1000,
+        default=DEFAULT_IW_SAMPLES,
         metavar="K",
-        help="VAE: importance samples per test sample for the NLL bound [1000]",
+        help=f"VAE: importance samples per test sample for the NLL bound [{DEFAULT_IW_SAMPLES}]",
+    )
+    p.add_argument(
+        "--iw-images",
+        type=_count_or_all,
+        default=DEFAULT_IW_IMAGES,
+        metavar="N",
+        help="VAE: test samples (a seeded random subset) the NLL bound is computed on, or all "
+        f"[{DEFAULT_IW_IMAGES}]",
     )
     _label_and_quiet(p)
     p.set_defaults(handler=cmd_evaluate)
@@ -140,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=240.0, metavar="SECONDS", help="[240]")
     p.set_defaults(handler=cmd_demo)
     return parser
+
+
+def _count_or_all(text: str) -> int | None:
+    """--iw-images: a positive integer, or "all" (None)."""
+    if text == "all":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'all', got {text!r}") from None
 
 
 def _label_and_quiet(p: argparse.ArgumentParser) -> None:
@@ -240,6 +259,8 @@ def cmd_evaluate(args) -> int:
         label=args.label,
         noise=args.noise,
         iw_samples=args.iw_samples,
+        iw_images=args.iw_images,
+        progress=not args.quiet,
     )
     if args.json:
         print(json.dumps(comparison.to_dict(), indent=2))

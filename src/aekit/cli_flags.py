@@ -64,7 +64,15 @@ TRAIN_FLAGS = [
     ),
     ("dropout", "--dropout", dict(type=float, metavar="P")),
     ("norm", "--norm", dict(choices=NORMS, help="default: batch for conv, none for mlp")),
-    ("loss", "--loss", dict(choices=LOSSES, help="reconstruction loss")),
+    (
+        "loss",
+        "--loss",
+        dict(
+            choices=LOSSES,
+            help="reconstruction loss; default: bce for --model vae on data in [0, 1] (unless "
+            "--scale standard), else mse",
+        ),
+    ),
     (
         "scale",
         "--scale",

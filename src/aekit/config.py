@@ -62,7 +62,7 @@ class TrainConfig:
     activation: str = "relu"
     dropout: float = 0.0
     norm: str | None = None  # "none", "batch" or "layer"; default: batch for conv, none for MLP
-    loss: str = "mse"
+    loss: str | None = None  # default: bce for a VAE on [0, 1] data, else mse (see with_loss)
     scale: str | None = None  # default: minmax for BCE and images, standard for vectors
     epochs: int | None = None  # default: 50, or more on small data (see MIN_DEFAULT_STEPS)
     batch_size: int | None = None  # default: 256 for mlp, 64 for conv
@@ -102,7 +102,8 @@ class TrainConfig:
             raise ConfigError(f"kl_warmup must be >= 0 steps, got {self.kl_warmup}")
         _positive_int("gmm_components", self.gmm_components)
         _choice("activation", self.activation, tuple(ACTIVATIONS))
-        _choice("loss", self.loss, LOSSES)
+        if self.loss is not None:
+            _choice("loss", self.loss, LOSSES)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("device", self.device, DEVICES)

@@ -16,6 +16,7 @@ from .data import Dataset, load_data
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps, linear_path, spherical_path
 from .models import MODELS, NetConfig
+from .models.vae import reparameterise
 from .run_schema import check_config, check_weights
 from .runs import CONFIG_FILE, WEIGHTS_FILE, read_run, write_metrics, write_run
 from .scaling import Scaler
@@ -87,10 +88,10 @@ class Autoencoder:
             return self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
         if not self.is_vae:
             raise ConfigError("encode(sample=True) needs a VAE (model='vae'); this is a plain AE")
-        both = self._batched(self.net.encoder, scaled).reshape(len(scaled), 2, -1)
-        mean, logvar = both[:, 0], np.clip(both[:, 1], -30.0, 20.0)
-        eps = np.random.default_rng(seed).standard_normal(mean.shape)
-        return (mean + np.exp(0.5 * logvar) * eps).astype(np.float32)
+        both = self._batched(lambda x: torch.stack(self.net.posterior(x), dim=1), scaled)
+        mean, logvar = torch.from_numpy(both).unbind(dim=1)
+        eps = np.random.default_rng(seed).standard_normal(mean.shape).astype(np.float32)
+        return reparameterise(mean, logvar, torch.from_numpy(eps)).numpy()
 
     def decode(self, z) -> np.ndarray:
         """z: (n, code_size) codes -> (n, *output_shape) data in original units."""

@@ -21,6 +21,7 @@ class Progress:
         self.live = self.stream.isatty() if live is None else live
         self._last_draw = 0.0
         self._epoch_start = 0.0
+        self._count_start: float | None = None
 
     def start_epoch(self, epoch: int, epochs: int, n_steps: int) -> None:
         self._epoch, self._epochs, self._n_steps = epoch, epochs, n_steps
@@ -57,4 +58,24 @@ class Progress:
 
     def message(self, text: str) -> None:
         self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def count(self, label: str, done: int, total: int) -> None:
+        """A long computation's count so far (``aekit.evaluate``'s IWAE NLL): on a terminal a
+        redrawn line with the time left, cleared at the end; nothing elsewhere."""
+        if not self.live:
+            return
+        now = time.perf_counter()
+        if done <= 0 or self._count_start is None:
+            self._count_start = now
+        if now - self._last_draw < 0.1 and done < total:
+            return
+        self._last_draw = now
+        if done >= total:
+            self.stream.write("\r\033[K")
+            self._count_start = None
+        else:
+            left = (now - self._count_start) / done * (total - done) if done else None
+            eta = f"  about {left:.0f} s left" if left is not None else ""
+            self.stream.write(f"\r{label}: {done}/{total}{eta} ")
         self.stream.flush()

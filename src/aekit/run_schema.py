@@ -188,6 +188,10 @@ VAE_NET = {
     "kl_warmup": Field(
         "an integer from 0 to 2**31 - 1", lambda value: _is_int(value) and 0 <= value < MAX_SIZE
     ),
+    # absent in runs saved before the decoder's scale was learned: unit scale (VAEConfig)
+    "decoder_scale": Field(
+        "one of 'learned', 'unit'", lambda value: value in ("learned", "unit"), required=False
+    ),
 }
 NET_TABLES = {"ae": NET, "vae": VAE_NET}
 

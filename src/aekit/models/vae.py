@@ -7,33 +7,48 @@ ELBO per sample, averaged over the batch: -log p(x|z) + w * KL(q(z|x) || N(0, I)
 closed form and w = beta (beta-VAE, Higgins et al. 2017), or rising linearly from 0 to beta over
 ``kl_warmup`` optimiser steps (Bowman et al. 2016; Sonderby et al. 2016).
 
--log p(x|z) is a proper per-sample log-likelihood in nats, summed over the sample's values:
-"bce": Bernoulli with probabilities sigmoid(logits); "mse": Gaussian with unit variance,
-0.5 * sum (x - x_hat)^2 + d/2 log(2 pi); "mae": Laplace with unit scale, sum |x - x_hat| + d log 2.
-The constants do not change the gradients, but they make the reported numbers log-densities.
+-log p(x|z) is a proper per-sample log-likelihood in nats, summed over the sample's values
+(``losses.reconstruction_log_likelihood``): "bce": Bernoulli with probabilities sigmoid(logits);
+"mse": Gaussian, "mae": Laplace, each with a learned scale (``decoder_scale``), constants
+included, so the ELBO and the importance-weighted bound are real log-densities.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from ..losses import reconstruction_log_likelihood
 from .autoencoder import AutoencoderNet, NetConfig
 
 # exp(logvar) of float32 overflows past ~88; clamping keeps a bad step finite, and no useful
 # posterior has a standard deviation outside [e^-15, e^10].
 _LOGVAR_RANGE = (-30.0, 20.0)
+# Lowest log of the decoder's learned scale (sigma of the Gaussian, b of the Laplace), as in
+# Rybkin et al. 2021 ("Simple and Effective VAE Training with Calibrated Decoders"): a scale
+# going to 0 on data reconstructed (near) exactly would send the density to infinity. A soft
+# floor, not a clamp, so the gradient never vanishes and the scale can always rise again.
+_LOG_SCALE_FLOOR = -6.0
+DECODER_SCALES = ("learned", "unit")
 
 
 @dataclass
 class VAEConfig(NetConfig):
-    """NetConfig plus the weight of the KL term and its warm-up."""
+    """NetConfig plus the weight of the KL term, its warm-up, and the decoder's scale."""
 
     beta: float = 1.0
     kl_warmup: int = 0  # optimiser steps over which the KL weight rises linearly from 0 to beta
+    # Scale of the Gaussian ("mse") or Laplace ("mae") decoder: "learned", or "unit" (fixed at
+    # 1: runs saved before it was learned). Bernoulli ("bce") has none.
+    decoder_scale: str = "learned"
+
+    @classmethod
+    def from_dict(cls, d: dict) -> VAEConfig:
+        # a run saved before the field existed had a unit-variance / unit-scale decoder
+        return super().from_dict({"decoder_scale": "unit", **d})
 
 
 class VAENet(AutoencoderNet):
@@ -47,6 +62,12 @@ class VAENet(AutoencoderNet):
         # Training losses computed so far; a buffer, so it is saved in checkpoints and a
         # resumed run continues the warm-up exactly where it stopped.
         self.register_buffer("kl_step", torch.zeros((), dtype=torch.int64))
+        if config.loss != "bce" and config.decoder_scale == "learned":
+            # One scale shared by all values, not one per value: a per-value scale shrinks to
+            # its floor on values that are (almost) always the same, such as an image's border
+            # pixels or a near-constant column, and the likelihood then measures the floor, not
+            # the model. The scaled space already puts all values on a comparable scale.
+            self.decoder_log_scale = nn.Parameter(torch.zeros(()))
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, *input_shape) -> mean, logvar: (B, code_size) each, of q(z|x)."""
@@ -57,21 +78,20 @@ class VAENet(AutoencoderNet):
         """The posterior mean: deterministic codes for inference."""
         return self.posterior(x)[0]
 
+    def log_scale(self) -> torch.Tensor | None:
+        """log of the decoder's scale, (), floored; None for Bernoulli, 0 for a unit scale."""
+        if self.config.loss == "bce":
+            return None
+        if self.config.decoder_scale == "unit":
+            return torch.zeros((), device=self.kl_step.device)
+        raw = self.decoder_log_scale
+        return _LOG_SCALE_FLOOR + F.softplus(raw - _LOG_SCALE_FLOOR)
+
     def reconstruction_nll(self, raw: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """-log p(target | z) in nats, (B,), from the decoder's raw output (B, *input_shape)."""
-        name = self.config.loss
-        d = target[0].numel()
-        if name == "bce":
-            per_value = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
-            return per_value.flatten(1).sum(dim=1)
-        if self.config.output == "sigmoid":
-            raw = torch.sigmoid(raw)
-        if name == "mse":
-            squared = (raw - target).pow(2).flatten(1).sum(dim=1)
-            return 0.5 * squared + 0.5 * d * math.log(2 * math.pi)
-        if name == "mae":
-            return (raw - target).abs().flatten(1).sum(dim=1) + d * math.log(2.0)
-        raise ValueError(f"unknown loss {name!r}")
+        if self.config.loss != "bce" and self.config.output == "sigmoid":
+            raw = torch.sigmoid(raw)  # the Gaussian's or Laplace's mean lies in [0, 1]
+        return -reconstruction_log_likelihood(self.config.loss, raw, target, self.log_scale())
 
     def kl_weight(self) -> float:
         """beta, or beta times the warm-up fraction while training is in its warm-up."""
@@ -90,7 +110,7 @@ class VAENet(AutoencoderNet):
         """
         target = x if target is None else target
         mean, logvar = self.posterior(x)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        z = reparameterise(mean, logvar, torch.randn_like(mean))
         recon = self.reconstruction_nll(self.decode_raw(z), target)  # (B,)
         kl = kl_to_standard_normal(mean, logvar)  # (B,)
         weight = self.kl_weight()
@@ -98,6 +118,11 @@ class VAENet(AutoencoderNet):
             self.kl_step += 1
         loss = (recon + weight * kl).mean()
         return loss, {"reconstruction": recon.mean().detach(), "kl": kl.mean().detach()}
+
+
+def reparameterise(mean: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """A draw of N(mean, exp(logvar)) from standard-normal ``eps`` (broadcast against mean)."""
+    return mean + torch.exp(0.5 * logvar) * eps
 
 
 def kl_to_standard_normal(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
