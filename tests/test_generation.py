@@ -105,3 +105,21 @@ def test_cli_errors_are_one_line(runs, tmp_path, small_images_module, capsys):
     assert "\n" not in err and "PNG needs an image model" in err
     assert main(["encode", str(tmp_path / "vec"), str(data), "--sample", "-o", out]) == 2
     assert "needs a VAE" in capsys.readouterr().err
+
+
+def test_code_density_on_many_codes_finds_the_clusters():
+    """More codes than the fit uses: the subsample still recovers a two-cluster density."""
+    from aekit.code_density import MAX_FIT_CODES, CodeDensity
+
+    rng = np.random.default_rng(3)
+    n = 3 * MAX_FIT_CODES
+    centres = np.array([[-5.0, 0.0, 2.0], [5.0, 1.0, -2.0]])
+    which = rng.random(n) < 0.25  # a quarter in the first cluster
+    codes = centres[which.astype(int) ^ 1] + 0.5 * rng.standard_normal((n, 3))
+    density = CodeDensity.fit(codes, 2, seed=0)
+    order = np.argsort(density.means_[:, 0])
+    np.testing.assert_allclose(density.means_[order], centres, atol=0.1)
+    np.testing.assert_allclose(density.weights_[order], [0.25, 0.75], atol=0.03)
+    np.testing.assert_allclose(density.covariances_[order[0]], 0.25 * np.eye(3), atol=0.05)
+    again = CodeDensity.fit(codes, 2, seed=0)
+    np.testing.assert_array_equal(again.means_, density.means_)
