@@ -11,7 +11,7 @@ TORCH := torch==2.13.0
 $(BIN)/aekit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,onnx]'
 	touch $(BIN)/aekit
 
 setup: $(BIN)/aekit

@@ -19,6 +19,7 @@ from .config import (
 )
 from .data import builtin_datasets, load_data, save_array
 from .errors import AekitError, ConfigError
+from .export import PARTS
 from .generation import save_generated
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .training import TrainingInterrupted
@@ -138,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, help="output .png (images), .npy, ..."
     )
     p.set_defaults(handler=cmd_interpolate)
+
+    p = commands.add_parser("export", help="write a run as ONNX, its scaling folded in")
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .onnx file")
+    p.add_argument(
+        "--part",
+        choices=PARTS,
+        default="both",
+        help="encoder (data -> codes), decoder (codes -> data) or both (data -> codes and "
+        "reconstructions) [both]",
+    )
+    p.set_defaults(handler=cmd_export)
 
     p = commands.add_parser("datasets", help="list the built-in datasets and where they were found")
     p.set_defaults(handler=cmd_datasets)
@@ -266,6 +279,13 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(comparison.to_dict(), indent=2))
     else:
         print(comparison.to_table())
+    return 0
+
+
+def cmd_export(args) -> int:
+    model = load(args.run)
+    path = model.export_onnx(args.output, part=args.part)
+    print(f"wrote {path} ({args.part}; code size {model.code_size}, samples {model.output_shape})")
     return 0
 
 

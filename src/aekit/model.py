@@ -156,6 +156,12 @@ class Autoencoder:
         """
         return self.reconstruct(x)
 
+    def export_onnx(self, path: str | Path, *, part: str = "both") -> Path:
+        """Write the model as ONNX, scaling folded in (see ``aekit.export``); needs aekit[onnx]."""
+        from .export import export_onnx  # the exporter pulls in onnx: only when asked
+
+        return export_onnx(self, path, part=part)
+
     # -- scaling, for evaluation against baselines in the same space ------------------------
     def scale(self, x) -> np.ndarray:
         """x: data -> (n, d) float32 in the space the network sees."""
