@@ -3,7 +3,9 @@
 Trains `aekit`'s default model for images under a time budget (5 minutes by default), then
 prints `aekit.evaluate`'s table: test MSE, MAE, PSNR and BCE per pixel for the model and for
 PCA with 32 components fitted on the same training data, and a logistic-regression probe on the
-codes. The target is a test MSE at most 0.40 x PCA-32's.
+codes. It also prints the same ratio on the run's own validation part (the 10% of the training
+images it held out): presets are compared on that figure, never on the test set's. The target
+is a test MSE at most 0.38 x PCA-32's.
 
     .venv/bin/python benchmarks/quality.py [--time-limit 300] [--hidden 32,64,128] ...
 
@@ -20,7 +22,7 @@ import torch
 
 import aekit
 
-TARGET_RATIO = 0.40
+TARGET_RATIO = 0.38
 
 
 def main() -> None:
@@ -33,19 +35,23 @@ def main() -> None:
     parser.add_argument("--norm")
     parser.add_argument("--activation")
     parser.add_argument("--loss")
+    parser.add_argument("--precision", help="bf16, fp32 or auto [auto]")
     parser.add_argument("--out", help="keep the run folder here")
     args = parser.parse_args()
 
     options = dict(code_size=32, epochs=1000, time_limit=args.time_limit, model="conv")
     if args.hidden:
         options["hidden"] = [int(c) for c in args.hidden.split(",")]
-    for name in ("batch_size", "lr", "norm", "activation", "loss"):
+    for name in ("batch_size", "lr", "norm", "activation", "loss", "precision"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; options {options}")
     start = time.perf_counter()
     model = aekit.train(args.data, out=args.out, overwrite=True, **options)
     seconds = time.perf_counter() - start
+    validation = aekit.evaluate(model, _validation_part(args.data, model))
+    val_ratio = validation.rows["aekit"]["mse"] / validation.rows["pca"]["mse"]
+    print(f"validation MSE vs PCA-32 (the figure presets are chosen on): {val_ratio:.3f}x")
     result = aekit.evaluate(model)
     print(result.to_table())
     ours, pca = result.rows["aekit"]["mse"], result.rows["pca"]["mse"]
@@ -53,8 +59,17 @@ def main() -> None:
     print(
         f"\ntest MSE per pixel {ours:.5f} vs PCA-32 {pca:.5f}: {ours / pca:.3f}x "
         f"(target <= {TARGET_RATIO:.2f}x) {verdict}; {len(model.history)} epochs, "
-        f"{seconds:.0f} s wall including data loading"
+        f"{seconds:.0f} s wall including data loading; precision {model.train_config.precision}"
     )
+
+
+def _validation_part(data: str, model: aekit.Autoencoder):
+    """The images the run held out for model selection (the same seeded split as training)."""
+    from aekit.api import split_validation
+    from aekit.data import load_data
+
+    settings = model.train_config
+    return split_validation(load_data(data), settings.val_fraction, settings.seed)[1]
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ from .data import Dataset
 from .errors import ConfigError
 from .models import NetConfig
 from .penalties import parse_sparsity
+from .precision import resolve_precision
+from .training import resolve_device
 
 
 def with_loss(settings: TrainConfig, flat: np.ndarray) -> TrainConfig:
@@ -93,8 +95,10 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
 
 
 def with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainConfig:
-    """Fill batch_size, lr and epochs left unset: per backbone, and by the data's size."""
+    """Fill batch_size, lr, epochs and precision left open: per backbone, data size, hardware."""
     unset = {k: v for k, v in BACKBONE_DEFAULTS[backbone].items() if getattr(settings, k) is None}
+    device = resolve_device(settings.device)
+    unset["precision"] = resolve_precision(settings.precision, device, backbone)
     settings = dataclasses.replace(settings, **unset)
     if settings.epochs is None:
         steps_per_epoch = math.ceil(n_train / min(settings.batch_size, n_train))

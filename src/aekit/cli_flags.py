@@ -11,6 +11,7 @@ import argparse
 from .config import BACKBONES, DEVICES, MODEL_CHOICES, OPTIMIZERS, SCHEDULES
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
+from .precision import PRECISIONS
 from .scaling import SCALES
 
 
@@ -110,6 +111,15 @@ TRAIN_FLAGS = [
     ),
     ("seed", "--seed", dict(type=int, metavar="N")),
     ("device", "--device", dict(choices=DEVICES)),
+    (
+        "precision",
+        "--precision",
+        dict(
+            choices=PRECISIONS,
+            help="bf16 autocast for the forward pass (weights stay fp32); auto: bf16 for conv "
+            "nets where the CPU/GPU has native bf16",
+        ),
+    ),
     (
         "checkpoint_every",
         "--checkpoint-every",

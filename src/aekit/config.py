@@ -13,6 +13,7 @@ from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .noise import normalise_noise
 from .penalties import parse_sparsity
+from .precision import PRECISIONS
 from .scaling import SCALES
 
 if sys.version_info >= (3, 11):
@@ -76,6 +77,8 @@ class TrainConfig:
     time_limit: float | None = None  # seconds; training ends cleanly and keeps the best model
     seed: int = 0
     device: str = "auto"
+    # "auto": bf16 autocast for conv nets on CPUs/GPUs with native bf16, else fp32 (precision.py)
+    precision: str = "auto"
     checkpoint_every: int | None = None  # also checkpoint every N optimiser steps
     clip_grad: float | None = None  # clip the gradient's global norm to this
     skip_nonfinite: int = 0  # batches with a NaN/Inf loss or gradient to skip before stopping
@@ -107,6 +110,7 @@ class TrainConfig:
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("device", self.device, DEVICES)
+        _choice("precision", self.precision, PRECISIONS)
         if self.norm is not None:
             _choice("norm", self.norm, NORMS)
         if self.scale is not None:

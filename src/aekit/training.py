@@ -29,6 +29,7 @@ from .checkpoints import (
 from .config import TrainConfig
 from .errors import AekitError
 from .noise import Corruption
+from .precision import autocast
 from .progress import Progress
 from .stop_signals import stop_requests
 
@@ -107,6 +108,8 @@ def fit(
     if config.lr is None or config.batch_size is None:
         raise ValueError("fit needs a config with lr and batch_size set (aekit.train fills them)")
     device = resolve_device(config.device)
+    # validation and inference stay fp32: model selection compares exact losses
+    mixed_precision = autocast(config.precision, device)
     model.to(device)
     train_x = train_x.to(device)
     val_x = val_x.to(device) if val_x is not None else None
@@ -168,7 +171,8 @@ def fit(
                     continue  # a lone last sample would break batch norm and adds only noise
                 _set_lr(optimizer, config, loop.step, total_steps, elapsed())
                 x = train_x[index]
-                loss, logs = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
+                with mixed_precision:
+                    loss, logs = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if not _finite_step(loss, parameters, config):
