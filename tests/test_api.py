@@ -119,7 +119,8 @@ def test_bce_needs_unit_interval(low_rank):
     model = aekit.train(low_rank, loss="bce", code_size=2, **FAST)  # minmax chosen for it
     assert model.scaler.kind == "minmax"
     recon = model.reconstruct(low_rank)
-    assert low_rank.min() - 1e-3 <= recon.min() and recon.max() <= low_rank.max() + 1e-3
+    # in the data's units and close to it (the sigmoid keeps it in range whatever the scaling)
+    assert np.mean((recon - low_rank) ** 2) < 0.05 * low_rank.var()
 
 
 @pytest.mark.parametrize("loss", ["mse", "mae", "bce"])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import aekit
 from aekit import ConfigError
@@ -153,14 +154,19 @@ def test_kill_during_checkpoint_write_keeps_the_previous_one(tmp_path, data_file
     assert main(["train", "--resume", str(run), "--quiet"]) == 0
 
 
-def test_unwritable_folder_fails_before_training(tmp_path, data_file):
-    if os.geteuid() == 0:
-        pytest.skip("root can write anywhere")
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o500)
-    with pytest.raises(ConfigError, match="not writable"):
-        aekit.train(data_file, out=folder / "run", epochs=1, progress=False)
+@pytest.mark.parametrize("below", ["run", "sub/run"])
+def test_unwritable_folder_fails_before_training(tmp_path, data_file, monkeypatch, below):
+    """A run folder below a regular file cannot be made, not even by root (CI runs as root)."""
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the output folder was checked")
+
+    monkeypatch.setattr(aekit.api, "fit", no_training)
+    with pytest.raises(ConfigError, match=r"notes\.txt is a file, not a folder"):
+        aekit.train(data_file, out=blocker / below, epochs=1, progress=False)
+    assert blocker.read_text() == "a file, not a folder"
 
 
 def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch):
@@ -238,11 +244,40 @@ def test_skip_nonfinite_skips_bad_batches():
         )
 
 
+def _gradient_norms_at_each_step(x, **options) -> list[float]:
+    """Train on ``x`` and return the total gradient norm the optimiser saw at every step."""
+    norms = []
+
+    def record(optimizer, args, kwargs):
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"]]
+        norms.append(float(torch.nn.utils.get_total_norm([g for g in grads if g is not None])))
+
+    hook = register_optimizer_step_pre_hook(record)
+    try:
+        aekit.train(
+            x,
+            scale="none",
+            code_size=2,
+            hidden=[8],
+            epochs=2,
+            batch_size=16,
+            progress=False,
+            **options,
+        )
+    finally:
+        hook.remove()
+    return norms
+
+
 def test_clip_grad_bounds_the_update():
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 4)).astype(np.float32)
-    model = aekit.train(x, code_size=2, hidden=[8], epochs=2, clip_grad=0.5, progress=False)
-    assert model.train_config.clip_grad == 0.5
+    x = 10 * rng.normal(size=(64, 4)).astype(np.float32)  # unscaled: large gradients
+    unclipped = _gradient_norms_at_each_step(x)
+    clipped = _gradient_norms_at_each_step(x, clip_grad=0.5)
+    assert len(clipped) == len(unclipped) > 0
+    assert min(unclipped) > 2 * 0.5  # without clipping every step would exceed the bound
+    assert max(clipped) <= 0.5 * (1 + 1e-5)
+    assert min(clipped) >= 0.5 * (1 - 1e-5)  # scaled down to the bound, not zeroed
 
 
 def test_unfinished_run_is_not_overwritten_silently(tmp_path, data_file):

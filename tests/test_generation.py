@@ -8,7 +8,7 @@ import aekit
 from aekit.cli import main
 from aekit.code_density import CODE_DENSITY_FILE
 from aekit.errors import ConfigError
-from aekit.generation import spherical_path
+from aekit.generation import linear_path, spherical_path
 
 FAST = dict(epochs=3, progress=False, hidden=[16], code_size=3, batch_size=16)
 
@@ -27,12 +27,16 @@ def small_images_module():
 
 
 @pytest.mark.parametrize("family", ["vae", "ae"])
-def test_samples_have_the_data_shape_and_range(runs, family):
+def test_samples_are_decoded_draws_of_the_right_codes(runs, family):
     model = aekit.load(runs / family)
     samples = model.sample(7, seed=1)
     assert samples.shape == (7, 12, 12)
-    low, high = model.data_info["data_min"], model.data_info["data_max"]
-    assert samples.min() >= low - 1e-6 and samples.max() <= high + 1e-6
+    # decodes of draws from the prior (VAE) or the density fitted on the codes (AE)
+    if family == "vae":
+        codes = np.random.default_rng(1).standard_normal((7, model.code_size))
+    else:
+        codes = model.code_density.sample(7, 1)
+    np.testing.assert_allclose(samples, model.decode(codes.astype(np.float32)), atol=1e-6)
     np.testing.assert_array_equal(samples, model.sample(7, seed=1))
     assert not np.allclose(samples, model.sample(7, seed=2))
 
@@ -59,13 +63,28 @@ def test_interpolation_ends_at_the_reconstructions(runs, family, small_images_mo
         model.interpolate(x[0], x[5], steps=1)
 
 
-def test_spherical_path_keeps_to_the_shell():
+def _angle(u, v):
+    return np.arccos(np.clip(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)), -1, 1))
+
+
+def test_spherical_path_turns_evenly_and_interpolates_the_norm():
+    """Codes of norms 2 and 5: the path turns through equal angles per step (a straight line
+    turns fastest near the shorter end) while its norm goes linearly from 2 to 5 (a straight
+    line's norm dips below that in between)."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(64), rng.standard_normal(64)
-    b *= np.linalg.norm(a) / np.linalg.norm(b)
+    a *= 2.0 / np.linalg.norm(a)
+    b *= 5.0 / np.linalg.norm(b)
     path = spherical_path(a, b, 9)
-    np.testing.assert_allclose(np.linalg.norm(path, axis=1), np.linalg.norm(a), rtol=1e-5)
+    t = np.linspace(0, 1, 9)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 2.0 + 3.0 * t, rtol=1e-5)
+    omega = _angle(a, b)
+    np.testing.assert_allclose([_angle(a, z) for z in path], t * omega, atol=1e-5)
+    np.testing.assert_allclose([_angle(z, b) for z in path], (1 - t) * omega, atol=1e-5)
     np.testing.assert_array_equal(path[[0, -1]], np.stack([a, b]).astype(np.float32))
+    line = linear_path(a, b, 9)  # what the test tells apart: the straight line fails both
+    assert np.linalg.norm(line[4]) < 0.9 * 3.5
+    assert abs(_angle(a, line[4]) - omega / 2) > 0.1
 
 
 def test_sampling_a_plain_model_without_density_is_a_clear_error(small_images_module):

@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
+from png_checks import grid_tiles, read_rgb, tile_pixels
 
 from aekit.errors import AekitError, DataError
 from aekit.plots import save_image_grid, save_loss_curve, save_reconstruction_grid
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TITLE_MARGIN = 130  # pixels left of the tiles where row titles go (1.3 inches at 100 dpi)
+TRAIN_BLUE, VAL_ORANGE = (31, 119, 180), (255, 127, 14)  # matplotlib's first two line colours
 
 
 def _check_png(path: Path) -> tuple[int, int]:
@@ -26,23 +29,41 @@ def _check_png(path: Path) -> tuple[int, int]:
     return size
 
 
-def test_grey_reconstruction_grid(tmp_path: Path) -> None:
+def _pixels_near(path: Path, colour: tuple[int, int, int]) -> int:
+    return int((np.abs(read_rgb(path).astype(int) - colour).max(axis=2) <= 8).sum())
+
+
+def test_grey_reconstruction_grid_shows_the_images(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    originals = rng.random((12, 1, 28, 28))
+    originals = rng.uniform(0.05, 0.9, (12, 1, 28, 28))  # no white: tiles stand out
+    reconstructions = originals[::-1] * 0.5
     path = tmp_path / "recon.png"
-    save_reconstruction_grid(path, originals, originals * 0.9, n=6)
+    save_reconstruction_grid(path, originals, reconstructions, n=6)
     width, height = _check_png(path)
     assert 300 <= width <= 2000 and 100 <= height <= 1000
-    assert width > height  # 6 columns, 2 rows
+    tiles = grid_tiles(path, left=TITLE_MARGIN)
+    assert [len(row) for row in tiles] == [6, 6]  # the first 6, originals above reconstructions
+    for shown, row in zip((originals, reconstructions), tiles, strict=True):
+        for image, box in zip(shown, row, strict=False):
+            grey = tile_pixels(path, box, 28, 28)
+            np.testing.assert_allclose(grey[..., 0], image[0], atol=0.02)
+            assert np.array_equal(grey[..., 0], grey[..., 2])
 
 
 def test_rgb_grid_with_titles_and_out_of_range_values(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     rows = [rng.normal(size=(3, 3, 16, 16)), rng.random((5, 3, 16, 16)), rng.random((4, 3, 16, 16))]
+    rows[1] = rows[1] * 0.8 + 0.1  # no white pixels in this row, so its tiles can be found
     path = tmp_path / "grid.png"
     save_image_grid(path, rows, row_titles=["noisy", "denoised", "clean"], max_columns=4)
     width, height = _check_png(path)
     assert width >= 100 and height >= 100
+    tiles = grid_tiles(path, left=TITLE_MARGIN)
+    assert len(tiles) == 3 and len(tiles[1]) == 4  # 5 images, at most 4 columns
+    for image, box in zip(rows[1], tiles[1], strict=False):
+        np.testing.assert_allclose(
+            tile_pixels(path, box, 16, 16), image.transpose(1, 2, 0), atol=0.02
+        )
 
 
 def test_grid_rejects_bad_channels(tmp_path: Path) -> None:
@@ -59,12 +80,15 @@ def test_loss_curve_with_and_without_validation(tmp_path: Path) -> None:
     save_loss_curve(path, history)
     width, height = _check_png(path)
     assert width >= 300 and height >= 200
+    assert read_rgb(path).std() > 10  # not blank
+    assert _pixels_near(path, TRAIN_BLUE) > 50 and _pixels_near(path, VAL_ORANGE) > 50
 
     # Negative losses (e.g. a Gaussian log-likelihood) cannot go on a log axis.
     train_only = [{"epoch": e, "train_loss": 1.0 - e} for e in range(1, 4)]
     other = tmp_path / "train_only" / "loss.png"
     save_loss_curve(other, train_only)
     _check_png(other)
+    assert _pixels_near(other, TRAIN_BLUE) > 50 and _pixels_near(other, VAL_ORANGE) == 0
 
 
 def test_loss_curve_rejects_empty_history(tmp_path: Path) -> None:

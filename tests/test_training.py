@@ -55,19 +55,42 @@ def test_loss_falls_and_history_is_complete():
     assert result.history[-1]["lr"] < 1e-4  # cosine decays to ~0
 
 
+class _PointModel(torch.nn.Module):
+    """One weight w, loss mean((w - x)^2): training pulls w to the training data's value."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def loss(self, x, target=None):
+        return ((self.w - x) ** 2).mean(), {}
+
+
 def test_best_epoch_weights_are_restored():
-    x, val = _data(), _data(seed=1)
-    net = _net()
-    # a learning rate so large that later epochs get worse than the best one
-    result = fit(
-        net,
-        x,
-        val,
-        make_config(epochs=12, batch_size=8, lr=0.5, schedule="constant", early_stopping=False),
+    """Training data at 3, validation data at 1: w walks from 0 past 1 towards 3, so the best
+    validation loss is in a middle epoch and the last epoch is worse."""
+    model = _PointModel()
+    weights = []
+
+    def snapshot(history):
+        weights.append(model.w.item())
+
+    config = make_config(
+        epochs=12,
+        batch_size=16,
+        lr=0.2,
+        optimizer="adam",
+        schedule="constant",
+        early_stopping=False,
     )
-    best = min(row["val_loss"] for row in result.history)
-    assert result.best_val_loss == best
-    assert math.isclose(evaluate_loss(net, val), best, rel_tol=1e-4)
+    result = fit(model, torch.full((16, 1), 3.0), torch.ones(4, 1), config, on_epoch=snapshot)
+    val_losses = [row["val_loss"] for row in result.history]
+    closest = min(range(len(weights)), key=lambda i: abs(weights[i] - 1.0))
+    assert 1 < closest + 1 < len(weights)  # the setup: a middle epoch is best
+    assert weights[-1] > 2.0  # and the last is far from it
+    assert result.best_epoch == closest + 1
+    assert result.best_val_loss == min(val_losses) == val_losses[closest]
+    assert model.w.item() == weights[closest]  # that epoch's weight, not the last one
 
 
 def test_early_stopping_stops():

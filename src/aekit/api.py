@@ -375,6 +375,8 @@ def _check_out_folder(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a folder")
     existing = next(parent for parent in (out, *out.parents) if parent.exists())
+    if not existing.is_dir():  # no folder can be made below a file, not even by root
+        raise ConfigError(f"cannot write into {out}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK):
         raise ConfigError(f"cannot write into {out}: {existing} is not writable")
 

@@ -36,7 +36,11 @@ def spherical_path(z_a: np.ndarray, z_b: np.ndarray, steps: int) -> np.ndarray:
     if np.sin(omega) < 1e-6:
         return linear_path(z_a, z_b, steps)  # (anti)parallel: the great circle is not unique
     t = np.linspace(0.0, 1.0, steps)[:, None]
-    path = (np.sin((1 - t) * omega) * z_a + np.sin(t * omega) * z_b) / np.sin(omega)
+    # slerp of the unit directions (equal angles per step), scaled by the linearly
+    # interpolated norm: slerp of the codes themselves bends the norm when the two differ
+    unit_a, unit_b = z_a / norm_a, z_b / norm_b
+    direction = (np.sin((1 - t) * omega) * unit_a + np.sin(t * omega) * unit_b) / np.sin(omega)
+    path = ((1 - t) * norm_a + t * norm_b) * direction
     path[0], path[-1] = z_a, z_b  # exact endpoints, free of rounding
     return path.astype(np.float32)
 
