@@ -207,7 +207,10 @@ def main() -> None:
         with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
             rows = pool.map(_worker, jobs, chunksize=1)
     else:
-        rows = [_worker(job) for job in jobs]
+        rows = []
+        for job in jobs:  # rows as they come, so a long run shows progress
+            rows.append(_worker(job))
+            print(json.dumps(rows[-1]), flush=True)
     order = {task["name"]: i for i, task in enumerate(tasks(args))}
     rows.sort(key=lambda r: order[r["dataset"]])
     print_table(rows)

@@ -219,8 +219,11 @@ def evaluate(
     importance-weighted test NLL with ``iw_samples`` draws per sample (``aekit.likelihood``).
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
-    same validation split, unless ``train_data`` is given), in the model's scaled space; all
-    metrics are in the data's own units. Where labels exist, a logistic regression is trained on
+    same validation split, unless ``train_data`` is given). Reconstruction metrics are in the
+    data's own units for models that scaled all values together (images, one-unit tables), in
+    standardised units for models that scaled each column (mixed tables), with PCA fitted in
+    the same space; ``Comparison.space`` and a note say which (``evaluation.evaluation_space``).
+    Where labels exist, a logistic regression is trained on
     the training codes of each and scored on the test codes. Every model also gets the fraction
     of near-zero code values (``near_zero_codes``, see ``evaluation.near_zero_fraction``).
 
