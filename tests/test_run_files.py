@@ -22,7 +22,8 @@ from aekit.config import TrainConfig
 from aekit.models import NetConfig
 from aekit.run_schema import NET, TRAIN
 
-X = np.random.default_rng(0).random((40, 6)).astype(np.float32)
+# values outside [0, 1] and not whole: a table of mixed units, scaled per column (6 offsets)
+X = (np.random.default_rng(0).random((40, 6)) * 3 - 1).astype(np.float32)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .building import choose_scale, net_config_for, with_defaults, with_loss
+from .building import choose_scale, net_config_for, scale_per_feature, with_defaults, with_loss
 from .checkpoints import CHECKPOINT_FILE, load_checkpoint
 from .code_density import CodeDensity
 from .config import (
@@ -26,10 +26,11 @@ from .denoising import (
     save_denoising_grid,
 )
 from .errors import ConfigError, DataError
-from .evaluation import Comparison, compare_with_pca
+from .evaluation import STANDARDISED_UNITS, Comparison, compare_with_pca, evaluation_space
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES, vae_scores
 from .model import Autoencoder
 from .models import MODELS, VAEConfig
+from .pca_start import keep_start_unless_clearly_better
 from .plots import save_loss_curve, save_reconstruction_grid
 from .progress import Progress
 from .runs import CONFIG_FILE, write_metrics
@@ -100,7 +101,7 @@ def train(
     flat = train_part.x.reshape(len(train_part), -1)
     settings = with_loss(settings, flat)
     scale = choose_scale(settings, dataset, flat)
-    scaler = Scaler.fit(flat, scale, per_feature=not dataset.is_image)
+    scaler = Scaler.fit(flat, scale, per_feature=scale_per_feature(dataset, flat))
     net_config = net_config_for(settings, dataset, scale, flat)
     settings = with_defaults(settings, net_config.backbone, len(train_part))
     family = "vae" if settings.model == "vae" else "ae"
@@ -115,6 +116,12 @@ def train(
             np.ascontiguousarray(scaled.reshape(len(part), *net_config.input_shape))
         )
 
+    train_x = as_tensor(train_part)
+    val_x = as_tensor(val_part) if val_part is not None else None
+    start_state = None
+    if net_config.linear_path:  # the untrained network is PCA (see building.py, pca_start.py)
+        net.init_linear_path(train_x)
+        start_state = {k: v.clone() for k, v in net.state_dict().items()}
     reporter = Progress() if progress else None
     if reporter:
         where = (
@@ -142,8 +149,8 @@ def train(
         _check_same_data(checkpoint.meta["run"]["data"], data_info, out)
     result = fit(
         net,
-        as_tensor(train_part),
-        as_tensor(val_part) if val_part is not None else None,
+        train_x,
+        val_x,
         settings,
         progress=reporter,
         on_epoch=(lambda history: write_metrics(out, history)) if out is not None else None,
@@ -152,6 +159,13 @@ def train(
         corrupt=make_corruption(settings.noise, net_config),
         checkpoint_meta={"run": {"train": settings.to_dict(), "data": data_info}},
     )
+    if start_state is not None and val_part is not None and not settings.noise:
+        if result.best_epoch == 0 or keep_start_unless_clearly_better(net, start_state, val_x):
+            # PCA it is: fit its scaling and PCA on all the training data, as a baseline would
+            everything = np.concatenate([flat, val_part.x.reshape(len(val_part), -1)])
+            scaler = Scaler.fit(everything, scale, per_feature=scaler.per_feature)
+            net.init_linear_path(torch.from_numpy(scaler.transform(everything)))
+            result.best_epoch = 0
     model = Autoencoder(
         net.cpu(),
         scaler,
@@ -211,8 +225,11 @@ def evaluate(
     all), see ``aekit.likelihood``. ``progress=True`` shows a live count on a terminal.
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
-    same validation split, unless ``train_data`` is given), in the model's scaled space; all
-    metrics are in the data's own units. Where labels exist, a logistic regression is trained on
+    same validation split, unless ``train_data`` is given). Reconstruction metrics are in the
+    data's own units for models that scaled all values together (images, one-unit tables), in
+    standardised units for models that scaled each column (mixed tables), with PCA fitted in
+    the same space; ``Comparison.space`` and a note say which (``evaluation.evaluation_space``).
+    Where labels exist, a logistic regression is trained on
     the training codes of each and scored on the test codes. Every model also gets the fraction
     of near-zero code values (``near_zero_codes``, see ``evaluation.near_zero_fraction``).
 
@@ -232,22 +249,41 @@ def evaluate(
     if iw_images is not None:
         _check_iw_count("iw_images", iw_images)
     codes_test = model.encode(x_test)
+    recon_test = model.reconstruct(x_test).reshape(len(x_test), -1)
+    space, to_space = evaluation_space(
+        model.scaler.per_feature, x_train.reshape(len(x_train), -1).astype(np.float32)
+    )
+    if to_space is None:  # the data's own units; PCA in the model's (globally) scaled space
+        spaces = dict(
+            x_train=model.scale(x_train),
+            x_test=model.scale(x_test),
+            recon_test=recon_test,
+            data_range=(info["data_max"] - info["data_min"]) or 1.0,
+            with_bce=info["data_min"] >= 0.0 and info["data_max"] <= 1.0,
+            to_original=lambda flat: model.scaler.inverse_transform(flat),
+            x_test_original=x_test.reshape(len(x_test), -1),
+        )
+    else:  # standardised units, PCA fitted in them
+        train_std = to_space(x_train.reshape(len(x_train), -1).astype(np.float32))
+        spaces = dict(
+            x_train=train_std,
+            x_test=to_space(x_test.reshape(len(x_test), -1).astype(np.float32)),
+            recon_test=to_space(recon_test.astype(np.float32)),
+            data_range=float(train_std.max() - train_std.min()) or 1.0,
+            with_bce=False,
+        )
     comparison = compare_with_pca(
-        x_train=model.scale(x_train),
-        x_test=model.scale(x_test),
-        recon_test=model.reconstruct(x_test).reshape(len(x_test), -1),
+        **spaces,
         codes_train=model.encode(x_train),
         codes_test=codes_test,
         y_train=train_part.y,
         y_test=test.y,
         code_size=model.code_size,
-        data_range=(info["data_max"] - info["data_min"]) or 1.0,
-        with_bce=info["data_min"] >= 0.0 and info["data_max"] <= 1.0,
         dataset=test.name,
         seed=model.train_config.seed,
-        to_original=lambda flat: model.scaler.inverse_transform(flat),
-        x_test_original=x_test.reshape(len(x_test), -1),
     )
+    comparison.space = space
+    comparison.notes.append(_space_note(space))
     if model.is_vae:
         _add_vae_scores(comparison, model, x_test, iw_samples, iw_images, progress)
     add_code_sparsity(comparison, model, codes_test)
@@ -301,6 +337,19 @@ def _log_det_scale(model: Autoencoder) -> float:
     width = math.prod(model.sample_shape)
     per_value = np.broadcast_to(np.log(spread), (width,)) if len(spread) == 1 else np.log(spread)
     return float(per_value.sum())
+
+
+def _space_note(space: str) -> str:
+    if space == STANDARDISED_UNITS:
+        return (
+            "MSE, MAE and PSNR in standardised units (each column minus its training mean, "
+            "divided by its training std, at least 1/20 of its range): the model scaled each "
+            "column apart (a table of mixed units); PCA fitted in the same units"
+        )
+    return (
+        "MSE, MAE and PSNR in the data's own units: the model scaled all values together "
+        "(images, or a table of one unit: all values in [0, 1] or whole numbers in [0, 255])"
+    )
 
 
 def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:

@@ -24,6 +24,7 @@ from .errors import ConfigError
 from .models import NetConfig
 from .penalties import parse_sparsity
 from .precision import resolve_precision
+from .scaling import one_unit
 from .training import resolve_device
 
 
@@ -56,6 +57,18 @@ def choose_scale(settings: TrainConfig, data: Dataset, flat: np.ndarray) -> str:
     return "minmax" if data.is_image else "standard"
 
 
+def scale_per_feature(data: Dataset, flat: np.ndarray) -> bool:
+    """Scale each column apart (mixed units), or all values together (images, and tables of one
+    unit: all values in [0, 1] or all whole numbers in [0, 255], see ``scaling.one_unit``).
+
+    Per-column statistics of pixels blow up near-constant pixels (a border pixel that is 0 in
+    all but a few training images has a tiny std, and held-out values land hundreds of stds
+    away). ``evaluate`` reads the same choice from the scaler: errors in the data's own units
+    when scaled together, in standardised units when scaled per column.
+    """
+    return not data.is_image and not one_unit(flat)
+
+
 def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarray) -> NetConfig:
     width = flat.shape[1]
     # model "mlp"/"conv" name the plain autoencoder's backbone; "auto" and families use backbone
@@ -79,6 +92,7 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
     else:
         hidden = [max(2 * code_size, min(128, 2 * width))]
     unit_output = scale == "minmax" or (scale == "none" and flat.min() >= 0 and flat.max() <= 1)
+    output = _output_kind(settings, unit_output)
     return NetConfig(
         input_shape=tuple(data.sample_shape),
         code_size=code_size,
@@ -88,15 +102,37 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
         dropout=settings.dropout,
         norm=settings.norm or ("batch" if backbone == "conv" else "none"),
         loss=settings.loss,
-        output=_output_kind(settings, unit_output),
+        output=output,
         **parse_sparsity(settings.sparsity),
         contractive=settings.contractive,
+        linear_path=_with_linear_path(settings, backbone, output),
+    )
+
+
+def _with_linear_path(settings: TrainConfig, backbone: str, output: str) -> bool:
+    """The plain MLP autoencoder with an unbounded output gets a linear path started at PCA
+    (``AutoencoderNet.init_linear_path``): the untrained network is PCA, and model selection on
+    validation data, which counts the untrained network as epoch 0, can only improve on it.
+
+    Not for conv (a linear path over every pixel would cost more than the conv net on large
+    images), a VAE, a sigmoid output (PCA is not the solution in logit space), nor with code
+    penalties, whose closed forms assume a plain MLP encoder.
+    """
+    return (
+        backbone == "mlp"
+        and settings.model != "vae"
+        and output == "identity"
+        and settings.loss in ("mse", "mae")
+        and parse_sparsity(settings.sparsity)["sparsity"] == "none"
+        and settings.contractive == 0
     )
 
 
 def with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainConfig:
     """Fill batch_size, lr, epochs and precision left open: per backbone, data size, hardware."""
     unset = {k: v for k, v in BACKBONE_DEFAULTS[backbone].items() if getattr(settings, k) is None}
+    if backbone == "mlp" and "batch_size" in unset:
+        unset["batch_size"] = small_data_batch_size(n_train, unset["batch_size"])
     device = resolve_device(settings.device)
     unset["precision"] = resolve_precision(settings.precision, device, backbone)
     settings = dataclasses.replace(settings, **unset)
@@ -105,6 +141,17 @@ def with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainCo
         epochs = max(DEFAULT_EPOCHS, math.ceil(MIN_DEFAULT_STEPS / steps_per_epoch))
         settings = dataclasses.replace(settings, epochs=min(epochs, MAX_DEFAULT_EPOCHS))
     return settings
+
+
+# Batches of about a tenth of the training set on small data (but at least this many samples):
+# early stopping counts epochs, and at 256 a set of 300 rows gives one or two steps an epoch,
+# so patience ran out after some 20 steps, before a network started at PCA (which improves
+# slowly at first) had moved. Ten steps an epoch give it 100.
+MIN_SMALL_DATA_BATCH = 16
+
+
+def small_data_batch_size(n_train: int, default: int) -> int:
+    return int(min(default, max(MIN_SMALL_DATA_BATCH, n_train // 10)))
 
 
 def _output_kind(settings: TrainConfig, unit_output: bool) -> str:

@@ -20,6 +20,10 @@ from sklearn.preprocessing import StandardScaler
 
 from .errors import ConfigError, DataError
 from .report import Comparison
+from .scaling import Scaler
+
+DATA_UNITS = "data units"
+STANDARDISED_UNITS = "standardised units"
 
 # Clipping for BCE: a reconstruction of exactly 0 or 1 against a target on the other side
 # would cost log(0) = -inf; 1e-7 bounds one value's loss at about 16 nats.
@@ -220,6 +224,23 @@ def denoising_rows(
         "pca": {"denoise_psnr": psnr(pca_denoised)},
         "noisy": {"psnr": psnr(noisy)},
     }
+
+
+def evaluation_space(
+    per_feature: bool, x_train: np.ndarray
+) -> tuple[str, Callable[[np.ndarray], np.ndarray] | None]:
+    """The units reconstruction errors are measured in, and the map into them (None: as is).
+
+    The rule follows the model's scaler, fitted at training: a model that scaled all values
+    together (images; tables of one unit, ``scaling.one_unit``) is measured in the data's own
+    units; one that scaled each column apart (a table of mixed units, where an error of 1 in
+    one column and in another mean different things) in standardised units: each column
+    minus its training mean, divided by its training std (floored as ``scaling.SPREAD_FLOOR``
+    says, so a near-constant column cannot dominate). ``x_train`` is (n, d) in original units.
+    """
+    if not per_feature:
+        return DATA_UNITS, None
+    return STANDARDISED_UNITS, Scaler.fit(x_train, "standard", per_feature=True).transform
 
 
 def compare_with_pca(

@@ -23,6 +23,9 @@ class Comparison:
         code_size: code size k of both the model and PCA.
         dataset: name shown in the header.
         notes: lines printed under the table.
+        space: the units the reconstruction metrics are in: ``"data units"`` (the data's own,
+            for images and one-unit tables) or ``"standardised units"`` (mixed tables: each
+            column divided by its training std; see ``evaluation.evaluation_space``).
     """
 
     rows: dict[str, dict[str, float]]
@@ -31,6 +34,7 @@ class Comparison:
     code_size: int
     dataset: str
     notes: list[str] = field(default_factory=list)
+    space: str = "data units"
 
     def to_dict(self) -> dict:
         """JSON-ready copy; non-finite floats become the strings ``"inf"``, ``"-inf"``, ``"nan"``.
@@ -43,6 +47,7 @@ class Comparison:
             "n_train": int(self.n_train),
             "n_test": int(self.n_test),
             "code_size": int(self.code_size),
+            "space": self.space,
             "rows": {
                 name: {key: _json_float(value) for key, value in metrics.items()}
                 for name, metrics in self.rows.items()
@@ -76,7 +81,7 @@ class Comparison:
         rule = "-" * len(line(header))
         lines = [
             f"dataset: {self.dataset}   n_test: {self.n_test}   n_train: {self.n_train}   "
-            f"code size: {self.code_size}",
+            f"code size: {self.code_size}   errors in {self.space}",
             rule,
             line(header),
             rule,

@@ -144,6 +144,8 @@ NET = {
     "contractive": Field(
         "a number >= 0", lambda value: _is_number(value) and value >= 0, required=False
     ),
+    # the linear path started at PCA (models/autoencoder.py); absent before it existed: none
+    "linear_path": Field("true or false", lambda value: isinstance(value, bool), required=False),
 }
 SCALER = {
     "kind": _one_of(SCALES),
@@ -240,6 +242,14 @@ RULES = (
         "net.hidden",
         lambda c: "at least one channel count, as net.backbone is 'conv'",
         lambda c: not _is_conv(c) or len(c["net"]["hidden"]) > 0,
+    ),
+    Rule(
+        "net.linear_path",
+        lambda c: "false: the linear path exists only in a plain autoencoder with the mlp backbone",
+        lambda c: (
+            not c["net"].get("linear_path")
+            or (c["net"]["backbone"] == "mlp" and c["model_type"] == "ae")
+        ),
     ),
     Rule(
         "data.output_shape",

@@ -151,6 +151,11 @@ def fit(
         return elapsed_before + time.perf_counter() - start
 
     result = loop.result
+    if val_x is not None and resume is None and getattr(model, "starts_at_baseline", False):
+        # the untrained network is epoch 0's candidate: started at PCA, it is never bettered
+        # by a worse epoch, so the model ends no worse than PCA on validation data
+        result.best_val_loss = evaluate_loss(model, val_x, corrupt=corrupt, seed=config.seed)
+        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.train()
     with stop_requests(enabled=checkpoint_dir is not None) as stop_requested:
         while not loop.finished and loop.epoch <= config.epochs:

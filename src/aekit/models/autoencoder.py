@@ -42,6 +42,11 @@ class NetConfig:
     sparsity_weight: float = 0.0
     sparsity_target: float = 0.0
     contractive: float = 0.0
+    # A linear path beside the MLP (see AutoencoderNet.init_linear_path): code = linear map of x
+    # + MLP encoder(x), reconstruction = linear map of the code + MLP decoder(code). Started at
+    # PCA's solution with the MLPs' last layers at zero, the untrained network is PCA. Absent in
+    # runs saved before it existed: no linear path.
+    linear_path: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -76,14 +81,59 @@ class AutoencoderNet(nn.Module):
             encoder_sizes = [*sizes[:-1], encoder_width]
             self.encoder = nn.Sequential(nn.Flatten(), mlp(encoder_sizes, **kwargs))
             self.decoder = nn.Sequential(mlp(sizes[::-1], **kwargs), nn.Unflatten(1, shape))
+        if config.linear_path:
+            if config.backbone != "mlp" or self.CODE_OUTPUTS != 1:
+                raise ValueError("the linear path is built for the plain MLP autoencoder only")
+            width = math.prod(shape)
+            self.linear_encoder = nn.Linear(width, config.code_size)
+            self.linear_decoder = nn.Linear(config.code_size, width)
+            self.flat_shape = shape
+
+    @property
+    def starts_at_baseline(self) -> bool:
+        """True when the untrained network is a baseline worth keeping (PCA, with a linear path
+        started by ``init_linear_path``): the training loop then counts it as epoch 0."""
+        return self.config.linear_path
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encoder(x)
+        if self.config.linear_path:
+            z = z + self.linear_encoder(x.flatten(1))
         return torch.sigmoid(z) if self.config.sparsity == "kl" else z
 
     def decode_raw(self, z: torch.Tensor) -> torch.Tensor:
         """Decoder output before the output activation (logits for BCE)."""
+        if self.config.linear_path:
+            return self.decoder(z) + self.linear_decoder(z).unflatten(1, self.flat_shape)
         return self.decoder(z)
+
+    @torch.no_grad()
+    def init_linear_path(self, x: torch.Tensor) -> None:
+        """Start the network at PCA's solution on ``x`` (n, *input_shape), the scaled training
+        data: the linear path encodes with the top principal directions and decodes with their
+        transpose plus the mean, and the MLPs' last layers start at zero, so the untrained
+        network reconstructs exactly as PCA with code_size components does. Each code is a
+        principal component divided by its standard deviation (unit variance), a scale that
+        suits the decoder MLP it feeds; that changes PCA's codes, not its reconstructions.
+        """
+        flat = x.flatten(1).double()
+        mean = flat.mean(0)
+        centred = flat - mean
+        covariance = centred.T @ centred / max(len(flat) - 1, 1)
+        variances, directions = torch.linalg.eigh(covariance)  # ascending
+        k = self.config.code_size
+        top = directions[:, -k:].flip(1).T  # (k, d), largest variance first
+        std = variances[-k:].flip(0).clamp_min(1e-12 * max(float(variances[-1]), 1e-30)).sqrt()
+        encoder_weight = top / std[:, None]
+        decoder_weight = (top * std[:, None]).T
+        self.linear_encoder.weight.copy_(encoder_weight)
+        self.linear_encoder.bias.copy_(-encoder_weight @ mean)
+        self.linear_decoder.weight.copy_(decoder_weight)
+        self.linear_decoder.bias.copy_(mean)
+        for part in (self.encoder, self.decoder):
+            last = [m for m in part.modules() if isinstance(m, nn.Linear)][-1]
+            last.weight.zero_()
+            last.bias.zero_()
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstruction in the scaled data space."""

@@ -1,0 +1,150 @@
+"""Tables with default options: never worse than PCA, and measured in a space the report names."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+import aekit
+from aekit import ModelFileError
+from aekit.evaluation import PCABaseline
+from aekit.models import AutoencoderNet, NetConfig
+from aekit.scaling import SPREAD_FLOOR, Scaler, one_unit
+
+
+def sparse_pixels(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 256) digits (8x8, in [0, 1]) at random offsets on a 16x16 canvas, as a table: most
+    columns are 0 in nearly every row, so their training std is tiny but not zero."""
+    digits = load_digits().data.reshape(-1, 8, 8) / 16.0
+    rng = np.random.default_rng(seed)
+    canvas = np.zeros((n, 16, 16), dtype=np.float32)
+    for i in range(n):
+        row, col = rng.integers(0, 9, size=2)
+        canvas[i, row : row + 8, col : col + 8] = digits[rng.integers(len(digits))]
+    return canvas.reshape(n, -1)
+
+
+def curve_table(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 6) points near a 1-d curve, each column in its own unit (thousands to hundredths)."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-2, 2, size=n)
+    columns = [1000 * np.sin(t), 0.01 * np.cos(2 * t), t**2, 50 * t, np.sin(3 * t), 5 * t**3]
+    x = np.stack(columns, axis=1)
+    return (x + 0.01 * x.std(0) * rng.normal(size=x.shape)).astype(np.float32)
+
+
+def pca_mse(train: np.ndarray, test: np.ndarray, k: int) -> float:
+    pca = PCABaseline.fit(train, k)
+    return float(np.mean((pca.decode(pca.encode(test)) - test) ** 2))
+
+
+def test_sparse_pixel_table_beats_pca_in_its_own_units():
+    # per-column standard scaling sent held-out values of near-constant pixels into the
+    # hundreds and the model ended far above PCA; scaled as one unit it ends below
+    x = sparse_pixels(300)
+    train, test = x[:240], x[240:]
+    model = aekit.train(train, code_size=8, progress=False)
+    mse = float(np.mean((model.reconstruct(test) - test) ** 2))
+    assert mse < 0.95 * pca_mse(train, test, 8)
+    assert not model.scaler.per_feature
+
+
+def test_mixed_table_beats_pca_in_standardised_units():
+    x = curve_table(400)
+    train, test = x[:320], x[320:]
+    model = aekit.train(train, progress=False)  # default code size: max(2, 6 // 4) = 2
+    report = aekit.evaluate(model, test, train_data=train)
+    assert report.space == "standardised units"
+    assert report.rows["aekit"]["mse"] < 0.8 * report.rows["pca"]["mse"]
+    # the same figures by hand: each column divided by its training std, PCA fitted there
+    mean, std = train.mean(0), train.std(0)
+    standardise = lambda a: (a - mean) / std  # noqa: E731
+    by_hand = np.mean((standardise(model.reconstruct(test)) - standardise(test)) ** 2)
+    assert by_hand == pytest.approx(report.rows["aekit"]["mse"], rel=1e-3)
+    assert pca_mse(standardise(train), standardise(test), 2) == pytest.approx(
+        report.rows["pca"]["mse"], rel=1e-3
+    )
+
+
+def test_untrained_network_with_linear_path_is_pca():
+    x = torch.from_numpy(curve_table(200))
+    x = (x - x.mean(0)) / x.std(0)
+    config = NetConfig((6,), 2, "mlp", [16], linear_path=True)
+    torch.manual_seed(0)
+    net = AutoencoderNet(config)
+    net.init_linear_path(x)
+    net.eval()
+    with torch.no_grad():
+        recon = net(x).numpy()
+    pca = PCABaseline.fit(x.numpy(), 2)
+    expected = pca.decode(pca.encode(x.numpy()))
+    np.testing.assert_allclose(recon, expected, atol=1e-4)
+    assert net.starts_at_baseline
+
+
+def test_on_noise_the_default_keeps_pca_fitted_on_all_training_data():
+    # nothing to learn: no epoch beats the PCA start clearly on validation data, so the model
+    # is PCA, refitted on the training and validation rows together
+    rng = np.random.default_rng(0)
+    train = (rng.normal(size=(120, 8)) * [1, 10, 100, 1, 1, 5, 2, 3]).astype(np.float32)
+    test = (rng.normal(size=(60, 8)) * [1, 10, 100, 1, 1, 5, 2, 3]).astype(np.float32)
+    model = aekit.train(train, progress=False)
+    assert model.result["best_epoch"] == 0
+    report = aekit.evaluate(model, test, train_data=train)
+    assert report.rows["aekit"]["mse"] == pytest.approx(report.rows["pca"]["mse"], rel=1e-4)
+
+
+def test_evaluate_names_the_space_it_measured_in():
+    one_unit_table = sparse_pixels(60)
+    model = aekit.train(one_unit_table, code_size=4, epochs=2, progress=False)
+    report = aekit.evaluate(model, one_unit_table, train_data=one_unit_table)
+    assert report.space == "data units"
+    assert report.to_dict()["space"] == "data units"
+    assert "data's own units" in report.to_table()
+
+    mixed = curve_table(60)
+    model = aekit.train(mixed, epochs=2, progress=False)
+    report = aekit.evaluate(model, mixed, train_data=mixed)
+    assert report.to_dict()["space"] == "standardised units"
+    assert "errors in standardised units" in report.to_table()
+
+
+def test_one_unit_rule():
+    assert one_unit(np.array([[0.0, 0.5], [1.0, 0.0]]))
+    assert one_unit(np.array([[0.0, 17.0], [255.0, 3.0]]))  # whole numbers in [0, 255]
+    assert not one_unit(np.array([[0.0, 1.5], [1.0, 0.0]]))  # a fraction above 1
+    assert not one_unit(np.array([[0.0, 256.0], [1.0, 0.0]]))
+    assert not one_unit(np.array([[-1.0, 0.5], [1.0, 0.0]]))
+
+
+def test_near_constant_column_spread_is_floored_at_a_fraction_of_its_range():
+    x = np.zeros((2000, 2), dtype=np.float32)
+    x[:, 0] = np.random.default_rng(0).normal(size=2000) + 3.0
+    x[7, 1] = 4.0  # a rare value: std 0.089, range 4
+    scaler = Scaler.fit(x, "standard", per_feature=True)
+    assert scaler.spread[1] == pytest.approx(SPREAD_FLOOR * 4.0)
+    assert scaler.spread[0] == pytest.approx(x[:, 0].std(), rel=1e-4)  # ordinary: its std
+    assert np.abs(scaler.transform(x)).max() <= 1 / SPREAD_FLOOR
+
+
+def test_run_with_linear_path_saves_and_reloads(tmp_path):
+    x = curve_table(80)
+    model = aekit.train(x, epochs=3, progress=False, out=tmp_path / "run")
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["net"]["linear_path"] is True
+    again = aekit.load(tmp_path / "run")
+    np.testing.assert_array_equal(again.encode(x), model.encode(x))
+    np.testing.assert_array_equal(again.reconstruct(x), model.reconstruct(x))
+
+
+def test_linear_path_on_conv_is_a_model_file_error(tmp_path):
+    images = sparse_pixels(40).reshape(40, 1, 16, 16)
+    aekit.train(images, model="conv", hidden=[4], epochs=1, progress=False, out=tmp_path / "r")
+    path = tmp_path / "r" / "config.json"
+    config = json.loads(path.read_text())
+    config["net"]["linear_path"] = True
+    path.write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="net.linear_path"):
+        aekit.load(tmp_path / "r")
