@@ -296,3 +296,56 @@ def test_nonfinite_gradient_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
     assert all(
         torch.isfinite(v).all() for k, v in checkpoint.tensors.items() if k.startswith("model.")
     )
+
+
+@pytest.mark.parametrize(
+    "poisoned_step, checkpoint_every, last_good_step",
+    [(16, None, 8), (14, 7, 8)],
+    ids=["last_step_of_epoch_2", "every_7_steps"],
+)
+def test_nonfinite_gradient_is_never_checkpointed(
+    tmp_path, monkeypatch, poisoned_step, checkpoint_every, last_good_step
+):
+    """The poisoned step is the last before a checkpoint (the end of epoch 2; step 14 of
+    --checkpoint-every 7): no later loss shows it, so only a check of the state before writing
+    keeps its NaN weights out of the checkpoint."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype(np.float32)  # 8 steps an epoch
+    run = tmp_path / "run"
+    nets = []
+    real_backward = torch.Tensor.backward
+    calls = {"n": 0}
+
+    def backward_then_poison(self, *args, **kwargs):
+        real_backward(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == poisoned_step:
+            next(nets[0].parameters()).grad.fill_(float("inf"))
+
+    import aekit.training as training
+
+    real_fit = training.fit
+
+    def fit_spy(model, *args, **kwargs):
+        nets.append(model)
+        return real_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "backward", backward_then_poison)
+    monkeypatch.setattr("aekit.api.fit", fit_spy)
+    with pytest.raises(TrainingError, match=rf"epoch 2, at or before step {poisoned_step}"):
+        aekit.train(
+            x,
+            out=run,
+            code_size=2,
+            hidden=[8],
+            epochs=3,
+            batch_size=32,
+            val_fraction=0,
+            checkpoint_every=checkpoint_every,
+            progress=False,
+        )
+    checkpoint = load_checkpoint(run)
+    assert checkpoint.meta["loop"]["step"] == last_good_step
+    for name, tensor in checkpoint.tensors.items():
+        if tensor.is_floating_point():
+            assert torch.isfinite(tensor).all(), name

@@ -9,6 +9,7 @@ the weights the uninterrupted run would have had.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from .checkpoints import (
     unprefixed,
 )
 from .config import TrainConfig
-from .errors import AekitError
+from .errors import AekitError, ConfigError
 from .noise import Corruption
 from .progress import Progress
 from .stop_signals import stop_requests
@@ -119,7 +120,9 @@ def fit(
     parameters = [p for p in model.parameters() if p.requires_grad]
     n = train_x.shape[0]
     batch = min(config.batch_size, n)
-    steps_per_epoch = math.ceil(n / batch)
+    _check_batch_fits(model, batch)
+    starts = batch_starts(n, batch)
+    steps_per_epoch = len(starts)
     total_steps = steps_per_epoch * config.epochs
 
     loop = _LoopState()
@@ -131,9 +134,18 @@ def fit(
         if noise_generator is not None and "rng.noise" in resume.tensors:
             noise_generator.set_state(resume.tensors["rng.noise"])
 
+    # only when bad batches may be skipped: a skipped batch must not move them (BatchNorm
+    # statistics, a VAE's warm-up counter), so they are copied before each step
+    buffers = list(model.buffers()) if config.skip_nonfinite > 0 else []
+
+    def check_finite_state() -> None:
+        if not _state_is_finite(model, optimizer):
+            raise TrainingError(_bad_state_message(loop, config, checkpoint_dir))
+
     def checkpoint() -> None:
         if checkpoint_dir is None:
             return
+        check_finite_state()  # never write non-finite weights over the last good checkpoint
         loop.elapsed = elapsed()
         loop.epoch_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
         packed = _pack(loop, model, optimizer, generator, best_state, order, sums, checkpoint_meta)
@@ -161,21 +173,24 @@ def fit(
             if progress:
                 progress.start_epoch(epoch, config.epochs, steps_per_epoch)
             out_of_time = False
-            for begin in range(loop.position, n, batch):
-                index = order[begin : begin + batch]
-                loop.position = begin + batch
-                if len(index) < 2 <= n:
-                    continue  # a lone last sample would break batch norm and adds only noise
+            for number in range(bisect.bisect_left(starts, loop.position), steps_per_epoch):
+                begin = starts[number]
+                end = starts[number + 1] if number + 1 < steps_per_epoch else n
+                index = order[begin:end]
+                loop.position = end
                 _set_lr(optimizer, config, loop.step, total_steps, elapsed())
+                saved_buffers = [b.clone() for b in buffers]
                 x = train_x[index]
                 loss, logs = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if not _finite_step(loss, parameters, config):
                     loop.skipped += 1
+                    for buffer, saved in zip(buffers, saved_buffers, strict=True):
+                        buffer.copy_(saved)
                     if loop.skipped > config.skip_nonfinite:
                         loop.position = begin  # the checkpoint is the state before this batch
-                        if _all_finite(parameters):  # never overwrite a good checkpoint
+                        if _state_is_finite(model, optimizer):  # else keep the last good one
                             checkpoint()
                         raise TrainingError(_nonfinite_message(epoch, loop, config, checkpoint_dir))
                     continue
@@ -184,7 +199,7 @@ def fit(
                 sums.add(loss, logs, len(index))
                 loop.seen += len(index)
                 if progress:
-                    progress.step(begin // batch + 1, loop.seen, sums.values[0])
+                    progress.step(number + 1, loop.seen, sums.values[0])
                 if stop_requested():
                     checkpoint()
                     raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
@@ -193,6 +208,7 @@ def fit(
                 if config.time_limit is not None and elapsed() >= config.time_limit:
                     out_of_time = True
                     break
+            check_finite_state()  # a finite loss can come with a non-finite gradient
             train_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
             means = sums.means(loop.seen)
             train_loss = means.pop("loss", math.nan)
@@ -289,8 +305,37 @@ def _finite_step(loss: torch.Tensor, parameters: list[torch.Tensor], config: Tra
     return bool(torch.isfinite(loss.detach() + norm))
 
 
-def _all_finite(parameters: list[torch.Tensor]) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in parameters)
+def batch_starts(n: int, batch: int) -> list[int]:
+    """Where each batch of an epoch of ``n`` samples begins; a batch ends where the next begins.
+
+    A lone last sample joins the batch before it (a batch of 1 breaks batch norm and gives a
+    noisy step), so that it is still trained on; ``batch`` 1 itself is left as asked.
+    """
+    starts = list(range(0, n, batch))
+    if batch > 1 and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return starts
+
+
+def _check_batch_fits(model: nn.Module, batch: int) -> None:
+    """Batch norm over vectors normalises each feature over the batch: one sample has no spread,
+    and PyTorch refuses to train it. Said before training instead of at the first step."""
+    if batch == 1 and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+        raise ConfigError(
+            "batch norm over vectors (norm='batch' with the MLP backbone) needs at least 2 "
+            "samples per batch, but every batch holds 1 (batch_size=1 or a single training "
+            "sample); use a larger batch_size, or norm='layer' or 'none'"
+        )
+
+
+def _state_is_finite(model: nn.Module, optimizer: torch.optim.Optimizer) -> bool:
+    """True when the weights, buffers and optimiser moments are all finite (one sync)."""
+    tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
+    for state in optimizer.state.values():
+        tensors += [v for v in state.values() if torch.is_tensor(v) and v.is_floating_point()]
+    if not tensors:
+        return True
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
 
 def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -391,6 +436,15 @@ def _nonfinite_message(epoch: int, loop: _LoopState, config: TrainConfig, folder
         f"the loss or its gradient became NaN or infinite in epoch {epoch}, step {loop.step + 1}"
         f" ({loop.skipped} non-finite batch(es), {config.skip_nonfinite} allowed){where}. "
         f"Try a lower learning rate (now {config.lr}), --clip-grad, or --skip-nonfinite N"
+    )
+
+
+def _bad_state_message(loop: _LoopState, config: TrainConfig, folder) -> str:
+    where = f"; the last good checkpoint in {folder} is kept" if folder is not None else ""
+    return (
+        f"the weights became NaN or infinite in epoch {loop.epoch}, at or before step "
+        f"{loop.step} (a non-finite gradient with a finite loss){where}. Try a lower learning "
+        f"rate (now {config.lr}), --clip-grad, or --skip-nonfinite N"
     )
 
 
