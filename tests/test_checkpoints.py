@@ -1,5 +1,6 @@
 """Training that survives: checkpoints, exact resume after SIGKILL, interrupts, NaN guard."""
 
+import errno
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 
 import aekit
 from aekit import ConfigError
@@ -163,25 +164,38 @@ def test_unwritable_folder_fails_before_training(tmp_path, data_file):
         aekit.train(data_file, out=folder / "run", epochs=1, progress=False)
 
 
-def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch):
-    import aekit.files
+DISK_FULL = {
+    "os_error": OSError(errno.ENOSPC, "No space left on device"),
+    # what safetensors itself raises when its write fails
+    "safetensors_error": SafetensorError(
+        "Error while serializing: I/O error: No space left on device (os error 28)"
+    ),
+}
+
+
+@pytest.mark.parametrize("error", DISK_FULL.values(), ids=DISK_FULL.keys())
+def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch, error):
+    """The third checkpoint's write fills the disk halfway through the file."""
+    import aekit.checkpoints
 
     run = tmp_path / "run"
-    real_replace = os.replace
+    real_save = aekit.checkpoints.save_file
     count = {"n": 0}
 
-    def replace_until_full(src, dst):
-        if str(dst).endswith(CHECKPOINT_FILE):
-            count["n"] += 1
-            if count["n"] == 3:
-                raise OSError(28, "No space left on device")
-        real_replace(src, dst)
+    def save_until_full(tensors, filename, metadata=None):
+        count["n"] += 1
+        real_save(tensors, filename, metadata=metadata)
+        if count["n"] == 3:
+            with open(filename, "r+b") as handle:
+                handle.truncate(os.path.getsize(filename) // 2)
+            raise error
 
-    monkeypatch.setattr(aekit.files.os, "replace", replace_until_full)
-    with pytest.raises(aekit.AekitError, match="No space left on device"):
+    monkeypatch.setattr(aekit.checkpoints, "save_file", save_until_full)
+    with pytest.raises(aekit.AekitError, match="No space left on device") as info:
         aekit.train(
             data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64, progress=False
         )
+    assert str(run / CHECKPOINT_FILE) in str(info.value)
     assert load_checkpoint(run).meta["loop"]["epoch"] == 3  # two epochs done, saved
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
 

@@ -461,3 +461,18 @@ def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
     monkeypatch.setattr(aekit.files.os, "replace", recording_replace)
     aekit.files.atomic_write_text(tmp_path / "a.txt", "x")
     assert events == ["fsync file", "rename", "fsync folder"]
+
+
+def test_disk_full_while_saving_weights_is_a_clear_error(trained_run, tmp_path, monkeypatch):
+    from safetensors import SafetensorError
+
+    import aekit.runs
+
+    def full_disk(tensors, filename, metadata=None):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device")
+
+    model = aekit.load(trained_run)
+    monkeypatch.setattr(aekit.runs, "save_file", full_disk)
+    with pytest.raises(aekit.AekitError, match="model.safetensors: .*No space left on device"):
+        model.save(tmp_path / "copy")
+    assert not list((tmp_path / "copy").iterdir())  # no half-written or temporary file

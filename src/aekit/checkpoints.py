@@ -18,7 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .errors import ModelFileError
-from .files import atomic_path
+from .files import atomic_path, safetensors_errors
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 
@@ -32,7 +32,7 @@ class Checkpoint:
 def save_checkpoint(folder: str | Path, checkpoint: Checkpoint) -> Path:
     path = Path(folder) / CHECKPOINT_FILE
     tensors = {k: v.detach().cpu().contiguous() for k, v in checkpoint.tensors.items()}
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, safetensors_errors(path):
         save_file(tensors, str(tmp), metadata={"aekit": json.dumps(checkpoint.meta)})
     return path
 

@@ -9,6 +9,8 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+from safetensors import SafetensorError
+
 from .errors import AekitError
 
 _NAME_TRIES = 100
@@ -73,6 +75,15 @@ def _sync_folder(folder: Path) -> None:
             raise  # some file systems cannot sync a folder; the file itself is written
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def safetensors_errors(path: str | os.PathLike) -> Iterator[None]:
+    """Turn safetensors' own error on a failed write (a full disk, say) into an AekitError."""
+    try:
+        yield
+    except SafetensorError as exc:
+        raise AekitError(f"cannot write {path}: {exc}") from exc
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -15,7 +15,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .errors import ModelFileError
-from .files import atomic_path, atomic_write_text
+from .files import atomic_path, atomic_write_text, safetensors_errors
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -26,7 +26,7 @@ METRICS_FILE = "metrics.jsonl"
 def write_run(folder: str | Path, config: dict, weights: dict[str, torch.Tensor]) -> Path:
     """Write weights first, then config, so a folder with a config always has its weights."""
     folder = Path(folder)
-    with atomic_path(folder / WEIGHTS_FILE) as tmp:
+    with atomic_path(folder / WEIGHTS_FILE) as tmp, safetensors_errors(folder / WEIGHTS_FILE):
         save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, str(tmp))
     atomic_write_text(
         folder / CONFIG_FILE, json.dumps({"format_version": FORMAT_VERSION, **config}, indent=2)
