@@ -363,3 +363,45 @@ def test_nonfinite_gradient_is_never_checkpointed(
     for name, tensor in checkpoint.tensors.items():
         if tensor.is_floating_point():
             assert torch.isfinite(tensor).all(), name
+
+
+# -- a folder holds one run: saving or overwriting removes what an earlier run left ------------
+def test_vae_over_an_autoencoder_run_loads(tmp_path, small_images):
+    run = tmp_path / "run"
+    options = dict(hidden=[8], epochs=1, progress=False)
+    aekit.train(small_images, out=run, model="mlp", code_size=2, **options)
+    assert (run / "code_density.json").exists()
+    aekit.train(small_images, out=run, overwrite=True, model="vae", code_size=3, **options)
+    assert aekit.load(run).is_vae  # the autoencoder's density of 2-d codes is gone
+    assert not (run / "code_density.json").exists()
+
+
+def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images):
+    run = tmp_path / "run"
+    options = dict(hidden=[8], epochs=1, progress=False)
+    aekit.train(small_images, out=run, model="mlp", code_size=2, **options)
+    (run / "notes.txt").write_text("mine")
+    vae = aekit.train(small_images, model="vae", code_size=3, **options)
+    vae.save(run)
+    assert aekit.load(run).is_vae
+    left = sorted(p.name for p in run.iterdir())
+    assert left == ["config.json", "metrics.jsonl", "model.safetensors", "notes.txt"]
+    with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
+        aekit.train(out=run, resume=True, epochs=3, progress=False)
+
+
+def test_overwrite_then_resume_does_not_resume_the_old_run(tmp_path, data_file, monkeypatch):
+    """The new run dies before its first checkpoint; --resume must not continue the old one."""
+    run = tmp_path / "run"
+    options = dict(code_size=2, hidden=[8], batch_size=256, progress=False)
+    aekit.train(data_file, out=run, epochs=1, **options)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as a kill before the first checkpoint
+
+    monkeypatch.setattr("aekit.api.fit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        aekit.train(data_file, out=run, overwrite=True, epochs=4, **options)
+    monkeypatch.undo()
+    with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
+        aekit.train(out=run, resume=True, epochs=3, progress=False)

@@ -138,6 +138,10 @@ def train(
     }
     if checkpoint is not None:
         _check_same_data(checkpoint.meta["run"]["data"], data_info, out)
+    elif out is not None:
+        # an earlier run's checkpoint: if this run died before its first one, --resume would
+        # continue the earlier run; its model stays until this run's replaces it
+        (Path(out) / CHECKPOINT_FILE).unlink(missing_ok=True)
     result = fit(
         net,
         as_tensor(train_part),
@@ -169,7 +173,7 @@ def train(
             model.encode(train_part), settings.gmm_components, seed=settings.seed
         )
     if out is not None:
-        model.save(out)
+        model._save(out, keep={CHECKPOINT_FILE})  # the plots are written again below
         save_loss_curve(Path(out) / "loss.png", result.history)
         if dataset.is_image:
             shown = (val_part or train_part).x[:10]
