@@ -405,3 +405,55 @@ def test_overwrite_then_resume_does_not_resume_the_old_run(tmp_path, data_file, 
     monkeypatch.undo()
     with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
         aekit.train(out=run, resume=True, epochs=3, progress=False)
+
+
+# -- resuming a finished run -------------------------------------------------------------------
+RESUMABLE = dict(code_size=2, hidden=[16], batch_size=64, val_fraction=0.1, progress=False)
+
+
+@pytest.fixture
+def small_file(tmp_path):
+    path = tmp_path / "small.npy"
+    np.save(path, np.random.default_rng(1).normal(size=(96, 8)).astype(np.float32))
+    return path
+
+
+def test_a_run_stopped_by_its_time_limit_can_be_extended(tmp_path, small_file):
+    run = tmp_path / "run"
+    first = aekit.train(small_file, out=run, epochs=100_000, time_limit=1.0, **RESUMABLE)
+    assert first.result["stop_reason"] == "time_limit"
+    done = first.result["epochs_run"]
+    longer = aekit.train(out=run, resume=True, time_limit=2.0, progress=False)
+    assert longer.result["stop_reason"] == "time_limit"
+    assert longer.result["epochs_run"] > done
+    assert [row["epoch"] for row in longer.history] == list(range(1, len(longer.history) + 1))
+    # the limit is the run's whole training time: the first second counts against it
+    assert load_checkpoint(run).meta["loop"]["elapsed"] < 2.0 + 0.9
+    # the cosine schedule is stretched over the longer run: the rate, near 0 at the end of
+    # the first second, rises again (to where a 2 s run is after 1 s) and decays from there
+    lr = [row["lr"] for row in longer.history]
+    assert lr[done - 1] < lr[done] < longer.train_config.lr
+    assert lr[-1] <= lr[done]
+    assert aekit.load(run).train_config.time_limit == 2.0
+
+
+def test_resuming_a_run_out_of_time_needs_a_larger_limit(tmp_path, small_file, caplog):
+    run = tmp_path / "run"
+    aekit.train(small_file, out=run, epochs=100_000, time_limit=0.3, **RESUMABLE)
+    saved = (run / "model.safetensors").stat().st_mtime_ns
+    model = aekit.train(out=run, resume=True, time_limit=0.3, progress=False)
+    assert "larger --time-limit" in caplog.text
+    assert (run / "model.safetensors").stat().st_mtime_ns == saved
+    assert model.result["stop_reason"] == "time_limit"
+
+
+def test_resuming_a_run_that_trained_all_its_epochs(tmp_path, small_file, caplog):
+    """Nothing to do, and nothing rewritten, unless more epochs are asked for."""
+    run = tmp_path / "run"
+    aekit.train(small_file, out=run, epochs=2, **RESUMABLE)
+    saved = (run / "model.safetensors").stat().st_mtime_ns
+    model = aekit.train(out=run, resume=True, progress=False)
+    assert "all its 2 epochs" in caplog.text and "--epochs" in caplog.text
+    assert (run / "model.safetensors").stat().st_mtime_ns == saved
+    assert model.result["epochs_run"] == 2
+    assert aekit.train(out=run, resume=True, epochs=3, progress=False).result["epochs_run"] == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -33,7 +34,7 @@ from .plots import save_loss_curve, save_reconstruction_grid
 from .progress import Progress
 from .runs import CONFIG_FILE, write_metrics
 from .scaling import Scaler
-from .training import fit
+from .training import finished_reason, fit
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def train(
     elif data is None:
         raise ConfigError("name the data to train on")
     settings = make_config(**{**file_options, **options})
+    if checkpoint is not None and _nothing_to_resume(Path(out), checkpoint, settings):
+        return load(out)
     dataset = load_data(data, label=label, default_split="train")
     if val_data is not None:
         train_part = dataset
@@ -322,6 +325,26 @@ def _check_same_data(saved: dict, now: dict, out) -> None:
                 f"cannot resume {out}: the data differs from the data it was started with "
                 f"({key} was {saved.get(key)}, is now {now.get(key)})"
             )
+
+
+def _nothing_to_resume(out: Path, checkpoint, settings) -> bool:
+    """True (and says why) when the checkpoint's run is over under ``settings`` and its model
+    is saved; a run killed between its last checkpoint and saving its model is finished."""
+    reason = finished_reason(checkpoint.meta["loop"], settings)
+    if reason is None or not (out / CONFIG_FILE).exists():
+        return False
+    try:
+        saved = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # finishing the run rewrites it
+    run = checkpoint.meta["run"]
+    if not isinstance(saved, dict) or [saved.get("train"), saved.get("data")] != [
+        run["train"],
+        run["data"],
+    ]:
+        return False  # the model saved there is another run's: finish this one
+    log.warning("%s: %s", out, reason)
+    return True
 
 
 def _check_out_folder(out: Path, overwrite: bool) -> None:

@@ -131,6 +131,10 @@ def fit(
     sums = _RunningSums()
     if resume is not None:
         loop, best_state, order, sums = _restore(resume, model, optimizer, generator, device)
+        if loop.finished and loop.result.stop_reason == "time_limit":
+            # resumed with a larger time limit (else the caller checks finished_reason first)
+            loop.finished = config.time_limit is not None and loop.elapsed >= config.time_limit
+            loop.result.stop_reason = "time_limit" if loop.finished else "epochs"
         if noise_generator is not None and "rng.noise" in resume.tensors:
             noise_generator.set_state(resume.tensors["rng.noise"])
 
@@ -264,6 +268,39 @@ def fit(
         model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def finished_reason(loop: dict, config: TrainConfig) -> str | None:
+    """Why a run whose checkpoint holds ``loop`` (its "loop" metadata) has nothing left to train
+    under ``config``, the options it is resumed with; None when it has.
+
+    A run stopped by its time limit goes on when resumed with a larger limit (or none): the
+    limit is the run's whole training time, so the time already spent counts against it, and
+    the learning-rate schedule, which follows the larger of the fractions of steps and of time
+    done, is stretched over the longer run. A run that trained all its epochs goes on when
+    resumed with more epochs; an early-stopped run stays stopped.
+    """
+    result = loop["result"]
+    if loop["finished"] and result["stop_reason"] == "early_stopping":
+        return (
+            f"the run stopped early after epoch {len(result['history'])} (best epoch "
+            f"{result['best_epoch']}): its validation loss had stopped improving, so there is "
+            "nothing to resume"
+        )
+    if loop["finished"] and result["stop_reason"] == "time_limit":
+        if config.time_limit is None or loop["elapsed"] < config.time_limit:
+            return None
+        return (
+            f"the run has used its time limit ({loop['elapsed']:.1f} s of training); resume "
+            "with a larger --time-limit (time_limit=) to train longer: the limit counts the "
+            "time already spent"
+        )
+    if loop["epoch"] > config.epochs:
+        return (
+            f"the run has trained all its {config.epochs} epochs; resume with more --epochs "
+            "(epochs=) to train longer"
+        )
+    return None
 
 
 @torch.no_grad()
