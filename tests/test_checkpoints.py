@@ -3,6 +3,7 @@
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 import aekit
 from aekit import ConfigError
@@ -457,3 +459,110 @@ def test_resuming_a_run_that_trained_all_its_epochs(tmp_path, small_file, caplog
     assert (run / "model.safetensors").stat().st_mtime_ns == saved
     assert model.result["epochs_run"] == 2
     assert aekit.train(out=run, resume=True, epochs=3, progress=False).result["epochs_run"] == 3
+
+
+# -- checkpoints from elsewhere: every problem is a ModelFileError naming the file ---------------
+@pytest.fixture(scope="module")
+def checkpointed_run(tmp_path_factory):
+    """A run folder (with its checkpoint) of a (40, 6) -> 2 autoencoder trained on a file."""
+    folder = tmp_path_factory.mktemp("checkpointed")
+    data = folder / "data.npy"
+    np.save(data, np.random.default_rng(0).random((40, 6)).astype(np.float32))
+    aekit.train(data, out=folder / "run", code_size=2, hidden=[4], epochs=1, progress=False)
+    return folder / "run"
+
+
+def edit_checkpoint(folder, edit_tensors=None, edit_meta=None) -> None:
+    checkpoint = load_checkpoint(folder)
+    if edit_tensors:
+        edit_tensors(checkpoint.tensors)
+    if edit_meta:
+        edit_meta(checkpoint.meta)
+    save_file(
+        checkpoint.tensors,
+        str(folder / CHECKPOINT_FILE),
+        metadata={"aekit": json.dumps(checkpoint.meta)},
+    )
+
+
+def _set(mapping_path, value):
+    def edit(meta):
+        *parents, name = mapping_path.split(".")
+        for parent in parents:
+            meta = meta[parent]
+        meta[name] = value
+
+    return edit
+
+
+def _drop(name):
+    return lambda tensors: tensors.pop(name)
+
+
+def _replace(name, value):
+    return lambda tensors: tensors.__setitem__(name, value)
+
+
+TAMPERED = {
+    # metadata
+    "no_loop": (None, lambda meta: meta.pop("loop"), "loop must be a JSON object"),
+    "no_run": (None, lambda meta: meta.pop("run"), "run must be a JSON object"),
+    "epoch_string": (None, _set("loop.epoch", "2"), "loop.epoch must be an integer >= 1"),
+    "step_negative": (None, _set("loop.step", -1), "loop.step must be an integer >= 0"),
+    "finished_int": (None, _set("loop.finished", 1), "loop.finished must be true or false"),
+    "unknown_loop_field": (None, _set("loop.rewind", 3), "loop.rewind is not a field"),
+    "stop_reason": (None, _set("loop.result.stop_reason", "x"), "loop.result.stop_reason"),
+    "position_past_n": (None, _set("loop.position", 10**6), "loop.position must be at most"),
+    "unknown_option": (None, _set("run.train.momentum", 0.9), "run.train.momentum is not"),
+    "bad_option": (None, _set("run.train.lr", -1), "run.train.lr"),
+    "data_section": (None, _set("run.data", []), "run.data must be a JSON object"),
+    "param_groups": (None, _set("param_groups", [{"lr": "fast"}]), "param_groups must match"),
+    # tensors
+    "weight_missing": (_drop("model.encoder.1.0.weight"), None, "'model.encoder.1.0.weight'"),
+    "weight_shape": (
+        _replace("model.encoder.1.0.weight", torch.zeros(5, 6)),
+        None,
+        "'model.encoder.1.0.weight' must have shape (4, 6)",
+    ),
+    "weight_dtype": (
+        _replace("model.encoder.1.0.weight", torch.zeros(4, 6, dtype=torch.float64)),
+        None,
+        "dtype float32",
+    ),
+    "foreign_tensor": (_replace("model.extra", torch.zeros(1)), None, "'model.extra'"),
+    "moment_shape": (_replace("optim.0.exp_avg", torch.zeros(3)), None, "'optim.0.exp_avg'"),
+    "moment_missing": (_drop("optim.0.exp_avg_sq"), None, "'optim.0.exp_avg_sq'"),
+    "rng_missing": (_drop("rng.torch"), None, "'rng.torch'"),
+    "rng_shape": (_replace("rng.shuffle", torch.zeros(3, dtype=torch.uint8)), None, "rng.shuffle"),
+    "order_dtype": (_replace("loop.order", torch.zeros(36)), None, "'loop.order'"),
+}
+
+
+@pytest.mark.parametrize(
+    "edit_tensors, edit_meta, problem", TAMPERED.values(), ids=TAMPERED.keys()
+)
+def test_tampered_checkpoint_is_a_model_file_error(
+    checkpointed_run, tmp_path, edit_tensors, edit_meta, problem
+):
+    run = shutil.copytree(checkpointed_run, tmp_path / "run")
+    edit_checkpoint(run, edit_tensors, edit_meta)
+    with pytest.raises(aekit.ModelFileError) as info:
+        aekit.train(out=run, resume=True, epochs=2, progress=False)
+    assert str(run / CHECKPOINT_FILE) in str(info.value) and problem in str(info.value)
+
+
+def test_an_order_that_is_not_a_permutation_is_refused(checkpointed_run, tmp_path):
+    run = shutil.copytree(checkpointed_run, tmp_path / "run")
+    edit_checkpoint(
+        run,
+        _replace("loop.order", torch.zeros(36, dtype=torch.int64)),
+        _set("loop.position", 8),
+    )
+    with pytest.raises(aekit.ModelFileError, match="order of the 36 samples"):
+        aekit.train(out=run, resume=True, epochs=2, progress=False)
+
+
+def test_an_untouched_checkpoint_resumes(checkpointed_run, tmp_path):
+    run = shutil.copytree(checkpointed_run, tmp_path / "run")
+    edit_checkpoint(run)  # read and written back as the tampering tests do
+    assert aekit.train(out=run, resume=True, epochs=2, progress=False).result["epochs_run"] == 2

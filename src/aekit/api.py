@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .building import choose_scale, net_config_for, with_defaults
-from .checkpoints import CHECKPOINT_FILE, load_checkpoint
+from .checkpoints import CHECKPOINT_FILE, check_run_meta, load_checkpoint
 from .code_density import CodeDensity
 from .config import (
     make_config,
@@ -71,7 +71,7 @@ def train(
         if out is None:
             raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
         checkpoint = load_checkpoint(out)
-        saved = checkpoint.meta["run"]
+        saved = check_run_meta(checkpoint)
         file_options = {**saved["train"], **file_options}
         data = data if data is not None else saved["data"]["source"]
         label = label if label is not None else saved["data"]["label"]
@@ -330,7 +330,7 @@ def _check_same_data(saved: dict, now: dict, out) -> None:
 def _nothing_to_resume(out: Path, checkpoint, settings) -> bool:
     """True (and says why) when the checkpoint's run is over under ``settings`` and its model
     is saved; a run killed between its last checkpoint and saving its model is finished."""
-    reason = finished_reason(checkpoint.meta["loop"], settings)
+    reason = finished_reason(checkpoint, settings)
     if reason is None or not (out / CONFIG_FILE).exists():
         return False
     try:

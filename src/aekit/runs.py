@@ -14,7 +14,6 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .checkpoints import CHECKPOINT_FILE
 from .code_density import CODE_DENSITY_FILE
 from .errors import AekitError, ModelFileError
 from .files import atomic_path, atomic_write_text, safetensors_errors
@@ -23,6 +22,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
+CHECKPOINT_FILE = "checkpoint.safetensors"  # see aekit.checkpoints
 # Every file an aekit run writes into its folder (the checkpoint, the plain autoencoder's code
 # density and the plots too). Saving over a run removes those it does not write again, so the
 # folder never mixes two runs; files of other names are never touched.

@@ -21,6 +21,8 @@ from torch import nn
 
 from .checkpoints import (
     Checkpoint,
+    check_tensors,
+    expected_optimizer_tensors,
     pack_optimizer,
     prefixed,
     save_checkpoint,
@@ -31,6 +33,7 @@ from .config import TrainConfig
 from .errors import AekitError, ConfigError
 from .noise import Corruption
 from .progress import Progress
+from .run_schema import COUNT, NUMBER, Field, check_fields
 from .stop_signals import stop_requests
 
 VALIDATION_BATCH = 1024
@@ -66,6 +69,34 @@ class _LoopState:
     epochs_without_improvement: int = 0
     finished: bool = False
     result: TrainResult = field(default_factory=TrainResult)
+
+
+# What a checkpoint's "loop" metadata must hold: _LoopState's fields and TrainResult's.
+_SECONDS = Field("a finite number >= 0", lambda v: NUMBER.ok(v) and v >= 0)
+LOOP_FIELDS = {
+    "epoch": Field("an integer >= 1", lambda v: COUNT.ok(v) and v >= 1),
+    "position": COUNT,
+    "step": COUNT,
+    "seen": COUNT,
+    "epoch_seconds": _SECONDS,
+    "elapsed": _SECONDS,
+    "skipped": COUNT,
+    "epochs_without_improvement": COUNT,
+    "finished": Field("true or false", lambda v: isinstance(v, bool)),
+    "result": Field("a JSON object", lambda v: isinstance(v, dict)),
+}
+RESULT_FIELDS = {
+    "history": Field(
+        "a list of JSON objects",
+        lambda v: isinstance(v, list) and all(isinstance(row, dict) for row in v),
+    ),
+    "best_epoch": COUNT,
+    "best_val_loss": Field("null or a finite number", lambda v: v is None or NUMBER.ok(v)),
+    "stop_reason": Field(
+        "one of 'epochs', 'early_stopping', 'time_limit'",
+        lambda v: v in ("epochs", "early_stopping", "time_limit"),
+    ),
+}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -130,13 +161,16 @@ def fit(
     order = torch.empty(0, dtype=torch.long)
     sums = _RunningSums()
     if resume is not None:
-        loop, best_state, order, sums = _restore(resume, model, optimizer, generator, device)
+        loop, best_state, order, sums = _restore(resume, model, optimizer, generator, device, n)
         if loop.finished and loop.result.stop_reason == "time_limit":
             # resumed with a larger time limit (else the caller checks finished_reason first)
             loop.finished = config.time_limit is not None and loop.elapsed >= config.time_limit
             loop.result.stop_reason = "time_limit" if loop.finished else "epochs"
         if noise_generator is not None and "rng.noise" in resume.tensors:
-            noise_generator.set_state(resume.tensors["rng.noise"])
+            try:
+                noise_generator.set_state(resume.tensors["rng.noise"])
+            except (RuntimeError, TypeError) as exc:
+                raise resume.error(f"tensor 'rng.noise' is not a generator state: {exc}") from None
 
     # only when bad batches may be skipped: a skipped batch must not move them (BatchNorm
     # statistics, a VAE's warm-up counter), so they are copied before each step
@@ -270,9 +304,9 @@ def fit(
     return result
 
 
-def finished_reason(loop: dict, config: TrainConfig) -> str | None:
-    """Why a run whose checkpoint holds ``loop`` (its "loop" metadata) has nothing left to train
-    under ``config``, the options it is resumed with; None when it has.
+def finished_reason(checkpoint: Checkpoint, config: TrainConfig) -> str | None:
+    """Why the run of ``checkpoint`` has nothing left to train under ``config``, the options it
+    is resumed with; None when it has.
 
     A run stopped by its time limit goes on when resumed with a larger limit (or none): the
     limit is the run's whole training time, so the time already spent counts against it, and
@@ -280,6 +314,7 @@ def finished_reason(loop: dict, config: TrainConfig) -> str | None:
     done, is stretched over the longer run. A run that trained all its epochs goes on when
     resumed with more epochs; an early-stopped run stays stopped.
     """
+    loop = _check_loop_meta(checkpoint)
     result = loop["result"]
     if loop["finished"] and result["stop_reason"] == "early_stopping":
         return (
@@ -452,19 +487,71 @@ def _pack(loop, model, optimizer, generator, best_state, order, sums, meta) -> C
     return Checkpoint(tensors=tensors, meta={"loop": state, **optim_meta, **(meta or {})})
 
 
-def _restore(checkpoint: Checkpoint, model, optimizer, generator, device):
+def _restore(checkpoint: Checkpoint, model, optimizer, generator, device, n: int):
+    """The loop state, best weights, sample order and running sums of ``checkpoint``, with the
+    model, optimiser and generators set from it; ModelFileError if it does not fit them."""
+    loop = _checked_loop_state(checkpoint, n)
+    _check_loop_tensors(checkpoint, model, optimizer, generator, loop, n)
     tensors = checkpoint.tensors
-    saved = dict(checkpoint.meta["loop"])
-    loop = _LoopState(**{**saved, "result": TrainResult(**saved["result"])})
-    model.load_state_dict(unprefixed("model", tensors))
-    unpack_optimizer(optimizer, checkpoint)
-    torch.set_rng_state(tensors["rng.torch"])
-    generator.set_state(tensors["rng.shuffle"])
+    try:
+        model.load_state_dict(unprefixed("model", tensors))
+        unpack_optimizer(optimizer, checkpoint)
+        torch.set_rng_state(tensors["rng.torch"])
+        generator.set_state(tensors["rng.shuffle"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise checkpoint.error(f"cannot be restored: {exc}") from None
     best = unprefixed("best", tensors) or None
     if best is not None:
         best = {k: v.to(device) for k, v in best.items()}
     sums = _RunningSums.from_tensors(unprefixed("loop.sums", tensors), device)
     return loop, best, tensors["loop.order"].to(device), sums
+
+
+def _check_loop_meta(checkpoint: Checkpoint) -> dict:
+    """The checkpoint's "loop" metadata, checked against LOOP_FIELDS and RESULT_FIELDS."""
+    saved = checkpoint.meta["loop"]
+    path = checkpoint.path or "the checkpoint"
+    check_fields(saved, LOOP_FIELDS, "loop", path)
+    check_fields(saved["result"], RESULT_FIELDS, "loop.result", path)
+    return saved
+
+
+def _checked_loop_state(checkpoint: Checkpoint, n: int) -> _LoopState:
+    saved = _check_loop_meta(checkpoint)
+    if saved["position"] > n:
+        raise checkpoint.error(
+            f"loop.position must be at most {n}, the number of training samples, "
+            f"got {saved['position']}"
+        )
+    return _LoopState(**{**saved, "result": TrainResult(**saved["result"])})
+
+
+def _check_loop_tensors(checkpoint, model, optimizer, generator, loop: _LoopState, n: int):
+    """Names, shapes and dtypes of every tensor; the sample order must be one of the n samples."""
+    state = model.state_dict()
+    expected = {
+        **prefixed("model", state),
+        **prefixed("best", state),
+        **expected_optimizer_tensors(optimizer),
+        "rng.torch": torch.get_rng_state(),
+        "rng.shuffle": generator.get_state(),
+    }
+    tensors = checkpoint.tensors
+    for name in ("rng.noise", "loop.order", *(k for k in tensors if k.startswith("loop.sums."))):
+        if name in tensors:  # their shapes vary; checked below
+            expected[name] = tensors[name]
+    optional = ("best.", *(f"optim.{i}." for i in range(len(list(model.parameters())))))
+    check_tensors(checkpoint, expected, optional)
+    order = tensors.get("loop.order")
+    if order is None or order.dtype != torch.int64 or order.shape not in ((0,), (n,)):
+        raise checkpoint.error(f"tensor 'loop.order' must be {n} int64 sample indices")
+    if loop.position > 0 and not torch.equal(order.sort().values, torch.arange(n)):
+        raise checkpoint.error(f"tensor 'loop.order' must be an order of the {n} samples")
+    for name, value in unprefixed("loop.sums", tensors).items():
+        if value.shape != () or value.dtype != torch.float32:
+            raise checkpoint.error(f"tensor 'loop.sums.{name}' must be a float32 scalar")
+    if "rng.noise" in tensors and tensors["rng.noise"].dtype != torch.uint8:
+        raise checkpoint.error("tensor 'rng.noise' must be a uint8 generator state")
 
 
 def _nonfinite_message(epoch: int, loop: _LoopState, config: TrainConfig, folder) -> str:
