@@ -183,3 +183,13 @@ def test_a_skipped_batch_leaves_every_buffer_as_it_was(family):
     fit(net, _poisoned(), None, make_config(epochs=1, batch_size=64, lr=1e-3, skip_nonfinite=1))
     for name, tensor in net.named_buffers():
         assert torch.equal(tensor, before[name]), name
+
+
+def test_checkpoint_tables_cover_the_loop_state():
+    """A field added to the loop state must be added to what a checkpoint is checked against."""
+    import dataclasses
+
+    from aekit.training import LOOP_FIELDS, RESULT_FIELDS, TrainResult, _LoopState
+
+    assert set(LOOP_FIELDS) == {f.name for f in dataclasses.fields(_LoopState)}
+    assert set(RESULT_FIELDS) == {f.name for f in dataclasses.fields(TrainResult)}
