@@ -1,7 +1,9 @@
 """Training that survives: checkpoints, exact resume after SIGKILL, interrupts, NaN guard."""
 
+import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,7 +12,8 @@ import time
 import numpy as np
 import pytest
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import aekit
@@ -169,25 +172,38 @@ def test_unwritable_folder_fails_before_training(tmp_path, data_file, monkeypatc
     assert blocker.read_text() == "a file, not a folder"
 
 
-def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch):
-    import aekit.files
+DISK_FULL = {
+    "os_error": OSError(errno.ENOSPC, "No space left on device"),
+    # what safetensors itself raises when its write fails
+    "safetensors_error": SafetensorError(
+        "Error while serializing: I/O error: No space left on device (os error 28)"
+    ),
+}
+
+
+@pytest.mark.parametrize("error", DISK_FULL.values(), ids=DISK_FULL.keys())
+def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch, error):
+    """The third checkpoint's write fills the disk halfway through the file."""
+    import aekit.checkpoints
 
     run = tmp_path / "run"
-    real_replace = os.replace
+    real_save = aekit.checkpoints.save_file
     count = {"n": 0}
 
-    def replace_until_full(src, dst):
-        if str(dst).endswith(CHECKPOINT_FILE):
-            count["n"] += 1
-            if count["n"] == 3:
-                raise OSError(28, "No space left on device")
-        real_replace(src, dst)
+    def save_until_full(tensors, filename, metadata=None):
+        count["n"] += 1
+        real_save(tensors, filename, metadata=metadata)
+        if count["n"] == 3:
+            with open(filename, "r+b") as handle:
+                handle.truncate(os.path.getsize(filename) // 2)
+            raise error
 
-    monkeypatch.setattr(aekit.files.os, "replace", replace_until_full)
-    with pytest.raises(aekit.AekitError, match="No space left on device"):
+    monkeypatch.setattr(aekit.checkpoints, "save_file", save_until_full)
+    with pytest.raises(aekit.AekitError, match="No space left on device") as info:
         aekit.train(
             data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64, progress=False
         )
+    assert str(run / CHECKPOINT_FILE) in str(info.value)
     assert load_checkpoint(run).meta["loop"]["epoch"] == 3  # two epochs done, saved
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
 
@@ -331,3 +347,257 @@ def test_nonfinite_gradient_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
     assert all(
         torch.isfinite(v).all() for k, v in checkpoint.tensors.items() if k.startswith("model.")
     )
+
+
+@pytest.mark.parametrize(
+    "poisoned_step, checkpoint_every, last_good_step",
+    [(16, None, 8), (14, 7, 8)],
+    ids=["last_step_of_epoch_2", "every_7_steps"],
+)
+def test_nonfinite_gradient_is_never_checkpointed(
+    tmp_path, monkeypatch, poisoned_step, checkpoint_every, last_good_step
+):
+    """The poisoned step is the last before a checkpoint (the end of epoch 2; step 14 of
+    --checkpoint-every 7): no later loss shows it, so only a check of the state before writing
+    keeps its NaN weights out of the checkpoint."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype(np.float32)  # 8 steps an epoch
+    run = tmp_path / "run"
+    nets = []
+    real_backward = torch.Tensor.backward
+    calls = {"n": 0}
+
+    def backward_then_poison(self, *args, **kwargs):
+        real_backward(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == poisoned_step:
+            next(nets[0].parameters()).grad.fill_(float("inf"))
+
+    import aekit.training as training
+
+    real_fit = training.fit
+
+    def fit_spy(model, *args, **kwargs):
+        nets.append(model)
+        return real_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "backward", backward_then_poison)
+    monkeypatch.setattr("aekit.api.fit", fit_spy)
+    with pytest.raises(TrainingError, match=rf"epoch 2, at or before step {poisoned_step}"):
+        aekit.train(
+            x,
+            out=run,
+            code_size=2,
+            hidden=[8],
+            epochs=3,
+            batch_size=32,
+            val_fraction=0,
+            checkpoint_every=checkpoint_every,
+            progress=False,
+        )
+    checkpoint = load_checkpoint(run)
+    assert checkpoint.meta["loop"]["step"] == last_good_step
+    for name, tensor in checkpoint.tensors.items():
+        if tensor.is_floating_point():
+            assert torch.isfinite(tensor).all(), name
+
+
+# -- a folder holds one run: saving or overwriting removes what an earlier run left ------------
+def test_vae_over_an_autoencoder_run_loads(tmp_path, small_images):
+    run = tmp_path / "run"
+    options = dict(hidden=[8], epochs=1, progress=False)
+    aekit.train(small_images, out=run, model="mlp", code_size=2, **options)
+    assert (run / "code_density.json").exists()
+    aekit.train(small_images, out=run, overwrite=True, model="vae", code_size=3, **options)
+    assert aekit.load(run).is_vae  # the autoencoder's density of 2-d codes is gone
+    assert not (run / "code_density.json").exists()
+
+
+def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images):
+    run = tmp_path / "run"
+    options = dict(hidden=[8], epochs=1, progress=False)
+    aekit.train(small_images, out=run, model="mlp", code_size=2, **options)
+    (run / "notes.txt").write_text("mine")
+    vae = aekit.train(small_images, model="vae", code_size=3, **options)
+    vae.save(run)
+    assert aekit.load(run).is_vae
+    left = sorted(p.name for p in run.iterdir())
+    assert left == ["config.json", "metrics.jsonl", "model.safetensors", "notes.txt"]
+    with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
+        aekit.train(out=run, resume=True, epochs=3, progress=False)
+
+
+def test_overwrite_then_resume_does_not_resume_the_old_run(tmp_path, data_file, monkeypatch):
+    """The new run dies before its first checkpoint; --resume must not continue the old one."""
+    run = tmp_path / "run"
+    options = dict(code_size=2, hidden=[8], batch_size=256, progress=False)
+    aekit.train(data_file, out=run, epochs=1, **options)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as a kill before the first checkpoint
+
+    monkeypatch.setattr("aekit.api.fit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        aekit.train(data_file, out=run, overwrite=True, epochs=4, **options)
+    monkeypatch.undo()
+    with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
+        aekit.train(out=run, resume=True, epochs=3, progress=False)
+
+
+# -- resuming a finished run -------------------------------------------------------------------
+RESUMABLE = dict(code_size=2, hidden=[16], batch_size=64, val_fraction=0.1, progress=False)
+
+
+@pytest.fixture
+def small_file(tmp_path):
+    path = tmp_path / "small.npy"
+    np.save(path, np.random.default_rng(1).normal(size=(96, 8)).astype(np.float32))
+    return path
+
+
+def test_a_run_stopped_by_its_time_limit_can_be_extended(tmp_path, small_file):
+    run = tmp_path / "run"
+    first = aekit.train(small_file, out=run, epochs=100_000, time_limit=1.0, **RESUMABLE)
+    assert first.result["stop_reason"] == "time_limit"
+    done = first.result["epochs_run"]
+    longer = aekit.train(out=run, resume=True, time_limit=2.0, progress=False)
+    assert longer.result["stop_reason"] == "time_limit"
+    assert longer.result["epochs_run"] > done
+    assert [row["epoch"] for row in longer.history] == list(range(1, len(longer.history) + 1))
+    # the limit is the run's whole training time: the first second counts against it
+    assert load_checkpoint(run).meta["loop"]["elapsed"] < 2.0 + 0.9
+    # the cosine schedule is stretched over the longer run: the rate, near 0 at the end of
+    # the first second, rises again (to where a 2 s run is after 1 s) and decays from there
+    lr = [row["lr"] for row in longer.history]
+    assert lr[done - 1] < lr[done] < longer.train_config.lr
+    assert lr[-1] <= lr[done]
+    assert aekit.load(run).train_config.time_limit == 2.0
+
+
+def test_resuming_a_run_out_of_time_needs_a_larger_limit(tmp_path, small_file, caplog):
+    run = tmp_path / "run"
+    aekit.train(small_file, out=run, epochs=100_000, time_limit=0.3, **RESUMABLE)
+    saved = (run / "model.safetensors").stat().st_mtime_ns
+    model = aekit.train(out=run, resume=True, time_limit=0.3, progress=False)
+    assert "larger --time-limit" in caplog.text
+    assert (run / "model.safetensors").stat().st_mtime_ns == saved
+    assert model.result["stop_reason"] == "time_limit"
+
+
+def test_resuming_a_run_that_trained_all_its_epochs(tmp_path, small_file, caplog):
+    """Nothing to do, and nothing rewritten, unless more epochs are asked for."""
+    run = tmp_path / "run"
+    aekit.train(small_file, out=run, epochs=2, **RESUMABLE)
+    saved = (run / "model.safetensors").stat().st_mtime_ns
+    model = aekit.train(out=run, resume=True, progress=False)
+    assert "all its 2 epochs" in caplog.text and "--epochs" in caplog.text
+    assert (run / "model.safetensors").stat().st_mtime_ns == saved
+    assert model.result["epochs_run"] == 2
+    assert aekit.train(out=run, resume=True, epochs=3, progress=False).result["epochs_run"] == 3
+
+
+# -- checkpoints from elsewhere: every problem is a ModelFileError naming the file ---------------
+@pytest.fixture(scope="module")
+def checkpointed_run(tmp_path_factory):
+    """A run folder (with its checkpoint) of a (40, 6) -> 2 autoencoder trained on a file."""
+    folder = tmp_path_factory.mktemp("checkpointed")
+    data = folder / "data.npy"
+    np.save(data, np.random.default_rng(0).random((40, 6)).astype(np.float32))
+    aekit.train(data, out=folder / "run", code_size=2, hidden=[4], epochs=1, progress=False)
+    return folder / "run"
+
+
+def edit_checkpoint(folder, edit_tensors=None, edit_meta=None) -> None:
+    checkpoint = load_checkpoint(folder)
+    if edit_tensors:
+        edit_tensors(checkpoint.tensors)
+    if edit_meta:
+        edit_meta(checkpoint.meta)
+    save_file(
+        checkpoint.tensors,
+        str(folder / CHECKPOINT_FILE),
+        metadata={"aekit": json.dumps(checkpoint.meta)},
+    )
+
+
+def _set(mapping_path, value):
+    def edit(meta):
+        *parents, name = mapping_path.split(".")
+        for parent in parents:
+            meta = meta[parent]
+        meta[name] = value
+
+    return edit
+
+
+def _drop(name):
+    return lambda tensors: tensors.pop(name)
+
+
+def _replace(name, value):
+    return lambda tensors: tensors.__setitem__(name, value)
+
+
+TAMPERED = {
+    # metadata
+    "no_loop": (None, lambda meta: meta.pop("loop"), "loop must be a JSON object"),
+    "no_run": (None, lambda meta: meta.pop("run"), "run must be a JSON object"),
+    "epoch_string": (None, _set("loop.epoch", "2"), "loop.epoch must be an integer >= 1"),
+    "step_negative": (None, _set("loop.step", -1), "loop.step must be an integer >= 0"),
+    "finished_int": (None, _set("loop.finished", 1), "loop.finished must be true or false"),
+    "unknown_loop_field": (None, _set("loop.rewind", 3), "loop.rewind is not a field"),
+    "stop_reason": (None, _set("loop.result.stop_reason", "x"), "loop.result.stop_reason"),
+    "position_past_n": (None, _set("loop.position", 10**6), "loop.position must be at most"),
+    "unknown_option": (None, _set("run.train.momentum", 0.9), "run.train.momentum is not"),
+    "bad_option": (None, _set("run.train.lr", -1), "run.train.lr"),
+    "data_section": (None, _set("run.data", []), "run.data must be a JSON object"),
+    "param_groups": (None, _set("param_groups", [{"lr": "fast"}]), "param_groups must match"),
+    # tensors
+    "weight_missing": (_drop("model.encoder.1.0.weight"), None, "'model.encoder.1.0.weight'"),
+    "weight_shape": (
+        _replace("model.encoder.1.0.weight", torch.zeros(5, 6)),
+        None,
+        "'model.encoder.1.0.weight' must have shape (4, 6)",
+    ),
+    "weight_dtype": (
+        _replace("model.encoder.1.0.weight", torch.zeros(4, 6, dtype=torch.float64)),
+        None,
+        "dtype float32",
+    ),
+    "foreign_tensor": (_replace("model.extra", torch.zeros(1)), None, "'model.extra'"),
+    "moment_shape": (_replace("optim.0.exp_avg", torch.zeros(3)), None, "'optim.0.exp_avg'"),
+    "moment_missing": (_drop("optim.0.exp_avg_sq"), None, "'optim.0.exp_avg_sq'"),
+    "rng_missing": (_drop("rng.torch"), None, "'rng.torch'"),
+    "rng_shape": (_replace("rng.shuffle", torch.zeros(3, dtype=torch.uint8)), None, "rng.shuffle"),
+    "order_dtype": (_replace("loop.order", torch.zeros(36)), None, "'loop.order'"),
+}
+
+
+@pytest.mark.parametrize(
+    "edit_tensors, edit_meta, problem", TAMPERED.values(), ids=TAMPERED.keys()
+)
+def test_tampered_checkpoint_is_a_model_file_error(
+    checkpointed_run, tmp_path, edit_tensors, edit_meta, problem
+):
+    run = shutil.copytree(checkpointed_run, tmp_path / "run")
+    edit_checkpoint(run, edit_tensors, edit_meta)
+    with pytest.raises(aekit.ModelFileError) as info:
+        aekit.train(out=run, resume=True, epochs=2, progress=False)
+    assert str(run / CHECKPOINT_FILE) in str(info.value) and problem in str(info.value)
+
+
+def test_an_order_that_is_not_a_permutation_is_refused(checkpointed_run, tmp_path):
+    run = shutil.copytree(checkpointed_run, tmp_path / "run")
+    edit_checkpoint(
+        run,
+        _replace("loop.order", torch.zeros(36, dtype=torch.int64)),
+        _set("loop.position", 8),
+    )
+    with pytest.raises(aekit.ModelFileError, match="order of the 36 samples"):
+        aekit.train(out=run, resume=True, epochs=2, progress=False)
+
+
+def test_an_untouched_checkpoint_resumes(checkpointed_run, tmp_path):
+    run = shutil.copytree(checkpointed_run, tmp_path / "run")
+    edit_checkpoint(run)  # read and written back as the tampering tests do
+    assert aekit.train(out=run, resume=True, epochs=2, progress=False).result["epochs_run"] == 2

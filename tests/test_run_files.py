@@ -5,8 +5,10 @@ One tiny run is trained per module; each test breaks a copy of it in one way and
 
 import json
 import math
+import os
 import pickle
 import shutil
+import stat
 import struct
 
 import numpy as np
@@ -424,3 +426,54 @@ def test_any_weights_damage_loads_or_is_a_model_file_error(trained_run, tmp_path
     keep = data.draw(st.just(len(raw)) | st.integers(0, len(raw)))
     path.write_bytes(bytes(raw[:keep]))
     loads_or_model_file_error(folder)
+
+
+# -- writing: atomic files get the mode open() gives them, and the folder is synced ------------
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=oct)
+def test_written_files_get_the_mode_open_would_give(tmp_path, umask):
+    from aekit.files import atomic_write_text
+
+    old = os.umask(umask)
+    try:
+        atomic_write_text(tmp_path / "atomic.txt", "x")
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "atomic.txt").stat().st_mode)
+    assert mode == 0o666 & ~umask == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode)
+
+
+def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
+    import aekit.files
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def recording_fsync(fd):
+        kind = "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        events.append(f"fsync {kind}")
+        real_fsync(fd)
+
+    def recording_replace(src, dst):
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(aekit.files.os, "fsync", recording_fsync)
+    monkeypatch.setattr(aekit.files.os, "replace", recording_replace)
+    aekit.files.atomic_write_text(tmp_path / "a.txt", "x")
+    assert events == ["fsync file", "rename", "fsync folder"]
+
+
+def test_disk_full_while_saving_weights_is_a_clear_error(trained_run, tmp_path, monkeypatch):
+    from safetensors import SafetensorError
+
+    import aekit.runs
+
+    def full_disk(tensors, filename, metadata=None):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device")
+
+    model = aekit.load(trained_run)
+    monkeypatch.setattr(aekit.runs, "save_file", full_disk)
+    with pytest.raises(aekit.AekitError, match="model.safetensors: .*No space left on device"):
+        model.save(tmp_path / "copy")
+    assert not list((tmp_path / "copy").iterdir())  # no half-written or temporary file

@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
+from aekit import ConfigError
 from aekit.config import make_config
-from aekit.models import AutoencoderNet, NetConfig
+from aekit.models import AutoencoderNet, NetConfig, VAEConfig, VAENet
 from aekit.training import TrainingError, evaluate_loss, fit
 
 PROJECTION = torch.randn(2, 8, generator=torch.Generator().manual_seed(0))
@@ -142,3 +143,76 @@ def test_logged_terms_are_averaged_per_epoch():
     assert math.isclose(
         row["train_reconstruction"] + row["train_kl"], row["train_loss"], rel_tol=1e-4
     )
+
+
+def _batch_sizes_seen(net) -> list[int]:
+    """Record the size of every batch ``net.loss`` gets in train mode."""
+    sizes, real_loss = [], net.loss
+
+    def recording_loss(x, target=None):
+        if net.training:
+            sizes.append(len(x))
+        return real_loss(x, target=target)
+
+    net.loss = recording_loss
+    return sizes
+
+
+def test_batch_size_one_trains():
+    x = _data(n=16)
+    net = _net()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    sizes = _batch_sizes_seen(net)
+    result = fit(net, x, None, make_config(epochs=2, batch_size=1, lr=1e-2))
+    assert sizes == [1] * 32
+    assert all(math.isfinite(row["train_loss"]) for row in result.history)
+    assert not torch.equal(before["encoder.1.0.weight"], net.state_dict()["encoder.1.0.weight"])
+
+
+def test_a_lone_last_sample_joins_the_previous_batch():
+    """17 samples in batches of 8: the 17th is trained on, in a batch of 9, never alone."""
+    net = _net()
+    sizes = _batch_sizes_seen(net)
+    fit(net, _data(n=17), None, make_config(epochs=2, batch_size=8, lr=1e-3))
+    assert sizes == [8, 9, 8, 9]
+
+
+def test_batch_size_one_with_batch_norm_over_vectors_is_a_config_error():
+    net = _net(norm="batch")
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with pytest.raises(ConfigError, match="batch norm"):
+        fit(net, _data(n=16), None, make_config(epochs=1, batch_size=1, lr=1e-3))
+    for name, tensor in net.state_dict().items():
+        assert torch.equal(tensor, before[name]), name  # raised before any training
+
+
+def _poisoned(n=64, at=5):
+    x = _data(n=n)
+    x[at] = 1e30  # the batch holding it has an infinite loss
+    return x
+
+
+@pytest.mark.parametrize("family", ["ae_batch_norm", "vae_warmup"])
+def test_a_skipped_batch_leaves_every_buffer_as_it_was(family):
+    """One epoch of one batch, which is skipped: BatchNorm statistics and the VAE's warm-up
+    counter must be the initial ones."""
+    torch.manual_seed(0)
+    if family == "vae_warmup":
+        net = VAENet(VAEConfig((8,), 2, "mlp", [16], norm="batch", kl_warmup=5))
+    else:
+        net = _net(norm="batch")
+    before = {k: v.clone() for k, v in net.named_buffers()}
+    assert before  # the test is about buffers
+    fit(net, _poisoned(), None, make_config(epochs=1, batch_size=64, lr=1e-3, skip_nonfinite=1))
+    for name, tensor in net.named_buffers():
+        assert torch.equal(tensor, before[name]), name
+
+
+def test_checkpoint_tables_cover_the_loop_state():
+    """A field added to the loop state must be added to what a checkpoint is checked against."""
+    import dataclasses
+
+    from aekit.training import LOOP_FIELDS, RESULT_FIELDS, TrainResult, _LoopState
+
+    assert set(LOOP_FIELDS) == {f.name for f in dataclasses.fields(_LoopState)}
+    assert set(RESULT_FIELDS) == {f.name for f in dataclasses.fields(TrainResult)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -11,7 +12,7 @@ import numpy as np
 import torch
 
 from .building import choose_scale, net_config_for, scale_per_feature, with_defaults, with_loss
-from .checkpoints import CHECKPOINT_FILE, load_checkpoint
+from .checkpoints import CHECKPOINT_FILE, check_run_meta, load_checkpoint
 from .code_density import CodeDensity
 from .config import (
     make_config,
@@ -35,7 +36,7 @@ from .plots import save_loss_curve, save_reconstruction_grid
 from .progress import Progress
 from .runs import CONFIG_FILE, write_metrics
 from .scaling import Scaler
-from .training import fit
+from .training import finished_reason, fit
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def train(
         if out is None:
             raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
         checkpoint = load_checkpoint(out)
-        saved = checkpoint.meta["run"]
+        saved = check_run_meta(checkpoint)
         file_options = {**saved["train"], **file_options}
         data = data if data is not None else saved["data"]["source"]
         label = label if label is not None else saved["data"]["label"]
@@ -82,6 +83,8 @@ def train(
     elif data is None:
         raise ConfigError("name the data to train on")
     settings = make_config(**{**file_options, **options})
+    if checkpoint is not None and _nothing_to_resume(Path(out), checkpoint, settings):
+        return load(out)
     dataset = load_data(data, label=label, default_split="train")
     if val_data is not None:
         train_part = dataset
@@ -147,6 +150,10 @@ def train(
     }
     if checkpoint is not None:
         _check_same_data(checkpoint.meta["run"]["data"], data_info, out)
+    elif out is not None:
+        # an earlier run's checkpoint: if this run died before its first one, --resume would
+        # continue the earlier run; its model stays until this run's replaces it
+        (Path(out) / CHECKPOINT_FILE).unlink(missing_ok=True)
     result = fit(
         net,
         train_x,
@@ -185,7 +192,7 @@ def train(
             model.encode(train_part), settings.gmm_components, seed=settings.seed
         )
     if out is not None:
-        model.save(out)
+        model._save(out, keep={CHECKPOINT_FILE})  # the plots are written again below
         save_loss_curve(Path(out) / "loss.png", result.history)
         if dataset.is_image:
             shown = (val_part or train_part).x[:10]
@@ -408,6 +415,26 @@ def _check_same_data(saved: dict, now: dict, out) -> None:
                 f"cannot resume {out}: the data differs from the data it was started with "
                 f"({key} was {saved.get(key)}, is now {now.get(key)})"
             )
+
+
+def _nothing_to_resume(out: Path, checkpoint, settings) -> bool:
+    """True (and says why) when the checkpoint's run is over under ``settings`` and its model
+    is saved; a run killed between its last checkpoint and saving its model is finished."""
+    reason = finished_reason(checkpoint, settings)
+    if reason is None or not (out / CONFIG_FILE).exists():
+        return False
+    try:
+        saved = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # finishing the run rewrites it
+    run = checkpoint.meta["run"]
+    if not isinstance(saved, dict) or [saved.get("train"), saved.get("data")] != [
+        run["train"],
+        run["data"],
+    ]:
+        return False  # the model saved there is another run's: finish this one
+    log.warning("%s: %s", out, reason)
+    return True
 
 
 def _check_out_folder(out: Path, overwrite: bool) -> None:

@@ -4,12 +4,15 @@ Tensors (weights, the best weights so far, optimiser moments, random number gene
 the current epoch's sample order) are safetensors tensors; everything else (epoch, step,
 early-stopping counters, history, options) is JSON in the file's metadata. One file replaced
 atomically, so a kill at any moment leaves the previous checkpoint or the new one, and loading
-never unpickles.
+never unpickles. A checkpoint may come from anywhere, as a run folder may: what it holds is
+checked (here, and against the network and optimiser in ``training``) before anything is
+restored, and every problem is a ModelFileError naming the file.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,27 +20,36 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from .config import TrainConfig
 from .errors import ModelFileError
-from .files import atomic_path
+from .files import atomic_path, safetensors_errors
+from .run_schema import DATA, OBJECT, TRAIN, check_fields
+from .runs import CHECKPOINT_FILE
 
-CHECKPOINT_FILE = "checkpoint.safetensors"
+__all__ = ["CHECKPOINT_FILE", "Checkpoint", "load_checkpoint", "save_checkpoint"]
 
 
 @dataclass
 class Checkpoint:
     tensors: dict[str, torch.Tensor] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    path: Path | None = None  # the file it was read from, for error messages
+
+    def error(self, problem: str) -> ModelFileError:
+        return ModelFileError(f"{self.path or 'the checkpoint'}: {problem}")
 
 
 def save_checkpoint(folder: str | Path, checkpoint: Checkpoint) -> Path:
     path = Path(folder) / CHECKPOINT_FILE
     tensors = {k: v.detach().cpu().contiguous() for k, v in checkpoint.tensors.items()}
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, safetensors_errors(path):
         save_file(tensors, str(tmp), metadata={"aekit": json.dumps(checkpoint.meta)})
     return path
 
 
 def load_checkpoint(folder: str | Path) -> Checkpoint:
+    """The checkpoint in ``folder``; its metadata must be a JSON object with the loop state and
+    the optimiser's parameter groups (the rest is checked where it is used)."""
     path = Path(folder) / CHECKPOINT_FILE
     if not path.exists():
         raise ModelFileError(f"{path} does not exist: there is no checkpoint to resume from")
@@ -45,9 +57,64 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
         with safe_open(str(path), framework="pt") as handle:
             meta = json.loads((handle.metadata() or {})["aekit"])
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
-    except (SafetensorError, OSError, KeyError, ValueError) as exc:
+    except (SafetensorError, OSError, KeyError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{path} is corrupted or not an aekit checkpoint: {exc}") from None
-    return Checkpoint(tensors=tensors, meta=meta)
+    checkpoint = Checkpoint(tensors=tensors, meta=meta, path=path)
+    if not isinstance(meta, dict):
+        raise checkpoint.error("the metadata must be a JSON object")
+    for name, kind in (("loop", dict), ("param_groups", list)):
+        if not isinstance(meta.get(name), kind):
+            what = "a JSON object" if kind is dict else "a list"
+            raise checkpoint.error(f"metadata {name} must be {what}, got {_show(meta.get(name))}")
+    return checkpoint
+
+
+def check_run_meta(checkpoint: Checkpoint) -> dict:
+    """The checkpoint's "run" metadata (``aekit.train``'s options and data), checked as a run's
+    config.json sections "train" and "data" are."""
+    run = checkpoint.meta.get("run")
+    path = checkpoint.path or "the checkpoint"
+    check_fields(run, {"train": OBJECT, "data": OBJECT}, "run", path)
+    check_fields(run["train"], TRAIN, "run.train", path)
+    check_fields(run["data"], DATA, "run.data", path)
+    try:
+        TrainConfig(**run["train"]).validate()
+    except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
+        raise checkpoint.error(f"run.train.{exc}") from None
+    return run
+
+
+def check_tensors(
+    checkpoint: Checkpoint, expected: dict[str, torch.Tensor], optional: tuple[str, ...] = ()
+) -> None:
+    """ModelFileError naming the file and the tensor unless the checkpoint holds exactly the
+    tensors of ``expected`` (names, shapes and dtypes). The tensors under each prefix in
+    ``optional`` may all be absent (the best weights of a run without validation data, the
+    optimiser state of a parameter before its first step), but not some of them."""
+    absent = {
+        prefix
+        for prefix in optional
+        if not any(name.startswith(prefix) for name in checkpoint.tensors)
+    }
+    for name, want in expected.items():
+        got = checkpoint.tensors.get(name)
+        if got is None:
+            if any(name.startswith(prefix) for prefix in absent):
+                continue
+            raise checkpoint.error(
+                f"tensor {name!r} must be present with shape {tuple(want.shape)}, got no such "
+                "tensor; the checkpoint is for a different network or not aekit's"
+            )
+        if got.shape != want.shape or got.dtype != want.dtype:
+            raise checkpoint.error(
+                f"tensor {name!r} must have shape {tuple(want.shape)} and dtype {_dtype(want)} "
+                f"for this network, got shape {tuple(got.shape)} and dtype {_dtype(got)}"
+            )
+    extra = sorted(set(checkpoint.tensors) - set(expected))
+    if extra:
+        raise checkpoint.error(
+            f"tensor {extra[0]!r} is not part of an aekit checkpoint for this network"
+        )
 
 
 def pack_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -60,13 +127,34 @@ def pack_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Te
     return tensors, {"param_groups": state["param_groups"]}
 
 
+def expected_optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """The tensors ``pack_optimizer`` writes for Adam/AdamW once every parameter has stepped."""
+    expected = {}
+    index = 0
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            expected[f"optim.{index}.step"] = torch.zeros((), dtype=torch.float32)
+            expected[f"optim.{index}.exp_avg"] = parameter.detach()
+            expected[f"optim.{index}.exp_avg_sq"] = parameter.detach()
+            index += 1
+    return expected
+
+
 def unpack_optimizer(optimizer: torch.optim.Optimizer, checkpoint: Checkpoint) -> None:
+    """Restore the optimiser; its tensors must have passed ``check_tensors``."""
+    groups = checkpoint.meta["param_groups"]
+    current = optimizer.state_dict()["param_groups"]
+    if len(groups) != len(current) or not all(map(_same_kind, groups, current)):
+        raise checkpoint.error(
+            f"metadata param_groups must match the optimiser's ({_show(current)}), "
+            f"got {_show(groups)}"
+        )
     state: dict[int, dict] = {}
     for name, value in checkpoint.tensors.items():
         if name.startswith("optim."):
             _, index, key = name.split(".", 2)
             state.setdefault(int(index), {})[key] = value
-    optimizer.load_state_dict({"state": state, "param_groups": checkpoint.meta["param_groups"]})
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
 def prefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -76,3 +164,39 @@ def prefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.T
 def unprefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     start = len(prefix) + 1
     return {k[start:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+
+
+def _same_kind(saved: object, current: object) -> bool:
+    """Whether a JSON value read back can stand for ``current`` (an optimiser setting)."""
+    if isinstance(current, dict):
+        # a key this PyTorch added since may be missing; the optimiser fills in its default
+        return (
+            isinstance(saved, dict)
+            and saved.keys() <= current.keys()
+            and saved.get("params") == current["params"]
+            and all(_same_kind(saved[k], current[k]) for k in saved)
+        )
+    if isinstance(current, bool) or current is None or isinstance(current, str):
+        return type(saved) is type(current)
+    if isinstance(current, int | float):
+        return (
+            isinstance(saved, int | float)
+            and not isinstance(saved, bool)
+            and math.isfinite(saved)
+        )
+    if isinstance(current, list | tuple):
+        return (
+            isinstance(saved, list)
+            and len(saved) == len(current)
+            and all(map(_same_kind, saved, current))
+        )
+    return saved == current
+
+
+def _dtype(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
+
+
+def _show(value: object) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -18,7 +18,15 @@ from .generation import check_count, check_steps, linear_path, spherical_path
 from .models import MODELS, NetConfig
 from .models.vae import reparameterise
 from .run_schema import check_config, check_weights
-from .runs import CONFIG_FILE, WEIGHTS_FILE, read_run, write_metrics, write_run
+from .runs import (
+    CONFIG_FILE,
+    METRICS_FILE,
+    WEIGHTS_FILE,
+    read_run,
+    remove_run_files,
+    write_metrics,
+    write_run,
+)
 from .scaling import Scaler
 
 INFERENCE_BATCH = 4096
@@ -211,11 +219,24 @@ class Autoencoder:
         }
 
     def save(self, folder: str | Path) -> Path:
-        """Write config.json, model.safetensors and metrics.jsonl into ``folder``."""
+        """Write config.json, model.safetensors, metrics.jsonl and (a plain autoencoder)
+        code_density.json into ``folder``.
+
+        The other files an earlier run left there (its checkpoint, plots, code density) are
+        removed: they would describe another model, and ``--resume`` would continue that run.
+        Files aekit does not write are left alone.
+        """
+        return self._save(folder, keep=set())
+
+    def _save(self, folder: str | Path, keep: set[str]) -> Path:
+        """``save``, leaving the run files named in ``keep`` (``aekit.train`` keeps its own
+        checkpoint, so the run can be resumed for more epochs or time)."""
         write_run(folder, self.config_dict(), self.net.state_dict())
         write_metrics(folder, self.history)
+        written = {CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE}
         if self.code_density is not None:
-            self.code_density.save(folder)
+            written.add(self.code_density.save(folder).name)
+        remove_run_files(folder, keep=written | keep)
         return Path(folder)
 
     @classmethod

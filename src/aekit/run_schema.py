@@ -321,6 +321,15 @@ def check_weights(
         )
 
 
+def check_fields(section: object, table: dict[str, Field], name: str, path: str | Path) -> None:
+    """Raise ModelFileError unless ``section`` is a JSON object whose fields fit ``table``;
+    messages name ``path`` and the field as "<name>.<field>". For files other than config.json
+    (a checkpoint's metadata)."""
+    if not isinstance(section, dict):
+        raise _bad_value(path, name, "a JSON object", section)
+    _check_section(section, table, f"{name}.", path)
+
+
 def _check_section(section: dict, table: dict[str, Field], prefix: str, path: str | Path) -> None:
     for name in section:
         if name not in table:

@@ -14,24 +14,52 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .errors import ModelFileError
-from .files import atomic_path, atomic_write_text
+from .code_density import CODE_DENSITY_FILE
+from .errors import AekitError, ModelFileError
+from .files import atomic_path, atomic_write_text, safetensors_errors
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
+CHECKPOINT_FILE = "checkpoint.safetensors"  # see aekit.checkpoints
+# Every file an aekit run writes into its folder (the checkpoint, the plain autoencoder's code
+# density and the plots too). Saving over a run removes those it does not write again, so the
+# folder never mixes two runs; files of other names are never touched.
+RUN_FILES = (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    METRICS_FILE,
+    CHECKPOINT_FILE,
+    CODE_DENSITY_FILE,
+    "loss.png",
+    "reconstructions.png",
+    "denoising.png",
+)
 
 
 def write_run(folder: str | Path, config: dict, weights: dict[str, torch.Tensor]) -> Path:
     """Write weights first, then config, so a folder with a config always has its weights."""
     folder = Path(folder)
-    with atomic_path(folder / WEIGHTS_FILE) as tmp:
+    with atomic_path(folder / WEIGHTS_FILE) as tmp, safetensors_errors(folder / WEIGHTS_FILE):
         save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, str(tmp))
     atomic_write_text(
         folder / CONFIG_FILE, json.dumps({"format_version": FORMAT_VERSION, **config}, indent=2)
     )
     return folder
+
+
+def remove_run_files(folder: str | Path, keep: set[str]) -> None:
+    """Delete the files of ``RUN_FILES`` in ``folder`` whose names are not in ``keep``."""
+    for name in RUN_FILES:
+        if name not in keep:
+            path = Path(folder) / name
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise AekitError(
+                    f"cannot remove {path}, left by an earlier run: {exc.strerror or exc}"
+                ) from exc
 
 
 def write_metrics(folder: str | Path, history: list[dict]) -> None:

@@ -9,6 +9,7 @@ the weights the uninterrupted run would have had.
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from torch import nn
 
 from .checkpoints import (
     Checkpoint,
+    check_tensors,
+    expected_optimizer_tensors,
     pack_optimizer,
     prefixed,
     save_checkpoint,
@@ -27,10 +30,11 @@ from .checkpoints import (
     unprefixed,
 )
 from .config import TrainConfig
-from .errors import AekitError
+from .errors import AekitError, ConfigError
 from .noise import Corruption
 from .precision import autocast
 from .progress import Progress
+from .run_schema import COUNT, NUMBER, Field, check_fields
 from .stop_signals import stop_requests
 
 VALIDATION_BATCH = 1024
@@ -66,6 +70,34 @@ class _LoopState:
     epochs_without_improvement: int = 0
     finished: bool = False
     result: TrainResult = field(default_factory=TrainResult)
+
+
+# What a checkpoint's "loop" metadata must hold: _LoopState's fields and TrainResult's.
+_SECONDS = Field("a finite number >= 0", lambda v: NUMBER.ok(v) and v >= 0)
+LOOP_FIELDS = {
+    "epoch": Field("an integer >= 1", lambda v: COUNT.ok(v) and v >= 1),
+    "position": COUNT,
+    "step": COUNT,
+    "seen": COUNT,
+    "epoch_seconds": _SECONDS,
+    "elapsed": _SECONDS,
+    "skipped": COUNT,
+    "epochs_without_improvement": COUNT,
+    "finished": Field("true or false", lambda v: isinstance(v, bool)),
+    "result": Field("a JSON object", lambda v: isinstance(v, dict)),
+}
+RESULT_FIELDS = {
+    "history": Field(
+        "a list of JSON objects",
+        lambda v: isinstance(v, list) and all(isinstance(row, dict) for row in v),
+    ),
+    "best_epoch": COUNT,
+    "best_val_loss": Field("null or a finite number", lambda v: v is None or NUMBER.ok(v)),
+    "stop_reason": Field(
+        "one of 'epochs', 'early_stopping', 'time_limit'",
+        lambda v: v in ("epochs", "early_stopping", "time_limit"),
+    ),
+}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -122,7 +154,9 @@ def fit(
     parameters = [p for p in model.parameters() if p.requires_grad]
     n = train_x.shape[0]
     batch = min(config.batch_size, n)
-    steps_per_epoch = math.ceil(n / batch)
+    _check_batch_fits(model, batch)
+    starts = batch_starts(n, batch)
+    steps_per_epoch = len(starts)
     total_steps = steps_per_epoch * config.epochs
 
     loop = _LoopState()
@@ -130,13 +164,29 @@ def fit(
     order = torch.empty(0, dtype=torch.long)
     sums = _RunningSums()
     if resume is not None:
-        loop, best_state, order, sums = _restore(resume, model, optimizer, generator, device)
+        loop, best_state, order, sums = _restore(resume, model, optimizer, generator, device, n)
+        if loop.finished and loop.result.stop_reason == "time_limit":
+            # resumed with a larger time limit (else the caller checks finished_reason first)
+            loop.finished = config.time_limit is not None and loop.elapsed >= config.time_limit
+            loop.result.stop_reason = "time_limit" if loop.finished else "epochs"
         if noise_generator is not None and "rng.noise" in resume.tensors:
-            noise_generator.set_state(resume.tensors["rng.noise"])
+            try:
+                noise_generator.set_state(resume.tensors["rng.noise"])
+            except (RuntimeError, TypeError) as exc:
+                raise resume.error(f"tensor 'rng.noise' is not a generator state: {exc}") from None
+
+    # only when bad batches may be skipped: a skipped batch must not move them (BatchNorm
+    # statistics, a VAE's warm-up counter), so they are copied before each step
+    buffers = list(model.buffers()) if config.skip_nonfinite > 0 else []
+
+    def check_finite_state() -> None:
+        if not _state_is_finite(model, optimizer):
+            raise TrainingError(_bad_state_message(loop, config, checkpoint_dir))
 
     def checkpoint() -> None:
         if checkpoint_dir is None:
             return
+        check_finite_state()  # never write non-finite weights over the last good checkpoint
         loop.elapsed = elapsed()
         loop.epoch_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
         packed = _pack(loop, model, optimizer, generator, best_state, order, sums, checkpoint_meta)
@@ -169,12 +219,13 @@ def fit(
             if progress:
                 progress.start_epoch(epoch, config.epochs, steps_per_epoch)
             out_of_time = False
-            for begin in range(loop.position, n, batch):
-                index = order[begin : begin + batch]
-                loop.position = begin + batch
-                if len(index) < 2 <= n:
-                    continue  # a lone last sample would break batch norm and adds only noise
+            for number in range(bisect.bisect_left(starts, loop.position), steps_per_epoch):
+                begin = starts[number]
+                end = starts[number + 1] if number + 1 < steps_per_epoch else n
+                index = order[begin:end]
+                loop.position = end
                 _set_lr(optimizer, config, loop.step, total_steps, elapsed())
+                saved_buffers = [b.clone() for b in buffers]
                 x = train_x[index]
                 with mixed_precision:
                     loss, logs = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
@@ -182,9 +233,11 @@ def fit(
                 loss.backward()
                 if not _finite_step(loss, parameters, config):
                     loop.skipped += 1
+                    for buffer, saved in zip(buffers, saved_buffers, strict=True):
+                        buffer.copy_(saved)
                     if loop.skipped > config.skip_nonfinite:
                         loop.position = begin  # the checkpoint is the state before this batch
-                        if _all_finite(parameters):  # never overwrite a good checkpoint
+                        if _state_is_finite(model, optimizer):  # else keep the last good one
                             checkpoint()
                         raise TrainingError(_nonfinite_message(epoch, loop, config, checkpoint_dir))
                     continue
@@ -193,7 +246,7 @@ def fit(
                 sums.add(loss, logs, len(index))
                 loop.seen += len(index)
                 if progress:
-                    progress.step(begin // batch + 1, loop.seen, sums.values[0])
+                    progress.step(number + 1, loop.seen, sums.values[0])
                 if stop_requested():
                     checkpoint()
                     raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
@@ -202,6 +255,7 @@ def fit(
                 if config.time_limit is not None and elapsed() >= config.time_limit:
                     out_of_time = True
                     break
+            check_finite_state()  # a finite loss can come with a non-finite gradient
             train_seconds = time.perf_counter() - epoch_start + epoch_seconds_before
             means = sums.means(loop.seen)
             train_loss = means.pop("loss", math.nan)
@@ -259,6 +313,40 @@ def fit(
     return result
 
 
+def finished_reason(checkpoint: Checkpoint, config: TrainConfig) -> str | None:
+    """Why the run of ``checkpoint`` has nothing left to train under ``config``, the options it
+    is resumed with; None when it has.
+
+    A run stopped by its time limit goes on when resumed with a larger limit (or none): the
+    limit is the run's whole training time, so the time already spent counts against it, and
+    the learning-rate schedule, which follows the larger of the fractions of steps and of time
+    done, is stretched over the longer run. A run that trained all its epochs goes on when
+    resumed with more epochs; an early-stopped run stays stopped.
+    """
+    loop = _check_loop_meta(checkpoint)
+    result = loop["result"]
+    if loop["finished"] and result["stop_reason"] == "early_stopping":
+        return (
+            f"the run stopped early after epoch {len(result['history'])} (best epoch "
+            f"{result['best_epoch']}): its validation loss had stopped improving, so there is "
+            "nothing to resume"
+        )
+    if loop["finished"] and result["stop_reason"] == "time_limit":
+        if config.time_limit is None or loop["elapsed"] < config.time_limit:
+            return None
+        return (
+            f"the run has used its time limit ({loop['elapsed']:.1f} s of training); resume "
+            "with a larger --time-limit (time_limit=) to train longer: the limit counts the "
+            "time already spent"
+        )
+    if loop["epoch"] > config.epochs:
+        return (
+            f"the run has trained all its {config.epochs} epochs; resume with more --epochs "
+            "(epochs=) to train longer"
+        )
+    return None
+
+
 @torch.no_grad()
 def evaluate_loss(
     model: nn.Module, x: torch.Tensor, *, corrupt: Corruption | None = None, seed: int = 0
@@ -298,8 +386,37 @@ def _finite_step(loss: torch.Tensor, parameters: list[torch.Tensor], config: Tra
     return bool(torch.isfinite(loss.detach() + norm))
 
 
-def _all_finite(parameters: list[torch.Tensor]) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in parameters)
+def batch_starts(n: int, batch: int) -> list[int]:
+    """Where each batch of an epoch of ``n`` samples begins; a batch ends where the next begins.
+
+    A lone last sample joins the batch before it (a batch of 1 breaks batch norm and gives a
+    noisy step), so that it is still trained on; ``batch`` 1 itself is left as asked.
+    """
+    starts = list(range(0, n, batch))
+    if batch > 1 and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return starts
+
+
+def _check_batch_fits(model: nn.Module, batch: int) -> None:
+    """Batch norm over vectors normalises each feature over the batch: one sample has no spread,
+    and PyTorch refuses to train it. Said before training instead of at the first step."""
+    if batch == 1 and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+        raise ConfigError(
+            "batch norm over vectors (norm='batch' with the MLP backbone) needs at least 2 "
+            "samples per batch, but every batch holds 1 (batch_size=1 or a single training "
+            "sample); use a larger batch_size, or norm='layer' or 'none'"
+        )
+
+
+def _state_is_finite(model: nn.Module, optimizer: torch.optim.Optimizer) -> bool:
+    """True when the weights, buffers and optimiser moments are all finite (one sync)."""
+    tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
+    for state in optimizer.state.values():
+        tensors += [v for v in state.values() if torch.is_tensor(v) and v.is_floating_point()]
+    if not tensors:
+        return True
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
 
 def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -379,19 +496,71 @@ def _pack(loop, model, optimizer, generator, best_state, order, sums, meta) -> C
     return Checkpoint(tensors=tensors, meta={"loop": state, **optim_meta, **(meta or {})})
 
 
-def _restore(checkpoint: Checkpoint, model, optimizer, generator, device):
+def _restore(checkpoint: Checkpoint, model, optimizer, generator, device, n: int):
+    """The loop state, best weights, sample order and running sums of ``checkpoint``, with the
+    model, optimiser and generators set from it; ModelFileError if it does not fit them."""
+    loop = _checked_loop_state(checkpoint, n)
+    _check_loop_tensors(checkpoint, model, optimizer, generator, loop, n)
     tensors = checkpoint.tensors
-    saved = dict(checkpoint.meta["loop"])
-    loop = _LoopState(**{**saved, "result": TrainResult(**saved["result"])})
-    model.load_state_dict(unprefixed("model", tensors))
-    unpack_optimizer(optimizer, checkpoint)
-    torch.set_rng_state(tensors["rng.torch"])
-    generator.set_state(tensors["rng.shuffle"])
+    try:
+        model.load_state_dict(unprefixed("model", tensors))
+        unpack_optimizer(optimizer, checkpoint)
+        torch.set_rng_state(tensors["rng.torch"])
+        generator.set_state(tensors["rng.shuffle"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise checkpoint.error(f"cannot be restored: {exc}") from None
     best = unprefixed("best", tensors) or None
     if best is not None:
         best = {k: v.to(device) for k, v in best.items()}
     sums = _RunningSums.from_tensors(unprefixed("loop.sums", tensors), device)
     return loop, best, tensors["loop.order"].to(device), sums
+
+
+def _check_loop_meta(checkpoint: Checkpoint) -> dict:
+    """The checkpoint's "loop" metadata, checked against LOOP_FIELDS and RESULT_FIELDS."""
+    saved = checkpoint.meta["loop"]
+    path = checkpoint.path or "the checkpoint"
+    check_fields(saved, LOOP_FIELDS, "loop", path)
+    check_fields(saved["result"], RESULT_FIELDS, "loop.result", path)
+    return saved
+
+
+def _checked_loop_state(checkpoint: Checkpoint, n: int) -> _LoopState:
+    saved = _check_loop_meta(checkpoint)
+    if saved["position"] > n:
+        raise checkpoint.error(
+            f"loop.position must be at most {n}, the number of training samples, "
+            f"got {saved['position']}"
+        )
+    return _LoopState(**{**saved, "result": TrainResult(**saved["result"])})
+
+
+def _check_loop_tensors(checkpoint, model, optimizer, generator, loop: _LoopState, n: int):
+    """Names, shapes and dtypes of every tensor; the sample order must be one of the n samples."""
+    state = model.state_dict()
+    expected = {
+        **prefixed("model", state),
+        **prefixed("best", state),
+        **expected_optimizer_tensors(optimizer),
+        "rng.torch": torch.get_rng_state(),
+        "rng.shuffle": generator.get_state(),
+    }
+    tensors = checkpoint.tensors
+    for name in ("rng.noise", "loop.order", *(k for k in tensors if k.startswith("loop.sums."))):
+        if name in tensors:  # their shapes vary; checked below
+            expected[name] = tensors[name]
+    optional = ("best.", *(f"optim.{i}." for i in range(len(list(model.parameters())))))
+    check_tensors(checkpoint, expected, optional)
+    order = tensors.get("loop.order")
+    if order is None or order.dtype != torch.int64 or order.shape not in ((0,), (n,)):
+        raise checkpoint.error(f"tensor 'loop.order' must be {n} int64 sample indices")
+    if loop.position > 0 and not torch.equal(order.sort().values, torch.arange(n)):
+        raise checkpoint.error(f"tensor 'loop.order' must be an order of the {n} samples")
+    for name, value in unprefixed("loop.sums", tensors).items():
+        if value.shape != () or value.dtype != torch.float32:
+            raise checkpoint.error(f"tensor 'loop.sums.{name}' must be a float32 scalar")
+    if "rng.noise" in tensors and tensors["rng.noise"].dtype != torch.uint8:
+        raise checkpoint.error("tensor 'rng.noise' must be a uint8 generator state")
 
 
 def _nonfinite_message(epoch: int, loop: _LoopState, config: TrainConfig, folder) -> str:
@@ -400,6 +569,15 @@ def _nonfinite_message(epoch: int, loop: _LoopState, config: TrainConfig, folder
         f"the loss or its gradient became NaN or infinite in epoch {epoch}, step {loop.step + 1}"
         f" ({loop.skipped} non-finite batch(es), {config.skip_nonfinite} allowed){where}. "
         f"Try a lower learning rate (now {config.lr}), --clip-grad, or --skip-nonfinite N"
+    )
+
+
+def _bad_state_message(loop: _LoopState, config: TrainConfig, folder) -> str:
+    where = f"; the last good checkpoint in {folder} is kept" if folder is not None else ""
+    return (
+        f"the weights became NaN or infinite in epoch {loop.epoch}, at or before step "
+        f"{loop.step} (a non-finite gradient with a finite loss){where}. Try a lower learning "
+        f"rate (now {config.lr}), --clip-grad, or --skip-nonfinite N"
     )
 
 
