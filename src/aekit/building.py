@@ -20,7 +20,7 @@ from .config import (
     TrainConfig,
 )
 from .data import Dataset
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .models import NetConfig
 from .penalties import parse_sparsity
 
@@ -52,6 +52,12 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
         raise ConfigError(
             f"the conv model needs images, (n, H, W) or (n, C, H, W); {data.name} holds vectors "
             f"of shape {data.sample_shape}; use model='mlp'"
+        )
+    if backbone == "conv" and settings.dropout > 0:
+        raise ConfigError(
+            f"dropout={settings.dropout:g} is not used by the conv backbone (chosen for "
+            f"{data.name}'s images of shape {data.sample_shape}): only MLP layers have dropout; "
+            "leave dropout out, or use model='mlp'"
         )
     if backbone == "conv" and settings.hidden is not None and not settings.hidden:
         raise ConfigError("the conv model needs at least one stage: hidden=[channels, ...]")
@@ -89,6 +95,22 @@ def with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainCo
         epochs = max(DEFAULT_EPOCHS, math.ceil(MIN_DEFAULT_STEPS / steps_per_epoch))
         settings = dataclasses.replace(settings, epochs=min(epochs, MAX_DEFAULT_EPOCHS))
     return settings
+
+
+def check_trainable(settings: TrainConfig, net_config: NetConfig, train_part: Dataset) -> None:
+    """Refuse, before any training, what would only fail (or mean nothing) at its end."""
+    if len(train_part) < 2:
+        # scaling statistics, batch norm and the code density need more than one sample
+        raise DataError(
+            f"{train_part.name}: {len(train_part)} training sample; an autoencoder needs at "
+            "least 2 training samples (more in practice)"
+        )
+    if net_config.norm == "batch" and settings.batch_size < 2:
+        raise ConfigError(
+            f"batch_size={settings.batch_size} with batch norm (norm='batch'"
+            f"{', the conv default' if net_config.backbone == 'conv' else ''}): batch norm "
+            "needs at least 2 samples per batch; use a larger batch_size or norm='layer'/'none'"
+        )
 
 
 def _output_kind(settings: TrainConfig, unit_output: bool) -> str:
