@@ -25,9 +25,10 @@ INFERENCE_BATCH = 4096
 class Autoencoder:
     """A trained autoencoder with its scaler: ``encode``, ``decode``, ``reconstruct``, ``save``.
 
-    Made by ``aekit.train`` or ``aekit.load``. Inputs may be NumPy arrays, pandas DataFrames
-    (columns are matched by name to the training columns) or ``aekit.data.Dataset``; outputs are
-    NumPy arrays. Inference runs in eval mode, so it is deterministic.
+    Made by ``aekit.train`` or ``aekit.load``. Inputs may be anything ``load_data`` reads:
+    NumPy arrays, pandas DataFrames, paths, ``aekit.data.Dataset`` (tables are matched by name
+    to the training columns, see ``load_input``); outputs are NumPy arrays. Inference runs in
+    eval mode, so it is deterministic.
     """
 
     def __init__(

@@ -91,12 +91,17 @@ def _check_float32_range(x, offset, spread, per_feature: bool, names) -> None:
     """DataError naming the first column whose spread, or whose distance of a training value
     from the offset (``transform`` subtracts in float32), is beyond float32's range: such a
     model would save infinities and never load."""
+    # No value lies more than sqrt(count) standard deviations (or one min-max spread) from the
+    # offset, so only columns whose bound is beyond float32 need the exact pass over the data.
+    count = len(x) if per_feature else x.size
+    if not (spread.reshape(-1) * max(1.0, np.sqrt(count)) > _FLOAT32_MAX).any():
+        return
     axis = 0 if per_feature else None
     low = np.asarray(x.min(axis=axis), dtype=np.float64).reshape(-1)
     high = np.asarray(x.max(axis=axis), dtype=np.float64).reshape(-1)
     offset = offset.reshape(-1)
     reach = np.maximum(np.abs(high - offset), np.abs(low - offset))
-    bad = np.flatnonzero((np.abs(spread.reshape(-1)) > _FLOAT32_MAX) | (reach > _FLOAT32_MAX))
+    bad = np.flatnonzero((spread.reshape(-1) > _FLOAT32_MAX) | (reach > _FLOAT32_MAX))
     if len(bad):
         i = int(bad[0])
         what = (
