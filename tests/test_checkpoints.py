@@ -573,9 +573,7 @@ TAMPERED = {
 }
 
 
-@pytest.mark.parametrize(
-    "edit_tensors, edit_meta, problem", TAMPERED.values(), ids=TAMPERED.keys()
-)
+@pytest.mark.parametrize("edit_tensors, edit_meta, problem", TAMPERED.values(), ids=TAMPERED.keys())
 def test_tampered_checkpoint_is_a_model_file_error(
     checkpointed_run, tmp_path, edit_tensors, edit_meta, problem
 ):

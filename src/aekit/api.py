@@ -11,14 +11,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .building import choose_scale, net_config_for, scale_per_feature, with_defaults, with_loss
+from .building import (
+    check_trainable,
+    choose_scale,
+    net_config_for,
+    scale_per_feature,
+    with_defaults,
+    with_loss,
+)
 from .checkpoints import CHECKPOINT_FILE, check_run_meta, load_checkpoint
 from .code_density import CodeDensity
 from .config import (
     make_config,
     read_config_file,
 )
-from .data import Dataset, load_data
+from .data import Columns, Dataset, load_data
 from .denoising import (
     EVAL_SEED_OFFSET,
     add_code_sparsity,
@@ -90,7 +97,9 @@ def train(
         train_part = dataset
         # the label column applies to a validation file of the same kind, not to an array
         val_label = label if isinstance(val_data, str | Path) else None
-        val_part = load_data(val_data, label=val_label, default_split="test")
+        val_part = load_data(
+            val_data, label=val_label, default_split="test", columns=_table_columns(dataset, label)
+        )
         if val_part.sample_shape != dataset.sample_shape:
             raise DataError(
                 f"validation data {val_part.name} has samples of shape {val_part.sample_shape}, "
@@ -104,9 +113,12 @@ def train(
     flat = train_part.x.reshape(len(train_part), -1)
     settings = with_loss(settings, flat)
     scale = choose_scale(settings, dataset, flat)
-    scaler = Scaler.fit(flat, scale, per_feature=scale_per_feature(dataset, flat))
+    scaler = Scaler.fit(
+        flat, scale, per_feature=scale_per_feature(dataset, flat), names=dataset.feature_names
+    )
     net_config = net_config_for(settings, dataset, scale, flat)
     settings = with_defaults(settings, net_config.backbone, len(train_part))
+    check_trainable(settings, net_config, train_part)
     family = "vae" if settings.model == "vae" else "ae"
     if family == "vae":
         net_config = VAEConfig(**vars(net_config), beta=settings.beta, kl_warmup=settings.kl_warmup)
@@ -138,8 +150,10 @@ def train(
         "name": dataset.name,
         "source": str(data) if isinstance(data, str | Path) else None,
         "val_source": str(val_data) if isinstance(val_data, str | Path) else None,
-        "label": label,
+        "label": str(label) if label is not None else None,  # names are compared as strings
         "feature_names": dataset.feature_names,
+        # how validation data was made, so evaluate fits PCA on exactly the training part
+        "validation": _validation_kind(val_data, val_part),
         "sample_shape": list(dataset.sample_shape),
         # grey images given as (n, H, W) come back as (n, H, W), not (n, 1, H, W)
         "output_shape": list(np.shape(data)[1:]) if isinstance(data, np.ndarray) else None,
@@ -232,7 +246,9 @@ def evaluate(
     all), see ``aekit.likelihood``. ``progress=True`` shows a live count on a terminal.
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
-    same validation split, unless ``train_data`` is given). Reconstruction metrics are in the
+    validation part split off again only where training split it off, as
+    ``data_info["validation"]`` records; else ``train_data`` as given), with ``code_size``
+    components or min(n, d) if fewer (``baseline_size``). Reconstruction metrics are in the
     data's own units for models that scaled all values together (images, one-unit tables), in
     standardised units for models that scaled each column (mixed tables), with PCA fitted in
     the same space; ``Comparison.space`` and a note say which (``evaluation.evaluation_space``).
@@ -245,10 +261,11 @@ def evaluate(
     input and of the noisy input itself are added (``aekit.denoising.add_denoising_rows``).
     """
     info = model.data_info
-    label = label if label is not None else info.get("label")
     if test_data is None:
         test_data = _default_test_source(info)
-    test = load_data(test_data, label=label, default_split="test")
+    test = model.load_input(
+        test_data, label=_label_for(model, test_data, label), default_split="test"
+    )
     train_part = _training_part(model, train_data, label)
     x_test = model.as_samples(test)
     x_train = model.as_samples(train_part)
@@ -381,21 +398,54 @@ def _subset(data: Dataset, index: np.ndarray, part: str) -> Dataset:
 
 
 def _training_part(model: Autoencoder, train_data, label: str | None) -> Dataset:
+    """The data PCA is fitted on: ``train_data`` as given, else exactly the model's training
+    part, reloaded from its source and split again only if validation was split off it."""
     info = model.data_info
-    if train_data is None:
-        if info.get("source") is None:
-            raise ConfigError(
-                "this model was trained on in-memory data, so its training data cannot be "
-                "reloaded for the PCA baseline; pass train_data= (CLI: --train-data)"
-            )
-        train_data = info["source"]
-        full = load_data(train_data, label=label, default_split="train")
-        if info.get("val_source") is None:
-            return split_validation(full, model.train_config.val_fraction, model.train_config.seed)[
-                0
-            ]
-        return full
-    return load_data(train_data, label=label, default_split="train")
+    if train_data is not None:
+        return model.load_input(
+            train_data, label=_label_for(model, train_data, label), default_split="train"
+        )
+    if info.get("source") is None:
+        raise ConfigError(
+            "this model was trained on in-memory data, so its training data cannot be "
+            "reloaded for the PCA baseline; pass train_data= (CLI: --train-data)"
+        )
+    source = info["source"]
+    full = model.load_input(source, label=_label_for(model, source, label), default_split="train")
+    if _recorded_validation(info) == "split":
+        config = model.train_config
+        return split_validation(full, config.val_fraction, config.seed)[0]
+    return full
+
+
+def _validation_kind(val_data, val_part: Dataset | None) -> str:
+    """How validation data was made: "given" (val_data), "split" (held out) or "none"."""
+    if val_data is not None:
+        return "given"
+    return "split" if val_part is not None else "none"
+
+
+def _recorded_validation(info: dict) -> str:
+    """How a run's validation data was made; runs saved before it was recorded split their
+    data unless val_data was a file."""
+    if info.get("validation") is not None:
+        return info["validation"]
+    return "given" if info.get("val_source") is not None else "split"
+
+
+def _table_columns(data: Dataset, label) -> Columns | None:
+    """The training table's columns, to match a validation table's by name."""
+    if data.feature_names is None:
+        return None
+    return Columns(data.feature_names, str(label) if label is not None else None)
+
+
+def _label_for(model: Autoencoder, source, label: str | None) -> str | None:
+    """The label to read ``source`` with: ``label``, else the run's for a file without named
+    columns (an .npz key); tables set the run's label column aside themselves (Columns)."""
+    if label is not None or model.columns is not None:
+        return label
+    return model.data_info.get("label") if isinstance(source, str | Path) else None
 
 
 def _default_test_source(info: dict) -> str:

@@ -20,7 +20,7 @@ from .config import (
     TrainConfig,
 )
 from .data import Dataset
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 from .models import NetConfig
 from .penalties import parse_sparsity
 from .precision import resolve_precision
@@ -79,6 +79,12 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
         raise ConfigError(
             f"the conv model needs images, (n, H, W) or (n, C, H, W); {data.name} holds vectors "
             f"of shape {data.sample_shape}; use model='mlp'"
+        )
+    if backbone == "conv" and settings.dropout > 0:
+        raise ConfigError(
+            f"dropout={settings.dropout:g} is not used by the conv backbone (chosen for "
+            f"{data.name}'s images of shape {data.sample_shape}): only MLP layers have dropout; "
+            "leave dropout out, or use model='mlp'"
         )
     if backbone == "conv" and settings.hidden is not None and not settings.hidden:
         raise ConfigError("the conv model needs at least one stage: hidden=[channels, ...]")
@@ -152,6 +158,22 @@ MIN_SMALL_DATA_BATCH = 16
 
 def small_data_batch_size(n_train: int, default: int) -> int:
     return int(min(default, max(MIN_SMALL_DATA_BATCH, n_train // 10)))
+
+
+def check_trainable(settings: TrainConfig, net_config: NetConfig, train_part: Dataset) -> None:
+    """Refuse, before any training, what would only fail (or mean nothing) at its end."""
+    if len(train_part) < 2:
+        # scaling statistics, batch norm and the code density need more than one sample
+        raise DataError(
+            f"{train_part.name}: {len(train_part)} training sample; an autoencoder needs at "
+            "least 2 training samples (more in practice)"
+        )
+    if net_config.norm == "batch" and settings.batch_size < 2:
+        raise ConfigError(
+            f"batch_size={settings.batch_size} with batch norm (norm='batch'"
+            f"{', the conv default' if net_config.backbone == 'conv' else ''}): batch norm "
+            "needs at least 2 samples per batch; use a larger batch_size or norm='layer'/'none'"
+        )
 
 
 def _output_kind(settings: TrainConfig, unit_output: bool) -> str:

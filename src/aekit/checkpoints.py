@@ -180,9 +180,7 @@ def _same_kind(saved: object, current: object) -> bool:
         return type(saved) is type(current)
     if isinstance(current, int | float):
         return (
-            isinstance(saved, int | float)
-            and not isinstance(saved, bool)
-            and math.isfinite(saved)
+            isinstance(saved, int | float) and not isinstance(saved, bool) and math.isfinite(saved)
         )
     if isinstance(current, list | tuple):
         return (

@@ -214,7 +214,8 @@ def cmd_train(args) -> int:
 
 def cmd_transform(args) -> int:
     model = load(args.run)
-    data = load_data(args.data, label=args.label, default_split="test")
+    # columns matched by name to the run's (its label column set aside), as in Python
+    data = model.load_input(args.data, label=args.label, default_split="test")
     options = dict(sample=args.sample, seed=args.seed) if args.method == "encode" else {}
     save_array(
         args.output,
@@ -243,7 +244,7 @@ def cmd_generate(args) -> int:
 
 def cmd_interpolate(args) -> int:
     model = load(args.run)
-    x = model.as_samples(load_data(args.data, default_split="test"))
+    x = model.as_samples(model.load_input(args.data, default_split="test"))
     for flag, index in (("--from", args.from_index), ("--to", args.to_index)):
         if not 0 <= index < len(x):
             raise ConfigError(

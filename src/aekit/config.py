@@ -173,7 +173,32 @@ def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
         raise ConfigError(f"unknown option {name!r}{hint}")
     values = (base or TrainConfig()).to_dict()
     values.update(options)
-    return TrainConfig(**values).validate()
+    return _reject_unused_options(TrainConfig(**values).validate())
+
+
+def _reject_unused_options(config: TrainConfig) -> TrainConfig:
+    """Options the chosen model would accept and then ignore are errors, before data is read.
+
+    Dropout with a backbone left to ``auto`` is checked once the data picks it
+    (``building.net_config_for``). Saved runs are not checked here, so old ones still load.
+    """
+    if config.model == "vae":
+        if config.sparsity is not None:
+            raise ConfigError(
+                f"sparsity={config.sparsity!r} is not used by model='vae' (its KL term already "
+                "shapes the code); leave it out, or use model='auto' for a sparse autoencoder"
+            )
+        if config.contractive > 0:
+            raise ConfigError(
+                f"contractive={config.contractive:g} is not used by model='vae'; leave it out, "
+                "or use model='auto' for a contractive autoencoder"
+            )
+    if config.dropout > 0 and "conv" in (config.model, config.backbone):
+        raise ConfigError(
+            f"dropout={config.dropout:g} is not used by the conv backbone (only MLP layers have "
+            "dropout); leave it out, or use the mlp backbone"
+        )
+    return config
 
 
 def read_config_file(path: str | Path) -> dict:

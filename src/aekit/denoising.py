@@ -12,7 +12,13 @@ import os
 
 import numpy as np
 
-from .evaluation import Comparison, PCABaseline, denoising_rows, near_zero_fraction
+from .evaluation import (
+    Comparison,
+    PCABaseline,
+    baseline_size,
+    denoising_rows,
+    near_zero_fraction,
+)
 from .model import Autoencoder
 from .models import NetConfig
 from .noise import Corruption, corrupt_array, normalise_noise
@@ -70,7 +76,9 @@ def add_denoising_rows(
     target = x_test.reshape(len(x_test), -1)
     noisy = corrupt_samples(model, x_test, specs, seed)
     denoised = model.denoise(noisy)
-    pca = PCABaseline.fit(model.scale(x_train), model.code_size, seed=seed)
+    train_scaled = model.scale(x_train)
+    pca_size = baseline_size(model.code_size, train_scaled)
+    pca = PCABaseline.fit(train_scaled, pca_size, seed=seed)
     noisy_scaled = model.scale(noisy)
     pca_denoised = model.scaler.inverse_transform(pca.decode(pca.encode(noisy_scaled)))
     rows = denoising_rows(

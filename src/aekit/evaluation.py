@@ -72,6 +72,13 @@ def reconstruction_metrics(
     return metrics
 
 
+def baseline_size(code_size: int, x_train: np.ndarray) -> int:
+    """PCA's number of components: the model's code size, or min(n, d) when the code is as
+    wide as the training data allows or wider (an overcomplete code); such a PCA keeps all of
+    the training data's span, the most a linear code can."""
+    return int(min(code_size, *np.shape(x_train)))
+
+
 @dataclass
 class PCABaseline:
     """PCA as an autoencoder: a linear encoder and decoder with the same code size as the model.
@@ -300,7 +307,8 @@ def compare_with_pca(
             f"{len(codes_test)} vs {len(x_test)} (test)"
         )
 
-    pca = PCABaseline.fit(x_train, code_size, seed=seed)
+    pca_size = baseline_size(code_size, x_train)
+    pca = PCABaseline.fit(x_train, pca_size, seed=seed)
     pca_recon = pca.decode(pca.encode(x_test))
     if to_original is not None:
         pca_recon = np.asarray(to_original(pca_recon))
@@ -311,6 +319,11 @@ def compare_with_pca(
         "pca": reconstruction_metrics(target, pca_recon, data_range=data_range, with_bce=with_bce),
     }
     notes = [f"PSNR from the overall MSE with data range {data_range:g}"]
+    if pca_size < code_size:
+        notes.append(
+            f"PCA has {pca_size} components, all that {len(x_train)} training samples of "
+            f"{x_train.shape[1]} values allow (code size {code_size})"
+        )
 
     if y_train is not None and y_test is not None:
         probe_max_train = 10000

@@ -6,13 +6,12 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from . import __version__
 from .code_density import CodeDensity
 from .config import TrainConfig
-from .data import Dataset, load_data
+from .data import Columns, Dataset, load_data
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps, linear_path, spherical_path
 from .models import MODELS, NetConfig
@@ -35,9 +34,10 @@ INFERENCE_BATCH = 4096
 class Autoencoder:
     """A trained autoencoder with its scaler: ``encode``, ``decode``, ``reconstruct``, ``save``.
 
-    Made by ``aekit.train`` or ``aekit.load``. Inputs may be NumPy arrays, pandas DataFrames
-    (columns are matched by name to the training columns) or ``aekit.data.Dataset``; outputs are
-    NumPy arrays. Inference runs in eval mode, so it is deterministic.
+    Made by ``aekit.train`` or ``aekit.load``. Inputs may be anything ``load_data`` reads:
+    NumPy arrays, pandas DataFrames, paths, ``aekit.data.Dataset`` (tables are matched by name
+    to the training columns, see ``load_input``); outputs are NumPy arrays. Inference runs in
+    eval mode, so it is deterministic.
     """
 
     def __init__(
@@ -188,23 +188,53 @@ class Autoencoder:
         return self.scaler.inverse_transform(flat).reshape(len(flat), *self.sample_shape)
 
     def as_samples(self, x) -> np.ndarray:
-        """Validate and convert input to (n, *sample_shape) float32; DataError if it cannot fit."""
-        if isinstance(x, pd.DataFrame) and self.data_info.get("feature_names"):
-            x = _select_columns(x, self.data_info["feature_names"])
+        """Validate and convert input to (n, *sample_shape) float32; DataError if it cannot fit.
+
+        Tables are matched to the training columns by name (``load_input``). Samples must have
+        the training layout, ``sample_shape`` or, for grey images, (H, W): nothing is
+        reshaped, as a reshape of data laid out otherwise would give wrong results silently.
+        """
         if isinstance(x, np.ndarray) and x.shape in (self.sample_shape, self._grey_shape):
             x = x[None]  # one sample without the batch axis
-        data = x if isinstance(x, Dataset) else load_data(x)
+        data = self.load_input(x)
         samples = data.x
         if samples.shape[1:] != self.sample_shape:
-            if math.prod(samples.shape[1:]) != math.prod(self.sample_shape):
-                raise DataError(
-                    f"data from {data.name} has samples of shape {samples.shape[1:]}, "
-                    "but this model "
-                    f"was trained on samples of shape {self.sample_shape} "
-                    f"({math.prod(self.sample_shape)} values each)"
-                )
-            samples = samples.reshape(len(samples), *self.sample_shape)  # flat images are fine
+            raise DataError(self._shape_mismatch(data))
         return samples
+
+    def load_input(self, source, *, label: str | None = None, default_split: str = "train"):
+        """``source`` as a Dataset this model can take: any ``load_data`` source.
+
+        Tables (CSV, Parquet, DataFrame, a Dataset with feature names) are matched to the
+        training columns by name, compared as strings; the run's label column is set aside
+        when present. Missing or extra columns are a DataError naming them. ``label`` names
+        another label column, as in ``load_data``.
+        """
+        return load_data(source, label=label, default_split=default_split, columns=self.columns)
+
+    @property
+    def columns(self) -> Columns | None:
+        """The training table's columns, or None when the model was trained on arrays/images."""
+        names = self.data_info.get("feature_names")
+        return Columns(list(names), self.data_info.get("label")) if names else None
+
+    def _shape_mismatch(self, data: Dataset) -> str:
+        got, want = data.sample_shape, self.sample_shape
+        accepted = f"(n, {_shape_text(want)})"
+        if self._grey_shape is not None:
+            accepted += f" or (n, {_shape_text(self._grey_shape)})"
+        message = (
+            f"data from {data.name} has samples of shape {got}, but this model was trained on "
+            f"samples of shape {want}: give it {accepted}"
+        )
+        if len(want) == 3 and len(got) == 1 and got[0] == math.prod(want):
+            return message + f"; for flat images use x.reshape(-1, {_shape_text(want)})"
+        if math.prod(got) == math.prod(want):
+            return message + (
+                "; aekit does not reshape data laid out differently from the training data, "
+                "as that would give wrong results"
+            )
+        return message + f" ({math.prod(want)} values each)"
 
     # -- saving ----------------------------------------------------------------------------
     def config_dict(self) -> dict:
@@ -314,9 +344,5 @@ class Autoencoder:
         return codes
 
 
-def _select_columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    missing = [name for name in names if name not in frame.columns]
-    if missing:
-        shown = ", ".join(map(str, missing[:5]))
-        raise DataError(f"the DataFrame lacks column(s) the model was trained on: {shown}")
-    return frame[names]
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return ", ".join(map(str, shape))

@@ -163,6 +163,12 @@ DATA = {
     "val_source": _optional(TEXT),
     "label": _optional(TEXT),
     "feature_names": _optional(Field("a list of strings", _list_of(lambda i: isinstance(i, str)))),
+    # how validation data was made (aekit.api._validation_kind); absent in older runs
+    "validation": Field(
+        "one of 'split', 'given', 'none'",
+        lambda value: value in ("split", "given", "none"),
+        required=False,
+    ),
     "sample_shape": SHAPE,
     "output_shape": _optional(Field("a list of positive integers below 2**31", _sizes)),
     "n_train": COUNT,

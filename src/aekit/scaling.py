@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 
 SCALES = ("none", "minmax", "standard")
 # A column's spread (std or max - min) is at least this fraction of its training range when
@@ -40,6 +40,9 @@ def one_unit(x: np.ndarray) -> bool:
     return low >= 0.0 and high <= BYTE_MAX and bool(np.all(x == np.round(x)))
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 @dataclass
 class Scaler:
     """An affine map ``scaled = (x - offset) / spread``, fitted once.
@@ -53,8 +56,10 @@ class Scaler:
     spread: np.ndarray
 
     @classmethod
-    def fit(cls, x: np.ndarray, kind: str, *, per_feature: bool) -> Scaler:
-        """Fit on ``x``: (n, d) float32."""
+    def fit(
+        cls, x: np.ndarray, kind: str, *, per_feature: bool, names: list[str] | None = None
+    ) -> Scaler:
+        """Fit on ``x``: (n, d) float32. ``names``: column names, for error messages."""
         if kind not in SCALES:
             raise ConfigError(f"scale must be one of {', '.join(SCALES)}, got {kind!r}")
         axis = 0 if per_feature else None
@@ -62,14 +67,17 @@ class Scaler:
         if kind == "none":
             offset, spread = np.zeros(width), np.ones(width)
         elif kind == "minmax":
-            low, high = x.min(axis=axis), x.max(axis=axis)
-            offset, spread = low, high - low
+            # float64: the spread of float32 data can exceed float32's range
+            low = np.asarray(x.min(axis=axis), dtype=np.float64)
+            offset, spread = low, np.asarray(x.max(axis=axis), dtype=np.float64) - low
         else:
             offset, spread = x.mean(axis=axis, dtype=np.float64), x.std(axis=axis, dtype=np.float64)
         if per_feature and kind != "none":
             spread = np.maximum(spread, SPREAD_FLOOR * (x.max(axis=0) - x.min(axis=0)))
         # A constant feature would divide by zero; leave its spread at 1 so it maps to 0.
         spread = np.where(np.asarray(spread) > 1e-12, spread, 1.0)
+        if kind != "none":
+            _check_float32_range(x, np.asarray(offset), spread, per_feature, names)
         return cls(
             kind=kind,
             per_feature=per_feature,
@@ -104,4 +112,30 @@ class Scaler:
             per_feature=bool(d["per_feature"]),
             offset=np.asarray(d["offset"], dtype=np.float32),
             spread=np.asarray(d["spread"], dtype=np.float32),
+        )
+
+
+def _check_float32_range(x, offset, spread, per_feature: bool, names) -> None:
+    """DataError naming the first column whose spread, or whose distance of a training value
+    from the offset (``transform`` subtracts in float32), is beyond float32's range: such a
+    model would save infinities and never load."""
+    # No value lies more than sqrt(count) standard deviations (or one min-max spread) from the
+    # offset, so only columns whose bound is beyond float32 need the exact pass over the data.
+    count = len(x) if per_feature else x.size
+    if not (spread.reshape(-1) * max(1.0, np.sqrt(count)) > _FLOAT32_MAX).any():
+        return
+    axis = 0 if per_feature else None
+    low = np.asarray(x.min(axis=axis), dtype=np.float64).reshape(-1)
+    high = np.asarray(x.max(axis=axis), dtype=np.float64).reshape(-1)
+    offset = offset.reshape(-1)
+    reach = np.maximum(np.abs(high - offset), np.abs(low - offset))
+    bad = np.flatnonzero((spread.reshape(-1) > _FLOAT32_MAX) | (reach > _FLOAT32_MAX))
+    if len(bad):
+        i = int(bad[0])
+        what = (
+            "the data" if not per_feature else (f"column {names[i]!r}" if names else f"column {i}")
+        )
+        raise DataError(
+            f"{what} spans [{low[i]:.3g}, {high[i]:.3g}]: its scaling statistics overflow "
+            f"float32 (largest {_FLOAT32_MAX:.3g}); rescale it first, e.g. divide it by 1e30"
         )

@@ -4,8 +4,9 @@
 """
 
 from .builtin import builtin_datasets
+from .columns import Columns
 from .dataset import Dataset
 from .loading import load_data
 from .writing import save_array
 
-__all__ = ["Dataset", "builtin_datasets", "load_data", "save_array"]
+__all__ = ["Columns", "Dataset", "builtin_datasets", "load_data", "save_array"]

@@ -27,7 +27,8 @@ class Dataset:
 
     Attributes:
         x: (n, d) vectors or (n, C, H, W) images, float32, C-contiguous, finite.
-            (n, H, W) input is taken as grey images and becomes (n, 1, H, W).
+            (n, H, W) input is taken as grey images and becomes (n, 1, H, W); channels-last
+            (n, H, W, C) images are refused (see ``_looks_channels_last``).
         y: (n,) labels (ints or strings), or None.
         name: where the data came from: a path string or e.g. ``"fashion-mnist:train"``.
         feature_names: d column names for tabular data, else None.
@@ -77,7 +78,8 @@ def as_samples(x: object, name: str, feature_names: list[str] | None = None) -> 
         float32 array of shape (n, d) or (n, C, H, W); (n, H, W) becomes (n, 1, H, W).
 
     Raises:
-        DataError: wrong number of dimensions, non-numeric dtype, empty, NaN or Inf.
+        DataError: wrong number of dimensions, channels-last images, non-numeric dtype,
+            empty, NaN or Inf.
     """
     x = _as_array(x, name, "samples")
     _check_numeric_dtype(x.dtype, name)
@@ -85,6 +87,12 @@ def as_samples(x: object, name: str, feature_names: list[str] | None = None) -> 
         x = x[:, None, :, :]
     elif x.ndim not in (2, 4):
         raise DataError(_bad_ndim_message(x.shape, name))
+    elif x.ndim == 4 and _looks_channels_last(x.shape):
+        raise DataError(
+            f"{name}: samples have shape {x.shape}, which looks like channels-last images "
+            f"(n, H, W, C) with C = {x.shape[3]}; aekit takes channels first, (n, C, H, W): "
+            "pass x.transpose(0, 3, 1, 2)"
+        )
     if x.size == 0:
         raise DataError(
             f"{name}: the data is empty (shape {x.shape}); "
@@ -96,6 +104,13 @@ def as_samples(x: object, name: str, feature_names: list[str] | None = None) -> 
     if not np.isfinite(x).all():
         raise DataError(_non_finite_message(x, name, feature_names))
     return x
+
+
+def _looks_channels_last(shape: tuple[int, ...]) -> bool:
+    """(n, H, W, C): the last axis holds 1, 3 or 4 values (grey, RGB, RGBA) and axis 1 more
+    than 4, which no grey, RGB or RGBA image has as its channel count. When both axes are
+    small, e.g. (n, 3, 32, 3), the shape is taken as channels first, as documented."""
+    return shape[3] in (1, 3, 4) and shape[1] > 4
 
 
 def as_labels(y: object, n: int, name: str) -> np.ndarray:

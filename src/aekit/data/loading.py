@@ -9,6 +9,7 @@ from pathlib import Path
 from aekit.errors import DataError
 
 from .builtin import BUILTIN_NAMES, load_builtin, split_builtin_name
+from .columns import Columns
 from .dataset import Dataset
 from .readers import SUPPORTED_FORMATS, read_path, reject_label
 
@@ -19,6 +20,7 @@ def load_data(
     label: str | None = None,
     split: str | None = None,
     default_split: str = "train",
+    columns: Columns | None = None,
 ) -> Dataset:
     """Load samples (and labels, where the source has them) from any supported source.
 
@@ -32,6 +34,9 @@ def load_data(
         split: the built-in split to load when ``source`` has no ``:split`` suffix.
         default_split: the built-in split used when neither a suffix nor ``split`` is given.
             Both are ignored for sources that are not built-ins.
+        columns: a trained model's table columns: tables (CSV, Parquet, DataFrame, or a
+            Dataset with feature names) are matched to them by name, with the model's label
+            column set aside; sources without column names are taken in order.
 
     Returns:
         a Dataset with x float32 (n, d) or (n, C, H, W); pixels from images are in [0, 1].
@@ -41,14 +46,14 @@ def load_data(
     """
     if isinstance(source, Dataset):
         reject_label(label, "a Dataset")
-        return source
+        return columns.select(source) if columns is not None else source
     if isinstance(source, (str, os.PathLike)):
-        return _load_named(source, label, split, default_split)
+        return _load_named(source, label, split, default_split, columns)
     pandas = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
     if pandas is not None and isinstance(source, pandas.DataFrame):
         from .tables import frame_dataset
 
-        return frame_dataset(source, "DataFrame", label)
+        return frame_dataset(source, "DataFrame", label, columns)
     if hasattr(source, "__array__") or isinstance(source, (list, tuple)):
         reject_label(label, "an array")
         return Dataset(x=source, y=None, name="array")
@@ -60,12 +65,16 @@ def load_data(
 
 
 def _load_named(
-    source: str | os.PathLike, label: str | None, split: str | None, default_split: str
+    source: str | os.PathLike,
+    label: str | None,
+    split: str | None,
+    default_split: str,
+    columns: Columns | None,
 ) -> Dataset:
     """A path if it exists, else a built-in name, else a 'does not exist' error."""
     path = Path(source).expanduser()
     if path.exists():
-        return read_path(path, label)
+        return read_path(path, label, columns)
     builtin = split_builtin_name(os.fspath(source)) if isinstance(source, str) else None
     if builtin is None:
         raise DataError(

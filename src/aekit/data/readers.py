@@ -13,6 +13,7 @@ import numpy as np
 
 from aekit.errors import DataError
 
+from .columns import Columns
 from .dataset import Dataset
 from .idx import idx_dataset, is_idx_path
 
@@ -25,12 +26,13 @@ _NPZ_DATA_KEYS = ("x", "X", "data")
 _NPZ_LABEL_KEYS = ("y", "labels", "label")
 
 
-def read_path(path: Path, label: str | None = None) -> Dataset:
+def read_path(path: Path, label: str | None = None, columns: Columns | None = None) -> Dataset:
     """Read an existing file or folder.
 
     Args:
         path: a .npy, .npz, .csv, .parquet/.pq or IDX file, or a folder of images.
         label: the label column (CSV, Parquet) or key (npz); None for the default.
+        columns: a trained model's columns, to match a table's by name (``load_data``).
 
     Raises:
         DataError: unknown suffix, unreadable file, ``label`` given for a format without
@@ -48,7 +50,7 @@ def read_path(path: Path, label: str | None = None) -> Dataset:
     if suffix == ".npz":
         return _read_npz(path, label)
     if suffix in (".csv", ".parquet", ".pq"):
-        return _read_table(path, label)
+        return _read_table(path, label, columns)
     if is_idx_path(path):
         reject_label(label, f"{path}, an IDX file")
         return idx_dataset(path)
@@ -132,7 +134,7 @@ def _object_array_message(path: Path, dtype: object, key: str | None = None) -> 
     )
 
 
-def _read_table(path: Path, label: str | None) -> Dataset:
+def _read_table(path: Path, label: str | None, columns: Columns | None) -> Dataset:
     """CSV (with a header row) or Parquet, through pandas."""
     import pandas as pd  # imported here so array-only use does not pay for pandas
 
@@ -145,4 +147,4 @@ def _read_table(path: Path, label: str | None) -> Dataset:
             frame = pd.read_parquet(path)
     except (OSError, ValueError, ImportError) as exc:
         raise DataError(f"cannot read {path}: {exc}") from exc
-    return frame_dataset(frame, str(path), label)
+    return frame_dataset(frame, str(path), label, columns)

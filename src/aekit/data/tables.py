@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
 from aekit.errors import DataError
 
+from .columns import Columns
 from .dataset import Dataset
 
 
-def frame_dataset(frame: pd.DataFrame, name: str, label: str | None = None) -> Dataset:
+def frame_dataset(
+    frame: pd.DataFrame, name: str, label: str | None = None, columns: Columns | None = None
+) -> Dataset:
     """Split ``frame`` into (n, d) float32 features and optional (n,) labels.
+
+    Column names are compared as strings, so ``label="3"`` finds an integer column 3.
 
     Args:
         frame: one row per sample; every column except ``label`` must be numeric.
         name: where the table came from, for error messages.
         label: the column holding labels, removed from the features; None for no labels.
+        columns: a trained model's columns: the features are taken by name in its order
+            (``Columns.positions``), and its label column, if present, is set aside.
 
     Raises:
-        DataError: ``label`` is not a column, or another column is not numeric.
+        DataError: ``label`` is not a column, two columns share a name, columns do not
+            match ``columns``, or a feature column is not numeric.
     """
+    _check_unique_names(frame.columns, name)
+    if label is None and columns is not None and columns.label in map(str, frame.columns):
+        label = columns.label
     y = None
     if label is not None:
-        if label not in frame.columns:
+        if str(label) not in map(str, frame.columns):
             raise DataError(
                 f"{name}: no column {label!r} to use as label; "
                 f"the columns are {_column_list(frame.columns)}"
             )
+        label = next(column for column in frame.columns if str(column) == str(label))
         missing = frame.index[frame[label].isna()]
         if len(missing):
             raise DataError(
@@ -36,6 +50,8 @@ def frame_dataset(frame: pd.DataFrame, name: str, label: str | None = None) -> D
             )
         y = frame[label].to_numpy()
         frame = frame.drop(columns=[label])
+    if columns is not None:
+        frame = frame.iloc[:, columns.positions([str(c) for c in frame.columns], name)]
 
     bad = [
         (column, dtype)
@@ -52,6 +68,17 @@ def frame_dataset(frame: pd.DataFrame, name: str, label: str | None = None) -> D
     # Nullable pandas columns (Int64, Float64) hold pd.NA; make those NaN so the check names them.
     x = frame.to_numpy(dtype=np.float32, na_value=np.nan)
     return Dataset(x=x, y=y, name=name, feature_names=[str(c) for c in frame.columns])
+
+
+def _check_unique_names(columns: pd.Index, name: str) -> None:
+    """Columns are matched by name (as strings), so two columns may not share one."""
+    counts = Counter(str(column) for column in columns)
+    repeated = sorted(text for text, count in counts.items() if count > 1)
+    if repeated:
+        raise DataError(
+            f"{name}: more than one column is named {', '.join(map(repr, repeated[:5]))}; "
+            "give every column its own name"
+        )
 
 
 def _column_list(columns: pd.Index) -> str:
