@@ -134,8 +134,8 @@ def train(
     train_x = as_tensor(train_part)
     val_x = as_tensor(val_part) if val_part is not None else None
     start_state = None
-    if net_config.linear_path:  # the untrained network is PCA (see building.py, pca_start.py)
-        net.init_linear_path(train_x)
+    # the untrained network is PCA (see building.py, pca_start.py) where PCA's start can train
+    if net_config.linear_path and net.init_linear_path(train_x):
         start_state = {k: v.clone() for k, v in net.state_dict().items()}
     reporter = Progress() if progress else None
     if reporter:

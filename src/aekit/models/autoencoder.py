@@ -58,6 +58,11 @@ class NetConfig:
         return cls(**{**d, "input_shape": tuple(d["input_shape"])})
 
 
+# Scaled data standardised or min-max scaled lies within a few hundred of its mean; past this,
+# float32 cannot carry PCA's start (see ``init_linear_path``).
+MAX_CENTRED_FOR_PCA_START = 1e6
+
+
 class AutoencoderNet(nn.Module):
     """encode: (B, *input_shape) -> (B, code_size); decode: (B, code_size) -> (B, *input_shape)."""
 
@@ -108,13 +113,18 @@ class AutoencoderNet(nn.Module):
         return self.decoder(z)
 
     @torch.no_grad()
-    def init_linear_path(self, x: torch.Tensor) -> None:
+    def init_linear_path(self, x: torch.Tensor) -> bool:
         """Start the network at PCA's solution on ``x`` (n, *input_shape), the scaled training
         data: the linear path encodes with the top principal directions and decodes with their
         transpose plus the mean, and the MLPs' last layers start at zero, so the untrained
         network reconstructs exactly as PCA with code_size components does. Each code is a
         principal component divided by its standard deviation (unit variance), a scale that
         suits the decoder MLP it feeds; that changes PCA's codes, not its reconstructions.
+
+        Returns False, leaving the network as built, where scaled values lie more than
+        MAX_CENTRED_FOR_PCA_START from their mean (only with scale="none" on extreme data): in
+        float32 the start's decoder would cancel such magnitudes to noise and its gradients
+        overflow, so it could not train.
         """
         flat = x.flatten(1).double()
         mean = flat.mean(0)
@@ -126,6 +136,8 @@ class AutoencoderNet(nn.Module):
         std = variances[-k:].flip(0).clamp_min(1e-12 * max(float(variances[-1]), 1e-30)).sqrt()
         encoder_weight = top / std[:, None]
         decoder_weight = (top * std[:, None]).T
+        if float(centred.abs().max()) > MAX_CENTRED_FOR_PCA_START:
+            return False
         self.linear_encoder.weight.copy_(encoder_weight)
         self.linear_encoder.bias.copy_(-encoder_weight @ mean)
         self.linear_decoder.weight.copy_(decoder_weight)
@@ -134,6 +146,7 @@ class AutoencoderNet(nn.Module):
             last = [m for m in part.modules() if isinstance(m, nn.Linear)][-1]
             last.weight.zero_()
             last.bias.zero_()
+        return True
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstruction in the scaled data space."""
