@@ -107,20 +107,6 @@ class _AutoencoderEstimator(BaseEstimator):
         rebuilt = model.scale(model.reconstruct(samples)).reshape(len(X), -1)
         return np.mean((scaled.astype(np.float64) - rebuilt) ** 2, axis=1)
 
-    # -- moving between runs and estimators ------------------------------------------------
-    @classmethod
-    def from_run(cls, run):
-        """A fitted estimator from a run folder (``aekit train ... -o RUN``) or an Autoencoder."""
-        model = run if isinstance(run, Autoencoder) else Autoencoder.load(run)
-        train_config = model.train_config.to_dict()
-        estimator = cls(**{name: train_config[option] for option, name, _ in option_parameters()})
-        estimator.model_ = model
-        estimator.n_features_in_ = math.prod(model.sample_shape)
-        names = model.data_info.get("feature_names")
-        if names:
-            estimator.feature_names_in_ = np.asarray(names, dtype=object)
-        return estimator
-
     # -- pickling: the trained model travels as its run folder's files ---------------------
     def __getstate__(self):
         state = super().__getstate__()
@@ -178,6 +164,19 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     def score(self, X, y=None) -> float:
         """Minus the mean squared reconstruction error in the scaled space: higher is better."""
         return -float(np.mean(self._errors(self._check_input(X))))
+
+    @classmethod
+    def from_run(cls, run):
+        """A fitted transformer from a run folder (``aekit train ... -o RUN``) or an Autoencoder."""
+        model = run if isinstance(run, Autoencoder) else Autoencoder.load(run)
+        train_config = model.train_config.to_dict()
+        estimator = cls(**{name: train_config[option] for option, name, _ in option_parameters()})
+        estimator.model_ = model
+        estimator.n_features_in_ = math.prod(model.sample_shape)
+        names = model.data_info.get("feature_names")
+        if names:
+            estimator.feature_names_in_ = np.asarray(names, dtype=object)
+        return estimator
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """``ae0, ae1, ...``: one name per code unit."""
