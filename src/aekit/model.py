@@ -301,6 +301,12 @@ class Autoencoder:
             code_density=CodeDensity.load(folder, net_config.code_size),
         )
 
+    def to_sklearn(self):
+        """This model as a fitted ``aekit.sklearn.AutoencoderTransformer`` (transform = encode)."""
+        from .sklearn import AutoencoderTransformer  # here: aekit.sklearn imports this module
+
+        return AutoencoderTransformer.from_run(self)
+
     # -- internals -------------------------------------------------------------------------
     def _scaled_tensor(self, x) -> torch.Tensor:
         scaled = self.scale(x).reshape(-1, *self.sample_shape)

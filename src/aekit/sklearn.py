@@ -1,0 +1,276 @@
+"""scikit-learn estimators: ``AutoencoderTransformer`` and ``AutoencoderAnomalyDetector``.
+
+Both train through ``aekit.train`` (the one training loop) and keep the trained
+``aekit.Autoencoder`` in ``model_``. Their constructor parameters are the training options of
+``aekit.config.TrainConfig``, read from its fields, so a new option becomes a parameter without
+an edit here; only ``seed`` is renamed ``random_state``, scikit-learn's name for it.
+
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.preprocessing import StandardScaler
+>>> pipe = make_pipeline(StandardScaler(), AutoencoderTransformer(code_size=8))
+>>> codes = pipe.fit_transform(X)
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import math
+import tempfile
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+from .api import train
+from .config import TrainConfig
+from .model import Autoencoder
+
+# TrainConfig's option -> the estimator's parameter, where scikit-learn has its own name
+RENAMED = {"seed": "random_state"}
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def option_parameters() -> list[tuple[str, str, object]]:
+    """(option name, parameter name, default) for every field of TrainConfig, in its order."""
+    parameters = []
+    for field in dataclasses.fields(TrainConfig):
+        if field.default is not dataclasses.MISSING:
+            default = field.default
+        else:  # a default_factory: scikit-learn wants immutable defaults
+            default = field.default_factory()
+            default = tuple(default) if isinstance(default, list) else default
+        parameters.append((field.name, RENAMED.get(field.name, field.name), default))
+    return parameters
+
+
+def _init_with_parameters(extra: dict[str, object]):
+    """An ``__init__`` taking every training option (and ``extra``) as a keyword.
+
+    scikit-learn reads an estimator's parameters from its ``__init__`` signature, so the
+    signature is built from TrainConfig's fields; the body stores each value as given (no
+    validation here: ``aekit.train`` checks the options when ``fit`` runs, as scikit-learn asks).
+    """
+    defaults = {name: default for _, name, default in option_parameters()} | extra
+
+    def __init__(self, **params):
+        unknown = sorted(set(params) - set(defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got an unexpected parameter {unknown[0]!r}")
+        for name, default in defaults.items():
+            setattr(self, name, params.get(name, default))
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    __init__.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(name, keyword, default=value) for name, value in defaults.items()]
+    )
+    return __init__
+
+
+class _AutoencoderEstimator(BaseEstimator):
+    """What both estimators share: training through aekit.train, the checks, pickling."""
+
+    # -- training --------------------------------------------------------------------------
+    def _train(self, X) -> np.ndarray:
+        """Check X, train ``model_`` on it and return X as checked (n, d) float."""
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        options = {
+            option: copy.deepcopy(getattr(self, name)) for option, name, _ in option_parameters()
+        }
+        options["seed"] = self._seed()
+        # aekit.train seeds torch's global generator; leave the caller's random state as it was
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count())):
+            self.model_ = train(X.astype(np.float32), progress=False, **options)
+        return X
+
+    def _seed(self) -> int:
+        """An integer random_state is aekit's seed; None or a RandomState draws one from it."""
+        if isinstance(self.random_state, Integral) and not isinstance(self.random_state, bool):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _check_input(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+
+    def _errors(self, X: np.ndarray) -> np.ndarray:
+        """Per-sample mean squared reconstruction error in the model's scaled space, float64."""
+        model = self.model_
+        samples = X.astype(np.float32).reshape(len(X), *model.sample_shape)
+        scaled = model.scale(samples).reshape(len(X), -1)
+        rebuilt = model.scale(model.reconstruct(samples)).reshape(len(X), -1)
+        return np.mean((scaled.astype(np.float64) - rebuilt) ** 2, axis=1)
+
+    # -- pickling: the trained model travels as its run folder's files ---------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "model_" in state:
+            state = dict(state)
+            state["model_"] = _run_files(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), dict):
+            state = dict(state)
+            state["model_"] = _model_from_files(state["model_"])
+        super().__setstate__(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # X is float64 or float32 (anything else becomes float64); outputs keep that dtype
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
+    """An autoencoder as a scikit-learn transformer, like ``PCA``: ``transform`` gives codes.
+
+    Parameters: every training option of ``aekit.train`` (see ``aekit.config.TrainConfig``:
+    ``code_size``, ``hidden``, ``loss``, ``epochs``, ...) with the same default, and
+    ``random_state`` for aekit's ``seed``. ``fit`` holds out ``val_fraction`` of X for
+    validation (early stopping, best epoch) as ``aekit.train`` does.
+
+    Fitted attributes: ``model_`` (the trained ``aekit.Autoencoder``), ``n_features_in_``,
+    ``feature_names_in_`` (when X had column names).
+    """
+
+    __init__ = _init_with_parameters({})
+
+    def fit(self, X, y=None):
+        """Train on X (n, d); y is ignored."""
+        self._train(X)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """X (n, d) -> codes (n, code_size), in X's float dtype."""
+        X = self._check_input(X)
+        return self.model_.encode(X.reshape(len(X), *self.model_.sample_shape)).astype(X.dtype)
+
+    def inverse_transform(self, X) -> np.ndarray:
+        """Codes (n, code_size) -> reconstructions (n, d) in the data's units."""
+        check_is_fitted(self)
+        codes = np.asarray(X)
+        out_dtype = codes.dtype if codes.dtype in FLOAT_DTYPES else np.float64
+        codes = _as_2d(codes, self.model_.code_size, "codes")
+        return self.model_.decode(codes).reshape(len(codes), -1).astype(out_dtype)
+
+    def score(self, X, y=None) -> float:
+        """Minus the mean squared reconstruction error in the scaled space: higher is better."""
+        return -float(np.mean(self._errors(self._check_input(X))))
+
+    @classmethod
+    def from_run(cls, run):
+        """A fitted transformer from a run folder (``aekit train ... -o RUN``) or an Autoencoder."""
+        model = run if isinstance(run, Autoencoder) else Autoencoder.load(run)
+        train_config = model.train_config.to_dict()
+        estimator = cls(**{name: train_config[option] for option, name, _ in option_parameters()})
+        estimator.model_ = model
+        estimator.n_features_in_ = math.prod(model.sample_shape)
+        names = model.data_info.get("feature_names")
+        if names:
+            estimator.feature_names_in_ = np.asarray(names, dtype=object)
+        return estimator
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """``ae0, ae1, ...``: one name per code unit."""
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features)
+        return np.asarray([f"ae{i}" for i in range(self.model_.code_size)], dtype=object)
+
+
+class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
+    """Outlier detection by reconstruction error, with scikit-learn's conventions.
+
+    A sample the autoencoder rebuilds badly is unusual. The error of a sample is the mean
+    squared difference between it and its reconstruction in the model's scaled space (so every
+    feature counts alike).
+
+    Conventions:
+    - scikit-learn (this class, like ``IsolationForest``): ``score_samples(X)`` is minus the
+      error, so higher = more normal; ``decision_function(X) = score_samples(X) - offset_`` is
+      negative for outliers; ``predict(X)`` gives -1 for outliers and +1 for inliers.
+    - PyOD: scores are higher = more abnormal and labels are 1 = outlier, 0 = inlier.
+      ``pyod_scores(X)`` is the error itself (``-score_samples(X)``), and
+      ``(predict(X) == -1).astype(int)`` gives PyOD's labels.
+
+    ``contamination``: the expected fraction of outliers, in (0, 0.5], sets ``offset_`` to that
+    percentile of the training scores. ``"auto"`` (the default) uses a fixed rule instead: a
+    sample is an outlier when its error lies more than ``AUTO_ROBUST_Z`` robust standard
+    deviations (1.4826 times the median absolute deviation) above the median training error.
+
+    The other parameters are the training options of ``aekit.train``, as for
+    ``AutoencoderTransformer``.
+    """
+
+    AUTO_ROBUST_Z = 3.0
+    __init__ = _init_with_parameters({"contamination": "auto"})
+
+    def fit(self, X, y=None):
+        """Train on X (n, d) (y is ignored) and set ``offset_`` from the training scores."""
+        self._check_contamination()
+        X = self._train(X)
+        scores = -self._errors(X)
+        if self.contamination == "auto":
+            errors = -scores
+            median = np.median(errors)
+            spread = 1.4826 * np.median(np.abs(errors - median))
+            self.offset_ = float(-(median + self.AUTO_ROBUST_Z * spread))
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    def score_samples(self, X) -> np.ndarray:
+        """(n,) float64: minus the reconstruction error; higher = more normal."""
+        return -self._errors(self._check_input(X))
+
+    def decision_function(self, X) -> np.ndarray:
+        """(n,) float64: ``score_samples(X) - offset_``; negative for outliers."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X) -> np.ndarray:
+        """(n,) ints: -1 for outliers, +1 for inliers."""
+        labels = np.ones(len(self._check_input(X)), dtype=int)
+        labels[self.decision_function(X) < 0] = -1
+        return labels
+
+    def pyod_scores(self, X) -> np.ndarray:
+        """(n,) float64 in PyOD's convention: the reconstruction error, higher = more abnormal."""
+        return -self.score_samples(X)
+
+    def _check_contamination(self) -> None:
+        value = self.contamination
+        if isinstance(value, str) and value == "auto":
+            return
+        number = isinstance(value, int | float | np.floating) and not isinstance(value, bool)
+        if not number or not 0.0 < value <= 0.5:
+            raise ValueError(
+                f"contamination must be 'auto' or a fraction in (0, 0.5], got {value!r}"
+            )
+
+
+def _as_2d(values: np.ndarray, width: int, what: str) -> np.ndarray:
+    if values.ndim != 2 or values.shape[1] != width:
+        raise ValueError(f"{what} must have shape (n, {width}), got {values.shape}")
+    return values
+
+
+def _run_files(model: Autoencoder) -> dict[str, bytes]:
+    """The model as the files of its run folder (JSON config, safetensors weights), as bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(folder)
+        return {path.name: path.read_bytes() for path in Path(folder).iterdir() if path.is_file()}
+
+
+def _model_from_files(files: dict[str, bytes]) -> Autoencoder:
+    """Rebuild a model from ``_run_files``' output with ``Autoencoder.load``: no pickled torch."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name, content in files.items():
+            (Path(folder) / Path(name).name).write_bytes(content)
+        return Autoencoder.load(folder)
