@@ -122,7 +122,9 @@ def test_cli_errors_are_one_line(runs, tmp_path, small_images_module, capsys):
     assert main(["generate", str(tmp_path / "vec"), "-o", str(tmp_path / "v.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "PNG needs an image model" in err
-    assert main(["encode", str(tmp_path / "vec"), str(data), "--sample", "-o", out]) == 2
+    flat = tmp_path / "flat.npy"  # the vector model's own layout: it never reshapes images
+    np.save(flat, small_images_module.reshape(48, -1))
+    assert main(["encode", str(tmp_path / "vec"), str(flat), "--sample", "-o", out]) == 2
     assert "needs a VAE" in capsys.readouterr().err
 
 

@@ -73,7 +73,8 @@ class Scaler:
         else:
             offset, spread = x.mean(axis=axis, dtype=np.float64), x.std(axis=axis, dtype=np.float64)
         if per_feature and kind != "none":
-            spread = np.maximum(spread, SPREAD_FLOOR * (x.max(axis=0) - x.min(axis=0)))
+            value_range = x.max(axis=0).astype(np.float64) - x.min(axis=0)  # float64: no overflow
+            spread = np.maximum(spread, SPREAD_FLOOR * value_range)
         # A constant feature would divide by zero; leave its spread at 1 so it maps to 0.
         spread = np.where(np.asarray(spread) > 1e-12, spread, 1.0)
         if kind != "none":

@@ -129,15 +129,18 @@ class AutoencoderNet(nn.Module):
         flat = x.flatten(1).double()
         mean = flat.mean(0)
         centred = flat - mean
-        covariance = centred.T @ centred / max(len(flat) - 1, 1)
-        variances, directions = torch.linalg.eigh(covariance)  # ascending
-        k = self.config.code_size
-        top = directions[:, -k:].flip(1).T  # (k, d), largest variance first
-        std = variances[-k:].flip(0).clamp_min(1e-12 * max(float(variances[-1]), 1e-30)).sqrt()
-        encoder_weight = top / std[:, None]
-        decoder_weight = (top * std[:, None]).T
         if float(centred.abs().max()) > MAX_CENTRED_FOR_PCA_START:
             return False
+        covariance = centred.T @ centred / max(len(flat) - 1, 1)
+        variances, directions = torch.linalg.eigh(covariance)  # ascending
+        # a code wider than the data: all d components, and the extra code units start at 0
+        k = min(self.config.code_size, flat.shape[1])
+        top = directions[:, -k:].flip(1).T  # (k, d), largest variance first
+        std = variances[-k:].flip(0).clamp_min(1e-12 * max(float(variances[-1]), 1e-30)).sqrt()
+        encoder_weight = torch.zeros_like(self.linear_encoder.weight, dtype=torch.float64)
+        decoder_weight = torch.zeros_like(self.linear_decoder.weight, dtype=torch.float64)
+        encoder_weight[:k] = top / std[:, None]
+        decoder_weight[:, :k] = (top * std[:, None]).T
         self.linear_encoder.weight.copy_(encoder_weight)
         self.linear_encoder.bias.copy_(-encoder_weight @ mean)
         self.linear_decoder.weight.copy_(decoder_weight)
