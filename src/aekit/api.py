@@ -20,7 +20,7 @@ from .building import (
     with_loss,
 )
 from .checkpoints import CHECKPOINT_FILE, check_run_meta, load_checkpoint
-from .code_density import CodeDensity
+from .code_density import MAX_FIT_CODES, CodeDensity
 from .config import (
     make_config,
     read_config_file,
@@ -202,8 +202,10 @@ def train(
     )
     if family == "ae":
         # a deterministic autoencoder has no prior: sampling draws codes from this density
+        # the density is fitted on at most MAX_FIT_CODES codes: encode only those samples
+        rows = np.random.default_rng(settings.seed).permutation(len(train_part))[:MAX_FIT_CODES]
         model.code_density = CodeDensity.fit(
-            model.encode(train_part), settings.gmm_components, seed=settings.seed
+            model.encode(train_part.x[np.sort(rows)]), settings.gmm_components, seed=settings.seed
         )
     if out is not None:
         model._save(out, keep={CHECKPOINT_FILE})  # the plots are written again below
@@ -389,8 +391,11 @@ def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset
 
 def _subset(data: Dataset, index: np.ndarray, part: str) -> Dataset:
     index = np.sort(index)
+    # torch's row gather runs on every core (NumPy's fancy indexing on one): 54,000 images
+    # took 0.3 s, a tenth of a short training run
+    rows = torch.from_numpy(data.x).index_select(0, torch.from_numpy(index)).numpy()
     return Dataset(
-        x=data.x[index],
+        x=rows,
         y=data.y[index] if data.y is not None else None,
         name=f"{data.name} ({part} part)",
         feature_names=data.feature_names,

@@ -26,7 +26,7 @@ CODE_DENSITY_FILE = "code_density.json"
 # with n, and 10 full-covariance components in 32 dimensions have ~5,600 parameters, which a few
 # thousand codes pin down. On all 54,000 Fashion-MNIST codes the fit took 10.5 s, three times the
 # training it follows.
-MAX_FIT_CODES = 4096
+MAX_FIT_CODES = 2048
 
 
 @dataclass
