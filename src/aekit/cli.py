@@ -11,6 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from . import __version__
 from .api import evaluate, load, train
 from .cli_flags import TRAIN_FLAGS
@@ -20,6 +23,7 @@ from .config import (
 from .data import builtin_datasets, load_data, save_array
 from .errors import AekitError, ConfigError
 from .export import PARTS
+from .files import atomic_path
 from .generation import save_generated
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .training import TrainingInterrupted
@@ -139,6 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, required=True, help="output .png (images), .npy, ..."
     )
     p.set_defaults(handler=cmd_interpolate)
+
+    p = commands.add_parser("score", help="anomaly scores: each row's reconstruction error")
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument("data", help="data to score")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument(
+        "--contamination",
+        type=float,
+        default=0.1,
+        metavar="FRACTION",
+        help="fraction of rows to flag: the threshold is the scores' (1 - FRACTION) quantile [0.1]",
+    )
+    _label_and_quiet(p)
+    p.set_defaults(handler=cmd_score)
 
     p = commands.add_parser("export", help="write a run as ONNX, its scaling folded in")
     p.add_argument("run", type=Path, help="run folder")
@@ -280,6 +298,29 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(comparison.to_dict(), indent=2))
     else:
         print(comparison.to_table())
+    return 0
+
+
+def cmd_score(args) -> int:
+    if not 0 < args.contamination < 1:
+        raise ConfigError(f"--contamination must be in (0, 1), got {args.contamination}")
+    if args.output.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(f"cannot write scores to {args.output}: use a .csv or .parquet file")
+    model = load(args.run)
+    data = model.load_input(args.data, label=args.label, default_split="test")
+    scores = model.anomaly_scores(data)
+    threshold = float(np.quantile(scores, 1 - args.contamination))
+    table = pd.DataFrame(
+        {"score": scores, "outlier": (scores > threshold).astype(np.int8), "threshold": threshold}
+    )
+    with atomic_path(args.output) as tmp:
+        if args.output.suffix.lower() == ".csv":
+            table.to_csv(tmp, index=False)
+        else:
+            table.to_parquet(tmp, index=False)
+    if not args.quiet:
+        flagged = int(table["outlier"].sum())
+        print(f"wrote {args.output}: {len(table)} scores, {flagged} above {threshold:.6g}")
     return 0
 
 

@@ -156,6 +156,15 @@ class Autoencoder:
             return out.reshape(x.shape)
         return out.reshape(len(out), *self.output_shape)
 
+    def anomaly_scores(self, x) -> np.ndarray:
+        """(n,) float64: each sample's mean squared reconstruction error in the scaled space the
+        network sees (so every column weighs alike, whatever its units); higher = more unusual.
+        """
+        scaled = self._scaled_tensor(x)
+        rebuilt = self._batched(self.net, scaled).reshape(len(scaled), -1)
+        flat = scaled.reshape(len(scaled), -1).numpy()
+        return np.mean((flat.astype(np.float64) - rebuilt) ** 2, axis=1)
+
     def denoise(self, x) -> np.ndarray:
         """Clean estimate of noisy data ``x``, in original units; shaped like ``x``.
 

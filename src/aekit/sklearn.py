@@ -102,10 +102,7 @@ class _AutoencoderEstimator(BaseEstimator):
     def _errors(self, X: np.ndarray) -> np.ndarray:
         """Per-sample mean squared reconstruction error in the model's scaled space, float64."""
         model = self.model_
-        samples = X.astype(np.float32).reshape(len(X), *model.sample_shape)
-        scaled = model.scale(samples).reshape(len(X), -1)
-        rebuilt = model.scale(model.reconstruct(samples)).reshape(len(X), -1)
-        return np.mean((scaled.astype(np.float64) - rebuilt) ** 2, axis=1)
+        return model.anomaly_scores(X.astype(np.float32).reshape(len(X), *model.sample_shape))
 
     # -- pickling: the trained model travels as its run folder's files ---------------------
     def __getstate__(self):

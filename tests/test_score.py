@@ -1,0 +1,51 @@
+"""Anomaly scores from the command line: a score per row, the threshold and a 0/1 flag."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import aekit
+from aekit.cli import main
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """300 rows near a 2-D plane in 8 dimensions, then 10 rows far off it."""
+    rng = np.random.default_rng(0)
+    plane = rng.normal(size=(300, 2)) @ rng.normal(size=(2, 8))
+    normal = plane + 0.05 * rng.normal(size=plane.shape)
+    outliers = 3.0 * rng.normal(size=(10, 8))
+    x = np.concatenate([normal, outliers]).astype(np.float32)
+    folder = tmp_path_factory.mktemp("score")
+    normal = normal.astype(np.float32)
+    aekit.train(normal, code_size=2, epochs=30, out=folder / "run", progress=False)
+    np.save(folder / "x.npy", x)
+    return folder, x
+
+
+def test_score_flags_the_planted_outliers(planted):
+    folder, x = planted
+    out = folder / "scores.csv"
+    assert main(["score", str(folder / "run"), str(folder / "x.npy"), "-o", str(out),
+                 "--contamination", "0.03", "--quiet"]) == 0  # fmt: skip
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["score", "outlier", "threshold"] and len(table) == len(x)
+    model = aekit.load(folder / "run")
+    np.testing.assert_allclose(table["score"], model.anomaly_scores(x), rtol=1e-6)
+    threshold = table["threshold"].iloc[0]
+    assert threshold == pytest.approx(np.quantile(table["score"], 0.97))
+    assert (table["outlier"] == (table["score"] > threshold)).all()
+    # the 10 planted rows are the 10 highest scores, and all of them are flagged
+    assert set(np.argsort(-table["score"].to_numpy())[:10]) == set(range(300, 310))
+    assert table["outlier"].iloc[300:].all() and table["outlier"].sum() == 10
+
+
+def test_score_refuses_bad_options_before_writing(planted, capsys):
+    folder, _ = planted
+    out = folder / "bad.csv"
+    args = ["score", str(folder / "run"), str(folder / "x.npy"), "-o"]
+    assert main([*args, str(out), "--contamination", "1.5"]) == 2
+    assert "--contamination must be in (0, 1)" in capsys.readouterr().err
+    assert main([*args, str(folder / "scores.txt")]) == 2
+    assert "use a .csv or .parquet file" in capsys.readouterr().err
+    assert not out.exists() and not (folder / "scores.txt").exists()
