@@ -148,3 +148,14 @@ def test_linear_path_on_conv_is_a_model_file_error(tmp_path):
     path.write_text(json.dumps(config))
     with pytest.raises(ModelFileError, match="net.linear_path"):
         aekit.load(tmp_path / "r")
+
+
+def test_a_pca_start_out_of_float32_reach_is_not_counted_as_epoch_zero():
+    """A 1e30 value leaves the linear path unstarted (random): it must not be kept as 'PCA'."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4)).astype(np.float32)
+    x[5] = 1e30
+    model = aekit.train(x, scale="none", code_size=2, hidden=[8], epochs=3, batch_size=32,
+                        skip_nonfinite=30, progress=False)  # fmt: skip
+    assert model.net.config.linear_path and not model.net.starts_at_baseline
+    assert model.result["best_epoch"] >= 1

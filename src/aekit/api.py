@@ -184,8 +184,13 @@ def train(
         if result.best_epoch == 0 or keep_start_unless_clearly_better(net, start_state, val_x):
             # PCA it is: fit its scaling and PCA on all the training data, as a baseline would
             everything = np.concatenate([flat, val_part.x.reshape(len(val_part), -1)])
-            scaler = Scaler.fit(everything, scale, per_feature=scaler.per_feature)
-            net.init_linear_path(torch.from_numpy(scaler.transform(everything)))
+            refit = Scaler.fit(
+                everything, scale, per_feature=scaler.per_feature, names=dataset.feature_names
+            )
+            if net.init_linear_path(torch.from_numpy(refit.transform(everything))):
+                scaler = refit
+            else:  # the validation rows put PCA out of float32's reach: keep the first start
+                net.load_state_dict(start_state)
             result.best_epoch = 0
     model = Autoencoder(
         net.cpu(),

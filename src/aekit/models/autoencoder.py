@@ -86,6 +86,8 @@ class AutoencoderNet(nn.Module):
             encoder_sizes = [*sizes[:-1], encoder_width]
             self.encoder = nn.Sequential(nn.Flatten(), mlp(encoder_sizes, **kwargs))
             self.decoder = nn.Sequential(mlp(sizes[::-1], **kwargs), nn.Unflatten(1, shape))
+        # set by init_linear_path once the weights are PCA's; not for a path it could not start
+        self.starts_at_baseline = False
         if config.linear_path:
             if config.backbone != "mlp" or self.CODE_OUTPUTS != 1:
                 raise ValueError("the linear path is built for the plain MLP autoencoder only")
@@ -93,12 +95,6 @@ class AutoencoderNet(nn.Module):
             self.linear_encoder = nn.Linear(width, config.code_size)
             self.linear_decoder = nn.Linear(config.code_size, width)
             self.flat_shape = shape
-
-    @property
-    def starts_at_baseline(self) -> bool:
-        """True when the untrained network is a baseline worth keeping (PCA, with a linear path
-        started by ``init_linear_path``): the training loop then counts it as epoch 0."""
-        return self.config.linear_path
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encoder(x)
@@ -149,6 +145,8 @@ class AutoencoderNet(nn.Module):
             last = [m for m in part.modules() if isinstance(m, nn.Linear)][-1]
             last.weight.zero_()
             last.bias.zero_()
+        # the training loop counts this untrained network as epoch 0's candidate
+        self.starts_at_baseline = True
         return True
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
