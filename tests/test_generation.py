@@ -51,6 +51,25 @@ def test_code_density_survives_save_and_load(runs, tmp_path, small_images_module
     np.testing.assert_array_equal(loaded.sample(5, seed=0), model.sample(5, seed=0))
 
 
+def test_code_density_fitted_on_first_use_is_the_one_fitted_on_the_training_codes(
+    runs, small_images_module
+):
+    from aekit.code_density import CodeDensity
+
+    in_memory = aekit.train(small_images_module, model="mlp", gmm_components=3, **FAST)
+    # fitted when first needed (training leaves it for later), on the same seeded codes
+    expected = CodeDensity.fit(in_memory.encode(small_images_module[_train_rows()]), 3, seed=0)
+    np.testing.assert_allclose(in_memory.code_density.means_, expected.means_, rtol=1e-6)
+    saved = aekit.load(runs / "ae")  # the run folder got the same density when it was written
+    np.testing.assert_allclose(saved.code_density.means_, expected.means_, rtol=1e-5, atol=1e-6)
+
+
+def _train_rows() -> np.ndarray:
+    """The rows aekit.train trains on in ``small_images_module`` (seed 0, 10% validation)."""
+    order = np.random.default_rng(0).permutation(48)
+    return np.sort(order[5:])
+
+
 @pytest.mark.parametrize("family", ["vae", "ae"])
 def test_interpolation_ends_at_the_reconstructions(runs, family, small_images_module):
     model = aekit.load(runs / family)

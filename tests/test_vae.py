@@ -18,6 +18,7 @@ from aekit.likelihood import DEFAULT_IW_SAMPLES, elbo, iwae_log_likelihood, vae_
 from aekit.models import VAEConfig, VAENet
 from aekit.progress import Progress
 from aekit.runs import WEIGHTS_FILE
+from aekit.scaling import ValueRange
 
 FAST = dict(epochs=2, progress=False, hidden=[16], code_size=3, batch_size=16)
 
@@ -197,7 +198,7 @@ def test_loss_defaults_to_bernoulli_for_a_vae_on_unit_data(binary, tmp_path):
         (dict(model="vae", loss="mae"), unit, "mae"),  # a loss the user set stays
     ]
     for options, flat, expected in cases:
-        assert with_loss(make_config(**options), flat).loss == expected, options
+        assert with_loss(make_config(**options), ValueRange.of(flat)).loss == expected, options
     model = aekit.train(binary[:32], model="vae", out=tmp_path / "run", **FAST)
     assert model.net.config.loss == "bce" and model.train_config.loss == "bce"
     saved = json.loads((tmp_path / "run" / "config.json").read_text())

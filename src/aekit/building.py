@@ -24,25 +24,25 @@ from .errors import ConfigError, DataError
 from .models import NetConfig
 from .penalties import parse_sparsity
 from .precision import resolve_precision
-from .scaling import one_unit
+from .scaling import ValueRange, one_unit
 from .training import resolve_device
 
 
-def with_loss(settings: TrainConfig, flat: np.ndarray) -> TrainConfig:
+def with_loss(settings: TrainConfig, values: ValueRange) -> TrainConfig:
     """Fill loss left unset: a VAE on training data in [0, 1] gets a Bernoulli decoder ("bce"),
     unless standard scaling moves the data out of [0, 1]; everything else gets "mse". A VAE's
     Gaussian decoder on pixels models them as continuous values, which blurs its samples; the
     plain autoencoder's squared error has no such cost and stays its default."""
     if settings.loss is not None:
         return settings
-    in_unit = float(flat.min()) >= 0.0 and float(flat.max()) <= 1.0
+    in_unit = values.in_unit_interval
     bernoulli = settings.model == "vae" and in_unit and settings.scale != "standard"
     return dataclasses.replace(settings, loss="bce" if bernoulli else "mse")
 
 
-def choose_scale(settings: TrainConfig, data: Dataset, flat: np.ndarray) -> str:
-    low, high = float(flat.min()), float(flat.max())
-    in_unit = low >= 0.0 and high <= 1.0
+def choose_scale(settings: TrainConfig, data: Dataset, values: ValueRange) -> str:
+    low, high = values.low, values.high
+    in_unit = values.in_unit_interval
     if settings.loss == "bce":
         scale = settings.scale or "minmax"
         if scale == "standard" or (scale == "none" and not in_unit):
@@ -57,7 +57,7 @@ def choose_scale(settings: TrainConfig, data: Dataset, flat: np.ndarray) -> str:
     return "minmax" if data.is_image else "standard"
 
 
-def scale_per_feature(data: Dataset, flat: np.ndarray) -> bool:
+def scale_per_feature(data: Dataset, flat: np.ndarray, values: ValueRange) -> bool:
     """Scale each column apart (mixed units), or all values together (images, and tables of one
     unit: all values in [0, 1] or all whole numbers in [0, 255], see ``scaling.one_unit``).
 
@@ -66,7 +66,7 @@ def scale_per_feature(data: Dataset, flat: np.ndarray) -> bool:
     away). ``evaluate`` reads the same choice from the scaler: errors in the data's own units
     when scaled together, in standardised units when scaled per column.
     """
-    return not data.is_image and not one_unit(flat)
+    return not data.is_image and not one_unit(flat, values)
 
 
 def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarray) -> NetConfig:

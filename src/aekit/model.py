@@ -53,12 +53,34 @@ class Autoencoder:
     ):
         self.net = net.eval()
         # plain autoencoders: a density fitted on the training codes, to sample new codes from
-        self.code_density = code_density
+        self._code_density = code_density
+        self._density_to_fit: tuple[np.ndarray, int, int] | None = None
         self.scaler = scaler
         self.data_info = data_info
         self.train_config = train_config
         self.history = history or []
         self.result = result or {}
+
+    @property
+    def code_density(self) -> CodeDensity | None:
+        """The density sampled codes come from (a plain autoencoder's), fitted on first use."""
+        if self._density_to_fit is not None:
+            codes, n_components, seed = self._density_to_fit
+            self._code_density = CodeDensity.fit(codes, n_components, seed=seed)
+            self._density_to_fit = None
+        return self._code_density
+
+    @code_density.setter
+    def code_density(self, density: CodeDensity | None) -> None:
+        self._code_density, self._density_to_fit = density, None
+
+    def fit_code_density_on_use(self, codes: np.ndarray, n_components: int, seed: int) -> None:
+        """Fit the code density on ``codes`` when it is first needed (sampling, saving).
+
+        The Gaussian mixture's fit is a tenth of a short training call, and most calls never
+        sample; the fit is seeded, so fitting later gives the same density.
+        """
+        self._code_density, self._density_to_fit = None, (codes, n_components, seed)
 
     @property
     def code_size(self) -> int:
