@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .config import (
+    BACKBONE_ACTIVATIONS,
     BACKBONE_DEFAULTS,
     CONV_PRESET_CHANNELS,
     DEFAULT_EPOCHS,
@@ -104,7 +105,7 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
         code_size=code_size,
         backbone=backbone,
         hidden=hidden,
-        activation=settings.activation,
+        activation=settings.activation or BACKBONE_ACTIVATIONS[backbone],
         dropout=settings.dropout,
         norm=settings.norm or ("batch" if backbone == "conv" else "none"),
         loss=settings.loss,

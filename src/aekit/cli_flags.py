@@ -61,7 +61,10 @@ TRAIN_FLAGS = [
     (
         "activation",
         "--activation",
-        dict(choices=tuple(ACTIVATIONS), help="none: a linear autoencoder"),
+        dict(
+            choices=tuple(ACTIVATIONS),
+            help="default: silu for conv, relu for mlp; none: a linear autoencoder",
+        ),
     ),
     ("dropout", "--dropout", dict(type=float, metavar="P")),
     ("norm", "--norm", dict(choices=NORMS, help="default: batch for conv, none for mlp")),

@@ -36,6 +36,12 @@ DEVICES = ("auto", "cpu", "cuda")
 # 0.396x: capacity at low resolution is cheap, at full resolution it is what costs time.
 # Batches of 64 at lr 3e-3 beat 256 at 1e-3 (0.414x against 0.485x for 16-32-64).
 CONV_PRESET_CHANNELS = [16, 64, 128]
+# SiLU over ReLU in the conv preset: in the epochs the 2-core CPU reaches in 5 minutes (9, bf16),
+# validation MSE 0.407x PCA-32 against 0.424x (two seeds each 0.407); GELU 0.415x (8 epochs),
+# no batch norm 0.423x, a fourth stage 0.505x, an extra decoder block per stage 0.433x. Searched
+# on a GPU, each config trained for the epochs it reaches on the 2-core CPU, chosen on the
+# validation part (the test figures moved the same way).
+BACKBONE_ACTIVATIONS = {"mlp": "relu", "conv": "silu"}
 # Without an explicit epochs, training runs at least 50 epochs and at least this many optimiser
 # steps: 50 epochs of a 1,300-sample set at batch 256 are only 300 steps, which leaves the model
 # far worse than PCA; early stopping ends the run once validation stops improving.
@@ -60,7 +66,7 @@ class TrainConfig:
     gmm_components: int = 10  # plain AE: Gaussian mixture fitted on training codes, to sample
     code_size: int | None = None  # default: min(32, max(2, d // 4))
     hidden: list[int] | None = None  # MLP layer sizes (encoder side) or conv channels per stage
-    activation: str = "relu"
+    activation: str | None = None  # default: silu for conv, relu for MLP
     dropout: float = 0.0
     norm: str | None = None  # "none", "batch" or "layer"; default: batch for conv, none for MLP
     loss: str | None = None  # default: bce for a VAE on [0, 1] data, else mse (see with_loss)
@@ -104,7 +110,8 @@ class TrainConfig:
         if self.kl_warmup < 0:
             raise ConfigError(f"kl_warmup must be >= 0 steps, got {self.kl_warmup}")
         _positive_int("gmm_components", self.gmm_components)
-        _choice("activation", self.activation, tuple(ACTIVATIONS))
+        if self.activation is not None:
+            _choice("activation", self.activation, tuple(ACTIVATIONS))
         if self.loss is not None:
             _choice("loss", self.loss, LOSSES)
         _choice("optimizer", self.optimizer, OPTIMIZERS)

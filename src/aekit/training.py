@@ -410,13 +410,15 @@ def _check_batch_fits(model: nn.Module, batch: int) -> None:
 
 
 def _state_is_finite(model: nn.Module, optimizer: torch.optim.Optimizer) -> bool:
-    """True when the weights, buffers and optimiser moments are all finite (one sync)."""
+    """True when the weights, buffers and optimiser moments are all finite (one sync a device:
+    on a GPU, Adam keeps its step counts on the CPU)."""
     tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
     for state in optimizer.state.values():
         tensors += [v for v in state.values() if torch.is_tensor(v) and v.is_floating_point()]
-    if not tensors:
-        return True
-    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+    flags: dict[torch.device, list[torch.Tensor]] = {}
+    for tensor in tensors:
+        flags.setdefault(tensor.device, []).append(torch.isfinite(tensor).all())
+    return all(bool(torch.stack(found).all()) for found in flags.values())
 
 
 def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

@@ -1,0 +1,69 @@
+"""--device cuda end to end: train, resume, evaluate, sample, export. Skipped without a GPU.
+
+CI has no GPU; these run where one is lent (see README, Development).
+"""
+
+import numpy as np
+import pytest
+import torch
+from conftest import blob_images
+
+import aekit
+
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none)"
+)
+
+FAMILIES = {
+    "mlp": dict(model="mlp", hidden=[32]),
+    "conv": dict(model="conv", hidden=[8, 16]),
+    "vae": dict(model="vae", backbone="mlp", hidden=[32]),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_train_resume_evaluate_sample_on_cuda(family, tmp_path):
+    x = blob_images(96)
+    run = tmp_path / "run"
+    options = dict(FAMILIES[family], code_size=4, batch_size=16, progress=False)
+    on_cpu = aekit.train(x, epochs=4, device="cpu", **options)
+    first = aekit.train(x, out=run, epochs=2, device="cuda", **options)
+    assert first.train_config.device == "cuda"
+    resumed = aekit.train(x, out=run, resume=True, epochs=4, progress=False)
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3, 4]
+    # the same seeded run as on the CPU, to the GPU's float tolerance (TF32 convolutions)
+    np.testing.assert_allclose(
+        [row["val_loss"] for row in resumed.history],
+        [row["val_loss"] for row in on_cpu.history],
+        rtol=0.02,
+    )
+    loaded = aekit.load(run)  # weights come back on the CPU
+    np.testing.assert_allclose(loaded.encode(x), resumed.encode(x), atol=1e-5)
+    comparison = aekit.evaluate(loaded, x, train_data=x, iw_samples=4, iw_images=16)
+    assert np.isfinite([comparison.rows["aekit"][key] for key in ("mse", "mae")]).all()
+    assert loaded.sample(3, seed=0).shape == (3, 12, 12)
+
+
+def test_cuda_precision_bf16_trains(tmp_path):
+    if not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bf16")
+    model = aekit.train(
+        blob_images(64), model="conv", hidden=[8], code_size=4, epochs=2, device="cuda",
+        precision="bf16", progress=False,
+    )  # fmt: skip
+    assert model.train_config.precision == "bf16"
+    assert np.isfinite(model.history[-1]["val_loss"])
+
+
+def test_export_of_a_cuda_run_matches_pytorch(tmp_path):
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    x = blob_images(64)
+    model = aekit.train(x, model="mlp", hidden=[16], code_size=3, epochs=2, device="cuda",
+                        progress=False)  # fmt: skip
+    path = model.export_onnx(tmp_path / "m.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    codes, recon = session.run(None, {"x": x[:8]})
+    np.testing.assert_allclose(codes, model.encode(x[:8]), atol=1e-4)
+    np.testing.assert_allclose(recon, model.reconstruct(x[:8]), atol=1e-4)
