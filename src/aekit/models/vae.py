@@ -166,7 +166,12 @@ class VAENet(Family):
 
 def reparameterise(mean: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     """A draw of N(mean, exp(logvar)) from standard-normal ``eps`` (broadcast against mean)."""
-    return mean + torch.exp(0.5 * logvar) * eps
+    return mean + posterior_std(logvar) * eps
+
+
+def posterior_std(logvar: torch.Tensor) -> torch.Tensor:
+    """The standard deviation exp(logvar / 2) of q(z|x), from its (clamped) log-variance."""
+    return torch.exp(0.5 * logvar)
 
 
 def kl_to_standard_normal(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
