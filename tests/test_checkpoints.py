@@ -409,7 +409,7 @@ def test_vae_over_an_autoencoder_run_loads(tmp_path, small_images):
     aekit.train(small_images, out=run, model="mlp", code_size=2, **options)
     assert (run / "code_density.json").exists()
     aekit.train(small_images, out=run, overwrite=True, model="vae", code_size=3, **options)
-    assert aekit.load(run).is_vae  # the autoencoder's density of 2-d codes is gone
+    assert aekit.load(run).model_type == "vae"  # the autoencoder's density of 2-d codes is gone
     assert not (run / "code_density.json").exists()
 
 
@@ -420,7 +420,7 @@ def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images
     (run / "notes.txt").write_text("mine")
     vae = aekit.train(small_images, model="vae", code_size=3, **options)
     vae.save(run)
-    assert aekit.load(run).is_vae
+    assert aekit.load(run).model_type == "vae"
     left = sorted(p.name for p in run.iterdir())
     assert left == ["config.json", "metrics.jsonl", "model.safetensors", "notes.txt"]
     with pytest.raises(aekit.ModelFileError, match="no checkpoint"):

@@ -35,9 +35,9 @@ from .denoising import (
 )
 from .errors import ConfigError, DataError
 from .evaluation import STANDARDISED_UNITS, Comparison, compare_with_pca, evaluation_space
-from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES, vae_scores
+from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .model import Autoencoder
-from .models import MODELS, VAEConfig
+from .models import family_for
 from .pca_start import keep_start_unless_clearly_better
 from .plots import save_loss_curve, save_reconstruction_grid
 from .progress import Progress
@@ -123,11 +123,9 @@ def train(
     net_config = net_config_for(settings, dataset, scale, flat)
     settings = with_defaults(settings, net_config.backbone, len(train_part))
     check_trainable(settings, net_config, train_part)
-    family = "vae" if settings.model == "vae" else "ae"
-    if family == "vae":
-        net_config = VAEConfig(**vars(net_config), beta=settings.beta, kl_warmup=settings.kl_warmup)
+    family = family_for(settings.model)
     torch.manual_seed(settings.seed)
-    net = MODELS[family](net_config)
+    net = family(family.config_for(net_config, settings))
 
     def as_tensor(part: Dataset) -> torch.Tensor:
         scaled = scaler.transform(part.x.reshape(len(part), -1))
@@ -209,8 +207,9 @@ def train(
             "epochs_run": len(result.history),
         },
     )
-    if family == "ae":
-        # a deterministic autoencoder has no prior: sampling draws codes from this density
+    if net.code_prior() is None:
+        # a family without a prior of its own (a deterministic autoencoder): sampling draws
+        # codes from this density
         # the density is fitted on at most MAX_FIT_CODES codes: encode only those samples
         rows = np.random.default_rng(settings.seed).permutation(len(train_part))[:MAX_FIT_CODES]
         model.fit_code_density_on_use(
@@ -319,8 +318,7 @@ def evaluate(
     )
     comparison.space = space
     comparison.notes.append(_space_note(space))
-    if model.is_vae:
-        _add_vae_scores(comparison, model, x_test, iw_samples, iw_images, progress)
+    _add_family_scores(comparison, model, x_test, iw_samples, iw_images, progress)
     add_code_sparsity(comparison, model, codes_test)
     if noise:
         add_denoising_rows(
@@ -340,7 +338,7 @@ def _check_iw_count(name: str, value) -> None:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _add_vae_scores(
+def _add_family_scores(
     comparison: Comparison,
     model: Autoencoder,
     x_test: np.ndarray,
@@ -348,12 +346,11 @@ def _add_vae_scores(
     iw_images: int | None,
     progress: bool,
 ) -> None:
-    """The VAE's ELBO and IWAE NLL (``aekit.likelihood.vae_scores``) added to ``comparison``."""
+    """The figures the model's family adds (a VAE: ELBO and IWAE NLL, ``aekit.likelihood``)."""
     scaled = torch.from_numpy(model.scale(x_test).reshape(len(x_test), *model.sample_shape))
     reporter = Progress() if progress else None
     counter = (lambda done, total: reporter.count("IWAE NLL", done, total)) if reporter else None
-    scores, notes = vae_scores(
-        model.net,
+    scores, notes = model.net.evaluation_scores(
         scaled,
         iw_samples=iw_samples,
         iw_images=iw_images,

@@ -22,7 +22,7 @@ from .config import (
 )
 from .data import Dataset
 from .errors import ConfigError, DataError
-from .models import NetConfig
+from .models import NetConfig, family_for
 from .penalties import parse_sparsity
 from .precision import resolve_precision
 from .scaling import ValueRange, one_unit
@@ -30,15 +30,13 @@ from .training import resolve_device
 
 
 def with_loss(settings: TrainConfig, values: ValueRange) -> TrainConfig:
-    """Fill loss left unset: a VAE on training data in [0, 1] gets a Bernoulli decoder ("bce"),
-    unless standard scaling moves the data out of [0, 1]; everything else gets "mse". A VAE's
-    Gaussian decoder on pixels models them as continuous values, which blurs its samples; the
-    plain autoencoder's squared error has no such cost and stays its default."""
+    """Fill loss left unset with the family's default for the training data (``default_loss``:
+    "mse", or a VAE's Bernoulli decoder "bce" on data in [0, 1])."""
     if settings.loss is not None:
         return settings
-    in_unit = values.in_unit_interval
-    bernoulli = settings.model == "vae" and in_unit and settings.scale != "standard"
-    return dataclasses.replace(settings, loss="bce" if bernoulli else "mse")
+    family = family_for(settings.model)
+    loss = family.default_loss(in_unit_interval=values.in_unit_interval, scale=settings.scale)
+    return dataclasses.replace(settings, loss=loss)
 
 
 def choose_scale(settings: TrainConfig, data: Dataset, values: ValueRange) -> str:
@@ -122,12 +120,12 @@ def _with_linear_path(settings: TrainConfig, backbone: str, output: str) -> bool
     validation data, which counts the untrained network as epoch 0, can only improve on it.
 
     Not for conv (a linear path over every pixel would cost more than the conv net on large
-    images), a VAE, a sigmoid output (PCA is not the solution in logit space), nor with code
-    penalties, whose closed forms assume a plain MLP encoder.
+    images), a family without one (a VAE), a sigmoid output (PCA is not the solution in logit
+    space), nor with code penalties, whose closed forms assume a plain MLP encoder.
     """
     return (
         backbone == "mlp"
-        and settings.model != "vae"
+        and family_for(settings.model).takes_linear_path
         and output == "identity"
         and settings.loss in ("mse", "mae")
         and parse_sparsity(settings.sparsity)["sparsity"] == "none"

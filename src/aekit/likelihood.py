@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.distributions import Normal
 
-from .models.vae import VAENet, kl_to_standard_normal, reparameterise
+from .models.vae import VAENet, kl_to_standard_normal, posterior_std, reparameterise
 
 # Most decoder outputs (rows x draws x values) held at once: 2**22 floats = 16 MiB.
 MAX_DECODED_VALUES = 2**22
@@ -77,7 +77,7 @@ def iwae_log_likelihood(
         progress(0, len(x))
     for chunk in _row_chunks(net, x, draws=draws):
         mean, logvar = net.posterior(chunk)  # (B, k)
-        posterior = Normal(mean, torch.exp(0.5 * logvar))
+        posterior = Normal(mean, posterior_std(logvar))
         total = torch.full((len(chunk),), -math.inf, device=mean.device)
         for start in range(0, samples, draws):
             k = min(draws, samples - start)

@@ -13,9 +13,8 @@ from .code_density import CodeDensity
 from .config import TrainConfig
 from .data import Columns, Dataset, load_data
 from .errors import ConfigError, DataError, ModelFileError
-from .generation import check_count, check_steps, linear_path, spherical_path
-from .models import MODELS, NetConfig
-from .models.vae import reparameterise
+from .generation import check_count, check_steps
+from .models import MODELS, BackboneConfig
 from .run_schema import check_config, check_weights
 from .runs import (
     CONFIG_FILE,
@@ -103,7 +102,7 @@ class Autoencoder:
         return shape[1:] if len(shape) == 3 and shape[0] == 1 else None
 
     @property
-    def net_config(self) -> NetConfig:
+    def net_config(self) -> BackboneConfig:
         return self.net.config
 
     # -- the mirror pair -------------------------------------------------------------------
@@ -111,17 +110,14 @@ class Autoencoder:
         """x: (n, *sample_shape) data -> (n, code_size) float32 codes.
 
         A VAE gives its posterior means; with ``sample=True`` a draw from each posterior
-        (``seed`` makes it reproducible).
+        (``seed`` makes it reproducible; a family with a deterministic encoder has none).
         """
         scaled = self._scaled_tensor(x)
         if not sample:
             return self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
-        if not self.is_vae:
-            raise ConfigError("encode(sample=True) needs a VAE (model='vae'); this is a plain AE")
-        both = self._batched(lambda x: torch.stack(self.net.posterior(x), dim=1), scaled)
-        mean, logvar = torch.from_numpy(both).unbind(dim=1)
-        eps = np.random.default_rng(seed).standard_normal(mean.shape).astype(np.float32)
-        return reparameterise(mean, logvar, torch.from_numpy(eps)).numpy()
+        shape = (len(scaled), self.code_size)
+        eps = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+        return self._batched(self.net.encode_sample, scaled, torch.from_numpy(eps))
 
     def decode(self, z) -> np.ndarray:
         """z: (n, code_size) codes -> (n, *output_shape) data in original units."""
@@ -131,44 +127,37 @@ class Autoencoder:
 
     # -- generation ------------------------------------------------------------------------
     @property
-    def is_vae(self) -> bool:
-        return self.model_type == "vae"
-
-    @property
     def model_type(self) -> str:
         """The family's name in ``models.MODELS``: "ae" or "vae"."""
-        return next(name for name, cls in MODELS.items() if type(self.net) is cls)
+        return self.net.family_name
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """n new samples (n, *output_shape) in the data's units.
 
-        A VAE decodes draws from its prior N(0, I); a plain autoencoder decodes draws from the
-        Gaussian mixture fitted on its training codes. The same ``seed`` gives the same samples.
+        Decodes draws from the family's prior (a VAE's N(0, I)) or, for a family without one (a
+        plain autoencoder), from the Gaussian mixture fitted on its training codes. The same
+        ``seed`` gives the same samples.
         """
         check_count(n)
-        if self.is_vae:
-            codes = np.random.default_rng(seed).standard_normal((n, self.code_size))
-        elif self.code_density is not None:
-            codes = self.code_density.sample(n, seed)
-        else:
+        prior = self.net.code_prior() or self.code_density
+        if prior is None:
             raise ConfigError(
                 "this model has no code density to sample from (it was trained in memory without "
                 "one, or saved without code_density.json); retrain it with aekit.train"
             )
-        return self.decode(codes.astype(np.float32))
+        return self.decode(prior.sample(n, seed).astype(np.float32))
 
     def interpolate(self, x_a, x_b, steps: int = 10) -> np.ndarray:
         """(steps, *output_shape): decodes of points from x_a's code to x_b's, endpoints included.
 
-        Spherical for a VAE (its prior's mass lies near a shell; see ``aekit.generation``),
-        straight for a plain autoencoder.
+        The family picks the path: spherical for a VAE (its prior's mass lies near a shell; see
+        ``aekit.generation``), straight for a plain autoencoder.
         """
         check_steps(steps)
         codes = self.encode(np.concatenate([self.as_samples(x_a), self.as_samples(x_b)]))
         if len(codes) != 2:
             raise DataError(f"interpolate needs one sample at each end, got {len(codes)} in all")
-        path = spherical_path if self.is_vae else linear_path
-        return self.decode(path(codes[0], codes[1], steps))
+        return self.decode(self.net.interpolation_path(codes[0], codes[1], steps))
 
     def reconstruct(self, x) -> np.ndarray:
         """decode(encode(x)) in original units; shaped like ``x`` when ``x`` is an array."""
@@ -344,12 +333,13 @@ class Autoencoder:
         return torch.from_numpy(np.ascontiguousarray(scaled))
 
     @torch.no_grad()
-    def _batched(self, fn, x: torch.Tensor) -> np.ndarray:
+    def _batched(self, fn, x: torch.Tensor, *more: torch.Tensor) -> np.ndarray:
+        """fn over batches of x (and of each tensor in ``more``, row for row) on the device."""
         device = next(self.net.parameters()).device
         self.net.eval()
         out = torch.cat(
             [
-                fn(x[i : i + INFERENCE_BATCH].to(device)).cpu()
+                fn(*(t[i : i + INFERENCE_BATCH].to(device) for t in (x, *more))).cpu()
                 for i in range(0, len(x), INFERENCE_BATCH)
             ]
         ).numpy()

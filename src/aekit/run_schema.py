@@ -254,7 +254,7 @@ RULES = (
         lambda c: "false: the linear path exists only in a plain autoencoder with the mlp backbone",
         lambda c: (
             not c["net"].get("linear_path")
-            or (c["net"]["backbone"] == "mlp" and c["model_type"] == "ae")
+            or (c["net"]["backbone"] == "mlp" and MODELS[c["model_type"]].takes_linear_path)
         ),
     ),
     Rule(

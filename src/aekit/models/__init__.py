@@ -1,8 +1,27 @@
-"""Autoencoder families: nn.Modules with encode(x), decode(z), loss(x) -> (loss, logs)."""
+"""Autoencoder families: one file each, all keeping the contract of ``family.Family``."""
 
 from .autoencoder import AutoencoderNet, NetConfig
+from .family import BackboneConfig, Family
 from .vae import VAEConfig, VAENet
 
-MODELS = {"ae": AutoencoderNet, "vae": VAENet}
+# The registry: a family's name (config.json's "model_type") -> its class. A new family is its
+# own file in this folder plus its class in this tuple.
+MODELS: dict[str, type[Family]] = {cls.family_name: cls for cls in (AutoencoderNet, VAENet)}
 
-__all__ = ["MODELS", "AutoencoderNet", "NetConfig", "VAEConfig", "VAENet"]
+
+def family_for(model: str) -> type[Family]:
+    """The family the ``model`` option names: a registered family by its name ("vae"), else
+    the plain autoencoder, whose backbone "mlp", "conv" or "auto" names."""
+    return MODELS.get(model, AutoencoderNet)
+
+
+__all__ = [
+    "MODELS",
+    "AutoencoderNet",
+    "BackboneConfig",
+    "Family",
+    "NetConfig",
+    "VAEConfig",
+    "VAENet",
+    "family_for",
+]

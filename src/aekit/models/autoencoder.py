@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ..losses import reconstruction_loss
-from ..nn import ConvDecoder, ConvEncoder, mlp
 from ..penalties import (
     closed_form_layers,
     estimated_jacobian_sq_norm,
     exact_jacobian_sq_norm,
     sparsity_penalty,
 )
+from .family import BackboneConfig, Family
 
 
 @dataclass
-class NetConfig:
-    """Everything needed to rebuild the network; saved as JSON beside the weights."""
+class NetConfig(BackboneConfig):
+    """The plain autoencoder's config: the backbone, its code penalties and the linear path;
+    saved as JSON beside the weights."""
 
-    input_shape: tuple[int, ...]  # one sample: (d,) or (C, H, W)
-    code_size: int
-    backbone: str  # "mlp" or "conv"
-    hidden: list[int] = field(default_factory=list)  # MLP layer sizes, or conv channels per stage
-    activation: str = "relu"
-    dropout: float = 0.0
-    norm: str = "none"
-    loss: str = "mse"
-    # Range of reconstructions in the scaled space: "sigmoid" keeps them in [0, 1] where the
-    # scaled training data lives there (minmax scaling, or BCE); "clamp" does the same for a
-    # linear autoencoder without making its decoder nonlinear (training sees the raw output);
-    # "identity" leaves them free.
-    output: str = "identity"
     # Penalties on the code (see aekit.penalties): sparsity "none", "l1" or "kl" with its weight
     # LAMBDA and, for kl, target activation RHO; contractive: weight of ||d code / d x||_F^2.
     # A kl-sparse code is sigmoid(encoder output), so these are part of the model, not training.
@@ -48,53 +36,36 @@ class NetConfig:
     # runs saved before it existed: no linear path.
     linear_path: bool = False
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["input_shape"] = list(self.input_shape)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> NetConfig:
-        return cls(**{**d, "input_shape": tuple(d["input_shape"])})
-
 
 # Scaled data standardised or min-max scaled lies within a few hundred of its mean; past this,
 # float32 cannot carry PCA's start (see ``init_linear_path``).
 MAX_CENTRED_FOR_PCA_START = 1e6
 
 
-class AutoencoderNet(nn.Module):
-    """encode: (B, *input_shape) -> (B, code_size); decode: (B, code_size) -> (B, *input_shape)."""
+class AutoencoderNet(Family):
+    """encode: (B, *input_shape) -> (B, code_size); decode: (B, code_size) -> (B, *input_shape).
 
-    config_class = NetConfig  # what ``config.json``'s "net" section is read into
-    # The encoder's last layer has CODE_OUTPUTS * code_size outputs: a family whose encoder
-    # gives more than the code (a VAE's mean and log-variance) sets 2.
-    CODE_OUTPUTS = 1
+    Its code prior is the Gaussian mixture fitted on its training codes (``Family`` defaults).
+    """
+
+    family_name = "ae"
+    config_class = NetConfig
+    takes_linear_path = True
 
     def __init__(self, config: NetConfig):
-        super().__init__()
-        self.config = config
-        shape = tuple(config.input_shape)
-        encoder_width = self.CODE_OUTPUTS * config.code_size
-        if config.backbone == "conv":
-            kwargs = dict(activation=config.activation, norm=config.norm)
-            self.encoder = ConvEncoder(shape, config.hidden, encoder_width, **kwargs)
-            self.decoder = ConvDecoder(shape, config.hidden, config.code_size, **kwargs)
-        else:
-            sizes = [math.prod(shape), *config.hidden, config.code_size]
-            kwargs = dict(activation=config.activation, dropout=config.dropout, norm=config.norm)
-            encoder_sizes = [*sizes[:-1], encoder_width]
-            self.encoder = nn.Sequential(nn.Flatten(), mlp(encoder_sizes, **kwargs))
-            self.decoder = nn.Sequential(mlp(sizes[::-1], **kwargs), nn.Unflatten(1, shape))
-        # set by init_linear_path once the weights are PCA's; not for a path it could not start
-        self.starts_at_baseline = False
+        super().__init__(config)
         if config.linear_path:
-            if config.backbone != "mlp" or self.CODE_OUTPUTS != 1:
+            if config.backbone != "mlp":
                 raise ValueError("the linear path is built for the plain MLP autoencoder only")
+            shape = tuple(config.input_shape)
             width = math.prod(shape)
             self.linear_encoder = nn.Linear(width, config.code_size)
             self.linear_decoder = nn.Linear(config.code_size, width)
             self.flat_shape = shape
+
+    @classmethod
+    def config_for(cls, net_config: NetConfig, settings) -> NetConfig:
+        return net_config
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encoder(x)
@@ -106,7 +77,7 @@ class AutoencoderNet(nn.Module):
         """Decoder output before the output activation (logits for BCE)."""
         if self.config.linear_path:
             return self.decoder(z) + self.linear_decoder(z).unflatten(1, self.flat_shape)
-        return self.decoder(z)
+        return super().decode_raw(z)
 
     @torch.no_grad()
     def init_linear_path(self, x: torch.Tensor) -> bool:
@@ -150,18 +121,6 @@ class AutoencoderNet(nn.Module):
         self.starts_at_baseline = True
         return True
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Reconstruction in the scaled data space."""
-        raw = self.decode_raw(z)
-        if self.config.output == "sigmoid":
-            return torch.sigmoid(raw)
-        if self.config.output == "clamp" and not self.training:
-            return raw.clamp(0.0, 1.0)
-        return raw
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
-
     def loss(
         self, x: torch.Tensor, target: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, dict]:
@@ -172,9 +131,7 @@ class AutoencoderNet(nn.Module):
             z, jacobian_sq = self.code_and_jacobian_sq_norm(x)
         else:
             z = self.encode(x)
-        raw = self.decode_raw(z)
-        if config.loss != "bce" and config.output == "sigmoid":
-            raw = torch.sigmoid(raw)
+        raw = self.loss_input(self.decode_raw(z))
         loss = reconstruction_loss(config.loss, raw, target, per_sample=False)
         logs = {"reconstruction": loss.detach()}
         if config.sparsity != "none":
