@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .api import evaluate, load, train
 from .cli_flags import TRAIN_FLAGS
 from .config import (

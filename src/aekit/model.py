@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
+from ._version import __version__
 from .code_density import CodeDensity
 from .config import TrainConfig
 from .data import Columns, Dataset, load_data
