@@ -59,7 +59,7 @@ def train(
     out: str | Path | None = None,
     overwrite: bool = False,
     resume: bool = False,
-    progress: bool = True,
+    progress: bool = False,
     **options,
 ) -> Autoencoder:
     """Train an autoencoder on ``data`` and return it.
@@ -73,6 +73,7 @@ def train(
     ``resume=True`` continues the run in ``out`` from its latest checkpoint, with the options
     and data it was started with (options given here override them; ``data`` may be omitted
     when the run was trained on a file or a built-in).
+    ``progress=True`` shows the epochs as they train (off by default; the CLI turns it on).
     """
     file_options = read_config_file(config) if config is not None else {}
     checkpoint = None
