@@ -278,7 +278,7 @@ def cmd_interpolate(args) -> int:
 def _save_generated(model, path: Path, data) -> None:
     info = model.data_info
     save_generated(
-        path, data, sample_shape=model.sample_shape, low=info["data_min"], high=info["data_max"]
+        path, data, sample_shape=model.sample_shape, low=info.data_min, high=info.data_max
     )
 
 

@@ -25,7 +25,6 @@ from .checkpoints import (
     expected_optimizer_tensors,
     pack_optimizer,
     prefixed,
-    save_checkpoint,
     unpack_optimizer,
     unprefixed,
 )
@@ -35,6 +34,7 @@ from .noise import Corruption
 from .precision import autocast
 from .progress import Progress
 from .run_schema import COUNT, NUMBER, Field, check_fields
+from .runs import write_checkpoint
 from .stop_signals import stop_requests
 
 VALIDATION_BATCH = 1024
@@ -192,7 +192,7 @@ def fit(
         packed = _pack(loop, model, optimizer, generator, best_state, order, sums, checkpoint_meta)
         if noise_generator is not None:
             packed.tensors["rng.noise"] = noise_generator.get_state()
-        save_checkpoint(checkpoint_dir, packed)
+        write_checkpoint(checkpoint_dir, packed)
 
     start = time.perf_counter()
     elapsed_before = loop.elapsed

@@ -18,9 +18,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .errors import ConfigError, DataError
-from .report import Comparison
-from .scaling import Scaler
+from ..errors import ConfigError, DataError
+from ..report import Comparison
+from ..scaling import Scaler
 
 DATA_UNITS = "data units"
 STANDARDISED_UNITS = "standardised units"
