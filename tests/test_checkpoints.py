@@ -112,9 +112,9 @@ def test_sigterm_checkpoints_and_says_how_to_resume(tmp_path, data_file):
 KILL_DURING_WRITE = """
 import os, signal, sys
 import numpy as np
-import aekit.checkpoints as checkpoints
+import aekit.runs as runs
 
-real_save = checkpoints.save_file
+real_save = runs.save_file
 calls = []
 
 def save_then_die(tensors, filename, metadata=None):
@@ -126,7 +126,7 @@ def save_then_die(tensors, filename, metadata=None):
         os.kill(os.getpid(), signal.SIGKILL)
     real_save(tensors, filename, metadata=metadata)
 
-checkpoints.save_file = save_then_die
+runs.save_file = save_then_die
 from aekit.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -184,10 +184,10 @@ DISK_FULL = {
 @pytest.mark.parametrize("error", DISK_FULL.values(), ids=DISK_FULL.keys())
 def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch, error):
     """The third checkpoint's write fills the disk halfway through the file."""
-    import aekit.checkpoints
+    import aekit.runs
 
     run = tmp_path / "run"
-    real_save = aekit.checkpoints.save_file
+    real_save = aekit.runs.save_file
     count = {"n": 0}
 
     def save_until_full(tensors, filename, metadata=None):
@@ -198,7 +198,7 @@ def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypat
                 handle.truncate(os.path.getsize(filename) // 2)
             raise error
 
-    monkeypatch.setattr(aekit.checkpoints, "save_file", save_until_full)
+    monkeypatch.setattr(aekit.runs, "save_file", save_until_full)
     with pytest.raises(aekit.AekitError, match="No space left on device") as info:
         aekit.train(
             data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64, progress=False
