@@ -1,12 +1,12 @@
 """Evaluation: how good a trained autoencoder is, beside PCA.
 
 ``pca_baseline`` scores arrays (metrics, the PCA baseline, the probe, the comparison table) and
-knows nothing about models; ``model_rows`` adds the rows that need a trained model (denoising,
-code sparsity) to a ``Comparison``.
+knows nothing about models; ``model_rows`` adds the denoising and code-sparsity rows to a
+``Comparison``; ``model_evaluation`` runs ``aekit.evaluate``'s steps.
 """
 
 from ..report import Comparison
-from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows
+from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows, denoising_rows
 from .pca_baseline import (
     DATA_UNITS,
     NEAR_ZERO_RELATIVE,
@@ -15,7 +15,6 @@ from .pca_baseline import (
     PCABaseline,
     baseline_size,
     compare_with_pca,
-    denoising_rows,
     evaluation_space,
     near_zero_fraction,
     probe_accuracy,

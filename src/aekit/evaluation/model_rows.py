@@ -1,4 +1,4 @@
-"""Rows of ``aekit.evaluate``'s comparison that need the trained model itself: the denoising
+"""Rows of ``aekit.evaluate``'s comparison beyond reconstruction and the probe: the denoising
 PSNRs (``evaluate(..., noise=...)``) and the fraction of near-zero code values.
 
 Corruption happens in the model's scaled space (``aekit.denoising``), and results are reported
@@ -13,7 +13,7 @@ from ..denoising import corrupt_samples
 from ..model import Autoencoder
 from ..noise import normalise_noise
 from ..report import Comparison
-from .pca_baseline import PCABaseline, baseline_size, denoising_rows, near_zero_fraction
+from .pca_baseline import PCABaseline, baseline_size, near_zero_fraction, reconstruction_metrics
 
 # Evaluation corrupts the test set with this seed offset from the model's training seed, so
 # the noise differs from the (fixed) validation corruption the model was selected on.
@@ -59,6 +59,31 @@ def add_denoising_rows(
         f"denoise_psnr: test inputs corrupted with {' + '.join(specs)} (seed {seed}); the noisy "
         f"input itself has PSNR {rows['noisy']['psnr']:.2f} dB; PCA projects the noisy input"
     )
+
+
+def denoising_rows(
+    target: np.ndarray,
+    noisy: np.ndarray,
+    denoised: np.ndarray,
+    pca_denoised: np.ndarray,
+    *,
+    data_range: float,
+) -> dict[str, dict[str, float]]:
+    """PSNR of a denoiser's output, of PCA's projection of the noisy input, and of the noisy
+    input itself, all against the clean ``target``; arrays (m, d) in original units.
+
+    Returns ``{"aekit": {"denoise_psnr"}, "pca": {"denoise_psnr"}, "noisy": {"psnr"}}``, rows
+    to merge into ``Comparison.rows``.
+    """
+
+    def psnr(x: np.ndarray) -> float:
+        return reconstruction_metrics(target, x, data_range=data_range, with_bce=False)["psnr"]
+
+    return {
+        "aekit": {"denoise_psnr": psnr(denoised)},
+        "pca": {"denoise_psnr": psnr(pca_denoised)},
+        "noisy": {"psnr": psnr(noisy)},
+    }
 
 
 def add_code_sparsity(comparison: Comparison, model: Autoencoder, codes_test: np.ndarray) -> None:

@@ -208,31 +208,6 @@ def near_zero_fraction(codes: np.ndarray, *, sigmoid_code: bool = False) -> floa
     return float(np.mean(codes <= NEAR_ZERO_RELATIVE * rms))
 
 
-def denoising_rows(
-    target: np.ndarray,
-    noisy: np.ndarray,
-    denoised: np.ndarray,
-    pca_denoised: np.ndarray,
-    *,
-    data_range: float,
-) -> dict[str, dict[str, float]]:
-    """PSNR of a denoiser's output, of PCA's projection of the noisy input, and of the noisy
-    input itself, all against the clean ``target``; arrays (m, d) in original units.
-
-    Returns ``{"aekit": {"denoise_psnr"}, "pca": {"denoise_psnr"}, "noisy": {"psnr"}}``, rows
-    to merge into ``Comparison.rows``.
-    """
-
-    def psnr(x: np.ndarray) -> float:
-        return reconstruction_metrics(target, x, data_range=data_range, with_bce=False)["psnr"]
-
-    return {
-        "aekit": {"denoise_psnr": psnr(denoised)},
-        "pca": {"denoise_psnr": psnr(pca_denoised)},
-        "noisy": {"psnr": psnr(noisy)},
-    }
-
-
 def evaluation_space(
     per_feature: bool, x_train: np.ndarray
 ) -> tuple[str, Callable[[np.ndarray], np.ndarray] | None]:
