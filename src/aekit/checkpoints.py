@@ -1,12 +1,12 @@
 """Training checkpoints: everything needed to continue a run bit for bit, in one safetensors file
-(written and read by ``runs``; packed and restored by ``training``).
+(written and read by ``runs``; packed and restored by ``loop_state``).
 
 Tensors (weights, the best weights so far, optimiser moments, random number generator states,
 the current epoch's sample order) are safetensors tensors; everything else (epoch, step,
 early-stopping counters, history, options) is JSON in the file's metadata. One file replaced
 atomically, so a kill at any moment leaves the previous checkpoint or the new one, and loading
 never unpickles. A checkpoint may come from anywhere, as a run folder may: what it holds is
-checked (here, and against the network and optimiser in ``training``) before anything is
+checked (here, and against the network and optimiser in ``loop_state``) before anything is
 restored, and every problem is a ModelFileError naming the file.
 """
 
