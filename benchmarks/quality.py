@@ -47,7 +47,7 @@ def main() -> None:
             options[name] = getattr(args, name)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; options {options}")
     start = time.perf_counter()
-    model = aekit.train(args.data, out=args.out, overwrite=True, **options)
+    model = aekit.train(args.data, out=args.out, overwrite=True, progress=True, **options)
     seconds = time.perf_counter() - start
     validation = aekit.evaluate(model, _validation_part(args.data, model))
     val_ratio = validation.rows["aekit"]["mse"] / validation.rows["pca"]["mse"]

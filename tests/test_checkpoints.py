@@ -18,8 +18,8 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import aekit
 from aekit import ConfigError
-from aekit.checkpoints import CHECKPOINT_FILE, load_checkpoint
 from aekit.cli import main
+from aekit.runs import CHECKPOINT_FILE, read_checkpoint
 from aekit.training import TrainingError
 
 # Small, but slow enough per epoch (about 0.3 s) that a kill lands mid-run.
@@ -104,7 +104,7 @@ def test_sigterm_checkpoints_and_says_how_to_resume(tmp_path, data_file):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130
     assert f"aekit train --resume {run}" in err and "Traceback" not in err
-    assert load_checkpoint(run).meta["loop"]["step"] > 0
+    assert read_checkpoint(run).meta["loop"]["step"] > 0
     assert main(["train", "--resume", str(run), "--quiet"]) == 0
     assert aekit.load(run).result["epochs_run"] == 6
 
@@ -112,9 +112,9 @@ def test_sigterm_checkpoints_and_says_how_to_resume(tmp_path, data_file):
 KILL_DURING_WRITE = """
 import os, signal, sys
 import numpy as np
-import aekit.checkpoints as checkpoints
+import aekit.runs as runs
 
-real_save = checkpoints.save_file
+real_save = runs.save_file
 calls = []
 
 def save_then_die(tensors, filename, metadata=None):
@@ -126,7 +126,7 @@ def save_then_die(tensors, filename, metadata=None):
         os.kill(os.getpid(), signal.SIGKILL)
     real_save(tensors, filename, metadata=metadata)
 
-checkpoints.save_file = save_then_die
+runs.save_file = save_then_die
 from aekit.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -150,7 +150,7 @@ def test_kill_during_checkpoint_write_keeps_the_previous_one(tmp_path, data_file
         timeout=120,
     )
     assert result.returncode == -signal.SIGKILL
-    checkpoint = load_checkpoint(run)  # loads: the torn file is only a temporary one
+    checkpoint = read_checkpoint(run)  # loads: the torn file is only a temporary one
     assert checkpoint.meta["loop"]["step"] == 14  # the second checkpoint, every 7 steps
     leftovers = [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) <= 1  # a kill leaves at most the one torn temporary file
@@ -184,10 +184,10 @@ DISK_FULL = {
 @pytest.mark.parametrize("error", DISK_FULL.values(), ids=DISK_FULL.keys())
 def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch, error):
     """The third checkpoint's write fills the disk halfway through the file."""
-    import aekit.checkpoints
+    import aekit.runs
 
     run = tmp_path / "run"
-    real_save = aekit.checkpoints.save_file
+    real_save = aekit.runs.save_file
     count = {"n": 0}
 
     def save_until_full(tensors, filename, metadata=None):
@@ -198,13 +198,13 @@ def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypat
                 handle.truncate(os.path.getsize(filename) // 2)
             raise error
 
-    monkeypatch.setattr(aekit.checkpoints, "save_file", save_until_full)
+    monkeypatch.setattr(aekit.runs, "save_file", save_until_full)
     with pytest.raises(aekit.AekitError, match="No space left on device") as info:
         aekit.train(
             data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64, progress=False
         )
     assert str(run / CHECKPOINT_FILE) in str(info.value)
-    assert load_checkpoint(run).meta["loop"]["epoch"] == 3  # two epochs done, saved
+    assert read_checkpoint(run).meta["loop"]["epoch"] == 3  # two epochs done, saved
     assert not [p for p in run.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -225,7 +225,7 @@ def test_nonfinite_loss_stops_with_epoch_and_step(tmp_path):
             progress=False,
         )
     assert "--skip-nonfinite" in str(info.value)
-    checkpoint = load_checkpoint(run)  # the last good state, before the bad batch
+    checkpoint = read_checkpoint(run)  # the last good state, before the bad batch
     weights = [v for k, v in checkpoint.tensors.items() if k.startswith("model.")]
     assert all(torch.isfinite(w).all() for w in weights)
 
@@ -342,7 +342,7 @@ def test_nonfinite_gradient_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
             val_fraction=0,
             progress=False,
         )
-    checkpoint = load_checkpoint(run)
+    checkpoint = read_checkpoint(run)
     assert checkpoint.meta["loop"]["epoch"] == 2  # written at the end of epoch 1
     assert all(
         torch.isfinite(v).all() for k, v in checkpoint.tensors.items() if k.startswith("model.")
@@ -395,7 +395,7 @@ def test_nonfinite_gradient_is_never_checkpointed(
             checkpoint_every=checkpoint_every,
             progress=False,
         )
-    checkpoint = load_checkpoint(run)
+    checkpoint = read_checkpoint(run)
     assert checkpoint.meta["loop"]["step"] == last_good_step
     for name, tensor in checkpoint.tensors.items():
         if tensor.is_floating_point():
@@ -469,7 +469,7 @@ def test_a_run_stopped_by_its_time_limit_can_be_extended(tmp_path, small_file):
     assert longer.result["epochs_run"] > done
     assert [row["epoch"] for row in longer.history] == list(range(1, len(longer.history) + 1))
     # the limit is the run's whole training time: the first second counts against it
-    assert load_checkpoint(run).meta["loop"]["elapsed"] < 2.0 + 0.9
+    assert read_checkpoint(run).meta["loop"]["elapsed"] < 2.0 + 0.9
     # the cosine schedule is stretched over the longer run: the rate, near 0 at the end of
     # the first second, rises again (to where a 2 s run is after 1 s) and decays from there
     lr = [row["lr"] for row in longer.history]
@@ -512,7 +512,7 @@ def checkpointed_run(tmp_path_factory):
 
 
 def edit_checkpoint(folder, edit_tensors=None, edit_meta=None) -> None:
-    checkpoint = load_checkpoint(folder)
+    checkpoint = read_checkpoint(folder)
     if edit_tensors:
         edit_tensors(checkpoint.tensors)
     if edit_meta:

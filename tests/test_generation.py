@@ -6,9 +6,9 @@ from conftest import blob_images
 
 import aekit
 from aekit.cli import main
-from aekit.code_density import CODE_DENSITY_FILE
 from aekit.errors import ConfigError
 from aekit.generation import linear_path, spherical_path
+from aekit.runs import CODE_DENSITY_FILE
 
 FAST = dict(epochs=3, progress=False, hidden=[16], code_size=3, batch_size=16)
 

@@ -16,6 +16,7 @@ from aekit import ConfigError, DataError
 from aekit import api as api_module
 from aekit.cli import main
 from aekit.data import load_data
+from aekit.evaluation import model_evaluation
 from aekit.models import MODELS, NetConfig
 
 FAST = dict(epochs=3, batch_size=16, lr=1e-2, progress=False)
@@ -268,13 +269,13 @@ def test_large_but_representable_spread_saves_and_loads(tmp_path, low_rank):
 # -- 7. PCA is fitted on the model's own training data ----------------------------------------
 def _capture_pca_training_data(monkeypatch) -> list:
     seen = []
-    original = api_module.compare_with_pca
+    original = model_evaluation.compare_with_pca
 
     def compare(*, x_train, **kwargs):
         seen.append(np.array(x_train))
         return original(x_train=x_train, **kwargs)
 
-    monkeypatch.setattr(api_module, "compare_with_pca", compare)
+    monkeypatch.setattr(model_evaluation, "compare_with_pca", compare)
     return seen
 
 

@@ -212,7 +212,7 @@ def test_checkpoint_tables_cover_the_loop_state():
     """A field added to the loop state must be added to what a checkpoint is checked against."""
     import dataclasses
 
-    from aekit.training import LOOP_FIELDS, RESULT_FIELDS, TrainResult, _LoopState
+    from aekit.loop_state import LOOP_FIELDS, RESULT_FIELDS, LoopState, TrainResult
 
-    assert set(LOOP_FIELDS) == {f.name for f in dataclasses.fields(_LoopState)}
+    assert set(LOOP_FIELDS) == {f.name for f in dataclasses.fields(LoopState)}
     assert set(RESULT_FIELDS) == {f.name for f in dataclasses.fields(TrainResult)}

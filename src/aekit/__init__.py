@@ -6,13 +6,13 @@
 >>> x_hat = model.decode(codes)      # back in the data's own units
 """
 
-__version__ = "0.1.0"
-
-from .api import evaluate, load, train  # noqa: E402
-from .errors import AekitError, ConfigError, DataError, ModelFileError  # noqa: E402
-from .model import Autoencoder  # noqa: E402
+from ._version import __version__
+from .api import evaluate, load, train
+from .errors import AekitError, ConfigError, DataError, ModelFileError
+from .model import Autoencoder
 
 __all__ = [
+    "__version__",
     "AekitError",
     "Autoencoder",
     "ConfigError",

@@ -1,72 +1,26 @@
-"""Training checkpoints: everything needed to continue a run bit for bit, in one safetensors file.
+"""Training checkpoints: everything needed to continue a run bit for bit, in one safetensors file
+(written and read by ``runs``; packed and restored by ``loop_state``).
 
 Tensors (weights, the best weights so far, optimiser moments, random number generator states,
 the current epoch's sample order) are safetensors tensors; everything else (epoch, step,
 early-stopping counters, history, options) is JSON in the file's metadata. One file replaced
 atomically, so a kill at any moment leaves the previous checkpoint or the new one, and loading
 never unpickles. A checkpoint may come from anywhere, as a run folder may: what it holds is
-checked (here, and against the network and optimiser in ``training``) before anything is
+checked (here, and against the network and optimiser in ``loop_state``) before anything is
 restored, and every problem is a ModelFileError naming the file.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
 from .config import TrainConfig
-from .errors import ModelFileError
-from .files import atomic_path, safetensors_errors
 from .run_schema import DATA, OBJECT, TRAIN, check_fields
-from .runs import CHECKPOINT_FILE
+from .runs import Checkpoint, short_json
 
-__all__ = ["CHECKPOINT_FILE", "Checkpoint", "load_checkpoint", "save_checkpoint"]
-
-
-@dataclass
-class Checkpoint:
-    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
-    meta: dict = field(default_factory=dict)
-    path: Path | None = None  # the file it was read from, for error messages
-
-    def error(self, problem: str) -> ModelFileError:
-        return ModelFileError(f"{self.path or 'the checkpoint'}: {problem}")
-
-
-def save_checkpoint(folder: str | Path, checkpoint: Checkpoint) -> Path:
-    path = Path(folder) / CHECKPOINT_FILE
-    tensors = {k: v.detach().cpu().contiguous() for k, v in checkpoint.tensors.items()}
-    with atomic_path(path) as tmp, safetensors_errors(path):
-        save_file(tensors, str(tmp), metadata={"aekit": json.dumps(checkpoint.meta)})
-    return path
-
-
-def load_checkpoint(folder: str | Path) -> Checkpoint:
-    """The checkpoint in ``folder``; its metadata must be a JSON object with the loop state and
-    the optimiser's parameter groups (the rest is checked where it is used)."""
-    path = Path(folder) / CHECKPOINT_FILE
-    if not path.exists():
-        raise ModelFileError(f"{path} does not exist: there is no checkpoint to resume from")
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            meta = json.loads((handle.metadata() or {})["aekit"])
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
-    except (SafetensorError, OSError, KeyError, ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{path} is corrupted or not an aekit checkpoint: {exc}") from None
-    checkpoint = Checkpoint(tensors=tensors, meta=meta, path=path)
-    if not isinstance(meta, dict):
-        raise checkpoint.error("the metadata must be a JSON object")
-    for name, kind in (("loop", dict), ("param_groups", list)):
-        if not isinstance(meta.get(name), kind):
-            what = "a JSON object" if kind is dict else "a list"
-            raise checkpoint.error(f"metadata {name} must be {what}, got {_show(meta.get(name))}")
-    return checkpoint
+__all__ = ["Checkpoint", "check_run_meta", "check_tensors", "pack_optimizer", "unpack_optimizer"]
 
 
 def check_run_meta(checkpoint: Checkpoint) -> dict:
@@ -146,8 +100,8 @@ def unpack_optimizer(optimizer: torch.optim.Optimizer, checkpoint: Checkpoint) -
     current = optimizer.state_dict()["param_groups"]
     if len(groups) != len(current) or not all(map(_same_kind, groups, current)):
         raise checkpoint.error(
-            f"metadata param_groups must match the optimiser's ({_show(current)}), "
-            f"got {_show(groups)}"
+            f"metadata param_groups must match the optimiser's ({short_json(current)}), "
+            f"got {short_json(groups)}"
         )
     state: dict[int, dict] = {}
     for name, value in checkpoint.tensors.items():
@@ -193,8 +147,3 @@ def _same_kind(saved: object, current: object) -> bool:
 
 def _dtype(tensor: torch.Tensor) -> str:
     return str(tensor.dtype).removeprefix("torch.")
-
-
-def _show(value: object) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .api import evaluate, load, train
 from .cli_flags import TRAIN_FLAGS
 from .config import (
@@ -278,7 +278,7 @@ def cmd_interpolate(args) -> int:
 def _save_generated(model, path: Path, data) -> None:
     info = model.data_info
     save_generated(
-        path, data, sample_shape=model.sample_shape, low=info["data_min"], high=info["data_max"]
+        path, data, sample_shape=model.sample_shape, low=info.data_min, high=info.data_max
     )
 
 

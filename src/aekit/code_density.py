@@ -2,13 +2,13 @@
 
 A deterministic autoencoder has no prior to sample codes from; a full-covariance Gaussian
 mixture fitted on the training codes stands in for one (as in Ghosh et al. 2020, "From
-Variational to Deterministic Autoencoders"). It is saved with the run as ``code_density.json``
-(weights, means, covariances: plain numbers) and sampled with NumPy, so loading never unpickles.
+Variational to Deterministic Autoencoders"). ``to_dict`` gives its weights, means and
+covariances as plain numbers, which the run folder keeps as ``code_density.json`` (``aekit.runs``);
+it is sampled with NumPy, so loading never unpickles.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from dataclasses import dataclass
@@ -17,11 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError, ModelFileError
-from .files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-CODE_DENSITY_FILE = "code_density.json"
 # The mixture is fitted on at most this many training codes (a seeded subsample): EM's cost grows
 # with n. On all 54,000 Fashion-MNIST codes the fit took 10.5 s, three times the training it
 # follows. A trade-off, measured on the codes of the article's MLP (code 32, 3 epochs), mean
@@ -105,23 +103,15 @@ class CodeDensity:
             "covariances": self.covariances_.tolist(),
         }
 
-    def save(self, folder: str | Path) -> Path:
-        path = Path(folder) / CODE_DENSITY_FILE
-        atomic_write_text(path, json.dumps(self.to_dict()))
-        return path
-
     @classmethod
-    def load(cls, folder: str | Path, code_size: int) -> CodeDensity | None:
-        """The density saved in ``folder``, or None if it has none; ModelFileError if unsound."""
-        path = Path(folder) / CODE_DENSITY_FILE
-        if not path.exists():
-            return None
+    def from_dict(cls, data: object, code_size: int, path: str | Path) -> CodeDensity:
+        """The density ``to_dict`` gave, read back from ``path`` (a run's code_density.json,
+        see ``aekit.runs``); ModelFileError naming the file if it is unsound."""
         try:
-            data = json.loads(path.read_text())
             weights = np.asarray(data["weights"], dtype=np.float64)
             means = np.asarray(data["means"], dtype=np.float64)
             covariances = np.asarray(data["covariances"], dtype=np.float64)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             raise ModelFileError(f"{path}: not a readable code density: {exc}") from None
         m = len(weights)
         sound = (

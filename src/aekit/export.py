@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ._version import __version__
 from .errors import ConfigError
 from .files import atomic_path
 
@@ -131,8 +132,6 @@ def onnx_metadata(path: str | Path) -> dict[str, str]:
 
 
 def _set_metadata(onnx, proto, model, part: str) -> None:
-    from . import __version__
-
     shape_in = [model.code_size] if part == "decoder" else list(model.output_shape)
     values = {
         "aekit_version": __version__,

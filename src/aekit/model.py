@@ -8,23 +8,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__
+from ._version import __version__
 from .code_density import CodeDensity
 from .config import TrainConfig
 from .data import Columns, Dataset, load_data
+from .data_info import DataInfo
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps
 from .models import MODELS, BackboneConfig
 from .run_schema import check_config, check_weights
-from .runs import (
-    CONFIG_FILE,
-    METRICS_FILE,
-    WEIGHTS_FILE,
-    read_run,
-    remove_run_files,
-    write_metrics,
-    write_run,
-)
+from .runs import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
 from .scaling import Scaler
 
 INFERENCE_BATCH = 4096
@@ -44,7 +37,7 @@ class Autoencoder:
         net: torch.nn.Module,
         scaler: Scaler,
         *,
-        data_info: dict,
+        data_info: DataInfo,
         train_config: TrainConfig,
         history: list[dict] | None = None,
         result: dict | None = None,
@@ -93,7 +86,7 @@ class Autoencoder:
     @property
     def output_shape(self) -> tuple[int, ...]:
         """Shape of one sample as the training data had it, e.g. (28, 28) for (n, 28, 28) arrays."""
-        return tuple(self.data_info.get("output_shape") or self.sample_shape)
+        return tuple(self.data_info.output_shape or self.sample_shape)
 
     @property
     def _grey_shape(self) -> tuple[int, ...] | None:
@@ -235,8 +228,8 @@ class Autoencoder:
     @property
     def columns(self) -> Columns | None:
         """The training table's columns, or None when the model was trained on arrays/images."""
-        names = self.data_info.get("feature_names")
-        return Columns(list(names), self.data_info.get("label")) if names else None
+        names = self.data_info.feature_names
+        return Columns(list(names), self.data_info.label) if names else None
 
     def _shape_mismatch(self, data: Dataset) -> str:
         got, want = data.sample_shape, self.sample_shape
@@ -263,7 +256,7 @@ class Autoencoder:
             "model_type": self.model_type,
             "net": self.net.config.to_dict(),
             "scaler": self.scaler.to_dict(),
-            "data": self.data_info,
+            "data": self.data_info.to_dict(),
             "train": self.train_config.to_dict(),
             "result": self.result,
         }
@@ -281,13 +274,15 @@ class Autoencoder:
     def _save(self, folder: str | Path, keep: set[str]) -> Path:
         """``save``, leaving the run files named in ``keep`` (``aekit.train`` keeps its own
         checkpoint, so the run can be resumed for more epochs or time)."""
-        write_run(folder, self.config_dict(), self.net.state_dict())
-        write_metrics(folder, self.history)
-        written = {CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE}
-        if self.code_density is not None:
-            written.add(self.code_density.save(folder).name)
-        remove_run_files(folder, keep=written | keep)
-        return Path(folder)
+        density = self.code_density
+        return write_run(
+            folder,
+            self.config_dict(),
+            self.net.state_dict(),
+            self.history,
+            code_density=density.to_dict() if density is not None else None,
+            keep=keep,
+        )
 
     @classmethod
     def load(cls, folder: str | Path) -> Autoencoder:
@@ -314,11 +309,11 @@ class Autoencoder:
         return cls(
             net,
             Scaler.from_dict(config["scaler"]),
-            data_info=dict(config["data"]),
+            data_info=DataInfo.from_dict(config["data"]),
             train_config=TrainConfig(**config["train"]).validate(),
             history=history,
             result=config["result"],
-            code_density=CodeDensity.load(folder, net_config.code_size),
+            code_density=read_code_density(folder, net_config.code_size),
         )
 
     def to_sklearn(self):

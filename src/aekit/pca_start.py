@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 from .losses import reconstruction_loss
+from .scaling import Scaler
 
 # Chosen on inner validation splits (the 80% training part of each, split again) of seven small
 # tables, three seeds each: 15_Hepatitis, 45_wine, 21_Lymphography, 39_vertebral, 42_WBC,
@@ -64,3 +66,31 @@ def keep_start_unless_clearly_better(
         net.load_state_dict(trained_state)
         return False
     return True
+
+
+def settle_pca_start(
+    net: nn.Module,
+    start_state: dict[str, torch.Tensor],
+    result,
+    scaler: Scaler,
+    train_flat: np.ndarray,
+    val_flat: np.ndarray,
+    val_x: torch.Tensor,
+    names: list[str] | None,
+) -> Scaler:
+    """After training a net that started at PCA: keep the start (epoch 0) unless training
+    clearly beat it, and then refit PCA and its scaling on all the rows, as a baseline would.
+    ``result`` (a ``training.TrainResult``) is updated; returns the scaler the net goes with.
+
+    train_flat, val_flat: (n, d) and (m, d) rows in the data's units; val_x: the scaled
+    validation tensor.
+    """
+    if result.best_epoch == 0 or keep_start_unless_clearly_better(net, start_state, val_x):
+        everything = np.concatenate([train_flat, val_flat])
+        refit = Scaler.fit(everything, scaler.kind, per_feature=scaler.per_feature, names=names)
+        if net.init_linear_path(torch.from_numpy(refit.transform(everything))):
+            scaler = refit
+        else:  # the validation rows put PCA out of float32's reach: keep the first start
+            net.load_state_dict(start_state)
+        result.best_epoch = 0
+    return scaler

@@ -100,6 +100,19 @@ def save_reconstruction_grid(
     )
 
 
+def save_denoising_grid(
+    path: str | os.PathLike, noisy: np.ndarray, denoised: np.ndarray, clean: np.ndarray
+) -> None:
+    """Save noisy inputs above the model's denoised outputs above the clean images, each
+    (N, C, H, W) in [0, 1]."""
+    save_image_grid(
+        path,
+        [noisy, denoised, clean],
+        row_titles=["noisy", "denoised", "clean"],
+        max_columns=len(clean),
+    )
+
+
 def save_loss_curve(path: str | os.PathLike, history: Sequence[dict]) -> None:
     """Plot training (and validation) loss against epoch and save it as a PNG.
 

@@ -1,51 +1,166 @@
-"""The run folder on disk: config.json + model.safetensors + metrics.jsonl (+ plots).
+"""The run folder: every file an aekit run keeps on disk, written and read here and nowhere else.
 
-This module only moves bytes: a JSON-ready config dict and a dict of tensors in, the same out.
-Weights are safetensors and metadata JSON, so loading a run never executes code from it.
-Every file is written atomically.
+config.json (options, data, scaler, net, result) + model.safetensors + metrics.jsonl, the
+training checkpoint, a plain autoencoder's code_density.json and the PNGs. This module moves
+bytes and checks the folder (may a run be saved here, may it be resumed); ``run_schema`` checks
+what a config says, ``checkpoints`` what a checkpoint holds. Weights are safetensors and
+metadata JSON, so loading a run never executes code from it. Every file is written atomically.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from .code_density import CODE_DENSITY_FILE
-from .errors import AekitError, ModelFileError
+from .code_density import CodeDensity
+from .denoising import corrupt_samples
+from .errors import AekitError, ConfigError, DataError, ModelFileError
 from .files import atomic_path, atomic_write_text, safetensors_errors
+from .plots import save_denoising_grid, save_loss_curve, save_reconstruction_grid
+
+if TYPE_CHECKING:  # model.py saves and loads through this module
+    from .model import Autoencoder
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
-CHECKPOINT_FILE = "checkpoint.safetensors"  # see aekit.checkpoints
-# Every file an aekit run writes into its folder (the checkpoint, the plain autoencoder's code
-# density and the plots too). Saving over a run removes those it does not write again, so the
-# folder never mixes two runs; files of other names are never touched.
+CHECKPOINT_FILE = "checkpoint.safetensors"
+CODE_DENSITY_FILE = "code_density.json"  # a plain autoencoder's (see aekit.code_density)
+LOSS_PLOT = "loss.png"
+RECONSTRUCTION_PLOT = "reconstructions.png"  # image data only
+DENOISING_PLOT = "denoising.png"  # image data trained with noise only
+# Every file an aekit run writes into its folder. Saving over a run removes those it does not
+# write again, so the folder never mixes two runs; files of other names are never touched.
 RUN_FILES = (
     CONFIG_FILE,
     WEIGHTS_FILE,
     METRICS_FILE,
     CHECKPOINT_FILE,
     CODE_DENSITY_FILE,
-    "loss.png",
-    "reconstructions.png",
-    "denoising.png",
+    LOSS_PLOT,
+    RECONSTRUCTION_PLOT,
+    DENOISING_PLOT,
 )
 
 
-def write_run(folder: str | Path, config: dict, weights: dict[str, torch.Tensor]) -> Path:
-    """Write weights first, then config, so a folder with a config always has its weights."""
+@dataclass
+class Checkpoint:
+    """A training checkpoint's contents (see ``aekit.checkpoints``): named tensors and JSON."""
+
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    path: Path | None = None  # the file it was read from, for error messages
+
+    def error(self, problem: str) -> ModelFileError:
+        return ModelFileError(f"{self.path or 'the checkpoint'}: {problem}")
+
+    def check_meta(self) -> Checkpoint:
+        """This checkpoint, once its metadata is a JSON object with the loop state and the
+        optimiser's parameter groups (the rest is checked where it is used)."""
+        if not isinstance(self.meta, dict):
+            raise self.error("the metadata must be a JSON object")
+        for name, kind in (("loop", dict), ("param_groups", list)):
+            if not isinstance(self.meta.get(name), kind):
+                what = "a JSON object" if kind is dict else "a list"
+                raise self.error(
+                    f"metadata {name} must be {what}, got {short_json(self.meta.get(name))}"
+                )
+        return self
+
+
+def check_out_folder(out: Path, overwrite: bool) -> None:
+    """Fail before training, not after it, when the results could not be saved."""
+    if (out / CONFIG_FILE).exists() and not overwrite:
+        raise ConfigError(
+            f"{out} already holds a run; choose another folder or pass overwrite=True (--overwrite)"
+        )
+    if (out / CHECKPOINT_FILE).exists() and not overwrite:
+        raise ConfigError(
+            f"{out} holds an unfinished run; continue it with resume=True (--resume {out}) "
+            "or pass overwrite=True (--overwrite)"
+        )
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a folder")
+    existing = next(parent for parent in (out, *out.parents) if parent.exists())
+    if not existing.is_dir():  # no folder can be made below a file, not even by root
+        raise ConfigError(f"cannot write into {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK):
+        raise ConfigError(f"cannot write into {out}: {existing} is not writable")
+
+
+def forget_checkpoint(folder: str | Path) -> None:
+    """Remove an earlier run's checkpoint when a new run starts in ``folder``: if the new run
+    died before its first one, --resume would continue the earlier run. The earlier model
+    stays until the new run's replaces it."""
+    (Path(folder) / CHECKPOINT_FILE).unlink(missing_ok=True)
+
+
+def check_same_data(saved: dict, now: dict, out) -> None:
+    """A resumed run must see the data it started with, or 'bit-identical' means nothing."""
+    for key in ("sample_shape", "n_train", "n_val", "data_min", "data_max", "feature_names"):
+        if saved.get(key) != now.get(key):
+            raise DataError(
+                f"cannot resume {out}: the data differs from the data it was started with "
+                f"({key} was {saved.get(key)}, is now {now.get(key)})"
+            )
+
+
+def holds_finished_run(out: Path, checkpoint: Checkpoint, finished: str | None) -> bool:
+    """True (and says why) when the checkpoint's run is over (``finished``: why, else None) and
+    its model is saved in ``out``; a run killed between its last checkpoint and saving its
+    model is not finished."""
+    if finished is None or not (out / CONFIG_FILE).exists():
+        return False
+    try:
+        saved = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # finishing the run rewrites it
+    run = checkpoint.meta["run"]
+    if not isinstance(saved, dict) or [saved.get("train"), saved.get("data")] != [
+        run["train"],
+        run["data"],
+    ]:
+        return False  # the model saved there is another run's: finish this one
+    log.warning("%s: %s", out, finished)
+    return True
+
+
+def write_run(
+    folder: str | Path,
+    config: dict,
+    weights: dict[str, torch.Tensor],
+    history: list[dict],
+    *,
+    code_density: dict | None = None,
+    keep: set[str] | frozenset[str] = frozenset(),
+) -> Path:
+    """Write a run's weights, then its config (so a folder with a config always has its
+    weights), its metrics and code density; then remove the run files an earlier run left
+    there, except those named in ``keep``."""
     folder = Path(folder)
     with atomic_path(folder / WEIGHTS_FILE) as tmp, safetensors_errors(folder / WEIGHTS_FILE):
         save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, str(tmp))
     atomic_write_text(
         folder / CONFIG_FILE, json.dumps({"format_version": FORMAT_VERSION, **config}, indent=2)
     )
+    write_metrics(folder, history)
+    written = {CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE}
+    if code_density is not None:
+        atomic_write_text(folder / CODE_DENSITY_FILE, json.dumps(code_density))
+        written.add(CODE_DENSITY_FILE)
+    remove_run_files(folder, keep=written | keep)
     return folder
 
 
@@ -67,6 +182,58 @@ def write_metrics(folder: str | Path, history: list[dict]) -> None:
     atomic_write_text(
         Path(folder) / METRICS_FILE, "".join(json.dumps(row) + "\n" for row in history)
     )
+
+
+def write_checkpoint(folder: str | Path, checkpoint: Checkpoint) -> Path:
+    """Tensors as safetensors tensors, the rest as JSON in the file's metadata."""
+    path = Path(folder) / CHECKPOINT_FILE
+    tensors = {k: v.detach().cpu().contiguous() for k, v in checkpoint.tensors.items()}
+    with atomic_path(path) as tmp, safetensors_errors(path):
+        save_file(tensors, str(tmp), metadata={"aekit": json.dumps(checkpoint.meta)})
+    return path
+
+
+def read_checkpoint(folder: str | Path) -> Checkpoint:
+    """The checkpoint in ``folder``, its metadata checked (``Checkpoint.check_meta``)."""
+    path = Path(folder) / CHECKPOINT_FILE
+    if not path.exists():
+        raise ModelFileError(f"{path} does not exist: there is no checkpoint to resume from")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            meta = json.loads((handle.metadata() or {})["aekit"])
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+    except (SafetensorError, OSError, KeyError, ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{path} is corrupted or not an aekit checkpoint: {exc}") from None
+    return Checkpoint(tensors=tensors, meta=meta, path=path).check_meta()
+
+
+def save_plots(
+    folder: str | Path, model: Autoencoder, shown: np.ndarray | None, *, noise, seed: int
+) -> None:
+    """loss.png; with ``shown`` (up to 10 images) reconstructions.png, and with ``noise``
+    (the training corruption, drawn with ``seed``) denoising.png."""
+    folder = Path(folder)
+    save_loss_curve(folder / LOSS_PLOT, model.history)
+    if shown is None:
+        return
+    save_reconstruction_grid(
+        folder / RECONSTRUCTION_PLOT,
+        _for_display(model, shown),
+        _for_display(model, model.reconstruct(shown)),
+    )
+    if noise:
+        clean = model.as_samples(shown)
+        noisy = corrupt_samples(model, clean, noise, seed)
+        denoised = model.denoise(noisy).reshape(noisy.shape)
+        save_denoising_grid(
+            folder / DENOISING_PLOT, *(_for_display(model, x) for x in (noisy, denoised, clean))
+        )
+
+
+def _for_display(model: Autoencoder, x: np.ndarray) -> np.ndarray:
+    """Images mapped to [0, 1] by the training data's range, for plotting."""
+    low, high = model.data_info.data_min, model.data_info.data_max
+    return np.clip((x - low) / max(high - low, 1e-12), 0, 1)
 
 
 def read_run(folder: str | Path) -> tuple[dict, dict[str, torch.Tensor], list[dict]]:
@@ -99,6 +266,18 @@ def read_run(folder: str | Path) -> tuple[dict, dict[str, torch.Tensor], list[di
             f"({FORMAT_VERSION}); upgrade aekit to load it"
         )
     return config, _read_weights(folder / WEIGHTS_FILE), read_metrics(folder)
+
+
+def read_code_density(folder: str | Path, code_size: int) -> CodeDensity | None:
+    """The code density saved in ``folder``, or None if it has none; ModelFileError if unsound."""
+    path = Path(folder) / CODE_DENSITY_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{path}: not a readable code density: {exc}") from None
+    return CodeDensity.from_dict(data, code_size, path)
 
 
 def read_metrics(folder: str | Path) -> list[dict]:
@@ -149,3 +328,9 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelFileError(f"{path} is corrupted or not a safetensors file: {exc}") from None
+
+
+def short_json(value: object) -> str:
+    """``value`` as JSON, cut to 60 characters, for error messages."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

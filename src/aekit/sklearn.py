@@ -170,7 +170,7 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
         estimator = cls(**{name: train_config[option] for option, name, _ in option_parameters()})
         estimator.model_ = model
         estimator.n_features_in_ = math.prod(model.sample_shape)
-        names = model.data_info.get("feature_names")
+        names = model.data_info.feature_names
         if names:
             estimator.feature_names_in_ = np.asarray(names, dtype=object)
         return estimator

@@ -18,9 +18,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .errors import ConfigError, DataError
-from .report import Comparison
-from .scaling import Scaler
+from ..errors import ConfigError, DataError
+from ..report import Comparison
+from ..scaling import Scaler
 
 DATA_UNITS = "data units"
 STANDARDISED_UNITS = "standardised units"
@@ -208,31 +208,6 @@ def near_zero_fraction(codes: np.ndarray, *, sigmoid_code: bool = False) -> floa
     return float(np.mean(codes <= NEAR_ZERO_RELATIVE * rms))
 
 
-def denoising_rows(
-    target: np.ndarray,
-    noisy: np.ndarray,
-    denoised: np.ndarray,
-    pca_denoised: np.ndarray,
-    *,
-    data_range: float,
-) -> dict[str, dict[str, float]]:
-    """PSNR of a denoiser's output, of PCA's projection of the noisy input, and of the noisy
-    input itself, all against the clean ``target``; arrays (m, d) in original units.
-
-    Returns ``{"aekit": {"denoise_psnr"}, "pca": {"denoise_psnr"}, "noisy": {"psnr"}}``, rows
-    to merge into ``Comparison.rows``.
-    """
-
-    def psnr(x: np.ndarray) -> float:
-        return reconstruction_metrics(target, x, data_range=data_range, with_bce=False)["psnr"]
-
-    return {
-        "aekit": {"denoise_psnr": psnr(denoised)},
-        "pca": {"denoise_psnr": psnr(pca_denoised)},
-        "noisy": {"psnr": psnr(noisy)},
-    }
-
-
 def evaluation_space(
     per_feature: bool, x_train: np.ndarray
 ) -> tuple[str, Callable[[np.ndarray], np.ndarray] | None]:
@@ -291,22 +266,7 @@ def compare_with_pca(
     x_train, x_test = np.asarray(x_train), np.asarray(x_test)
     recon_test = np.asarray(recon_test)
     target = x_test if x_test_original is None else np.asarray(x_test_original)
-    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
-        raise DataError(
-            f"x_train and x_test must be (n, d) with the same d, got {x_train.shape} and "
-            f"{x_test.shape}"
-        )
-    if target.shape != x_test.shape or recon_test.shape != x_test.shape:
-        raise DataError(
-            f"x_test {x_test.shape}, x_test_original {target.shape} and recon_test "
-            f"{recon_test.shape} must have the same shape"
-        )
-    if len(codes_train) != len(x_train) or len(codes_test) != len(x_test):
-        raise DataError(
-            f"codes and data differ in length: {len(codes_train)} vs {len(x_train)} (train), "
-            f"{len(codes_test)} vs {len(x_test)} (test)"
-        )
-
+    _check_shapes(x_train, x_test, target, recon_test, codes_train, codes_test)
     pca_size = baseline_size(code_size, x_train)
     pca = PCABaseline.fit(x_train, pca_size, seed=seed)
     pca_recon = pca.decode(pca.encode(x_test))
@@ -326,25 +286,11 @@ def compare_with_pca(
         )
 
     if y_train is not None and y_test is not None:
-        probe_max_train = 10000
-        rows["aekit"]["probe_accuracy"] = probe_accuracy(
-            codes_train, y_train, codes_test, y_test, max_train=probe_max_train, seed=seed
-        )
-        rows["pca"]["probe_accuracy"] = probe_accuracy(
-            pca.encode(x_train),
-            y_train,
-            pca.encode(x_test),
-            y_test,
-            max_train=probe_max_train,
-            seed=seed,
-        )
-        n_probe = min(probe_max_train, len(x_train))
-        notes.append(
-            f"probe: logistic regression on standardised codes, trained on {n_probe} of "
-            f"{len(x_train)} training samples"
-        )
-        if math.isnan(rows["aekit"]["probe_accuracy"]):
-            notes.append("probe accuracy is nan: the training labels have a single class")
+        codes = {
+            "aekit": (codes_train, codes_test),
+            "pca": (pca.encode(x_train), pca.encode(x_test)),
+        }
+        _add_probe(rows, notes, codes, y_train, y_test, seed)
     elif y_train is not None or y_test is not None:
         notes.append("no probe: labels were given for only one of train and test")
 
@@ -356,3 +302,37 @@ def compare_with_pca(
         dataset=dataset,
         notes=notes,
     )
+
+
+def _check_shapes(x_train, x_test, target, recon_test, codes_train, codes_test) -> None:
+    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
+        raise DataError(
+            f"x_train and x_test must be (n, d) with the same d, got {x_train.shape} and "
+            f"{x_test.shape}"
+        )
+    if target.shape != x_test.shape or recon_test.shape != x_test.shape:
+        raise DataError(
+            f"x_test {x_test.shape}, x_test_original {target.shape} and recon_test "
+            f"{recon_test.shape} must have the same shape"
+        )
+    if len(codes_train) != len(x_train) or len(codes_test) != len(x_test):
+        raise DataError(
+            f"codes and data differ in length: {len(codes_train)} vs {len(x_train)} (train), "
+            f"{len(codes_test)} vs {len(x_test)} (test)"
+        )
+
+
+def _add_probe(rows: dict, notes: list, codes: dict, y_train, y_test, seed: int) -> None:
+    """The probe's accuracy on each row's (train, test) codes, and its note."""
+    probe_max_train = 10000
+    for name, (train_codes, test_codes) in codes.items():
+        rows[name]["probe_accuracy"] = probe_accuracy(
+            train_codes, y_train, test_codes, y_test, max_train=probe_max_train, seed=seed
+        )
+    n_train = len(codes["aekit"][0])
+    notes.append(
+        f"probe: logistic regression on standardised codes, trained on "
+        f"{min(probe_max_train, n_train)} of {n_train} training samples"
+    )
+    if math.isnan(rows["aekit"]["probe_accuracy"]):
+        notes.append("probe accuracy is nan: the training labels have a single class")

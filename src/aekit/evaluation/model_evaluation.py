@@ -1,0 +1,202 @@
+"""``aekit.evaluate``: a trained model beside PCA on held-out data.
+
+Loads the test data and the model's training data (for PCA), picks the units the metrics are in
+(``evaluation_space``), compares (``compare_with_pca``) and adds the rows that need the model:
+a VAE's likelihood scores, code sparsity, denoising.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data import Dataset
+from ..data.splitting import split_validation
+from ..data_info import DataInfo
+from ..errors import ConfigError
+from ..model import Autoencoder
+from ..progress import Progress
+from ..report import Comparison
+from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows
+from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space
+
+
+def evaluate_model(
+    model: Autoencoder,
+    test_data,
+    *,
+    train_data,
+    label: str | None,
+    iw_samples: int,
+    iw_images: int | None,
+    noise: str | list[str] | None,
+    progress: bool,
+) -> Comparison:
+    """``aekit.evaluate`` (see there)."""
+    info = model.data_info
+    if test_data is None:
+        test_data = _default_test_source(info)
+    test = model.load_input(
+        test_data, label=_label_for(model, test_data, label), default_split="test"
+    )
+    train_part = _training_part(model, train_data, label)
+    x_test = model.as_samples(test)
+    x_train = model.as_samples(train_part)
+    _check_iw_count("iw_samples", iw_samples)
+    if iw_images is not None:
+        _check_iw_count("iw_images", iw_images)
+    codes_test = model.encode(x_test)
+    space, spaces = _in_space(model, x_train, x_test)
+    comparison = compare_with_pca(
+        **spaces,
+        codes_train=model.encode(x_train),
+        codes_test=codes_test,
+        y_train=train_part.y,
+        y_test=test.y,
+        code_size=model.code_size,
+        dataset=test.name,
+        seed=model.train_config.seed,
+    )
+    comparison.space = space
+    comparison.notes.append(_space_note(space))
+    _add_family_scores(comparison, model, x_test, iw_samples, iw_images, progress)
+    add_code_sparsity(comparison, model, codes_test)
+    if noise:
+        add_denoising_rows(
+            comparison,
+            model,
+            x_train,
+            x_test,
+            noise,
+            data_range=info.value_range,
+            seed=model.train_config.seed + EVAL_SEED_OFFSET,
+        )
+    return comparison
+
+
+def _in_space(model: Autoencoder, x_train: np.ndarray, x_test: np.ndarray) -> tuple[str, dict]:
+    """The units the metrics are in, and ``compare_with_pca``'s arrays in them."""
+    info = model.data_info
+    recon_test = model.reconstruct(x_test).reshape(len(x_test), -1)
+    space, to_space = evaluation_space(
+        model.scaler.per_feature, x_train.reshape(len(x_train), -1).astype(np.float32)
+    )
+    if to_space is None:  # the data's own units; PCA in the model's (globally) scaled space
+        return space, dict(
+            x_train=model.scale(x_train),
+            x_test=model.scale(x_test),
+            recon_test=recon_test,
+            data_range=info.value_range,
+            with_bce=info.data_min >= 0.0 and info.data_max <= 1.0,
+            to_original=lambda flat: model.scaler.inverse_transform(flat),
+            x_test_original=x_test.reshape(len(x_test), -1),
+        )
+    # standardised units, PCA fitted in them
+    train_std = to_space(x_train.reshape(len(x_train), -1).astype(np.float32))
+    return space, dict(
+        x_train=train_std,
+        x_test=to_space(x_test.reshape(len(x_test), -1).astype(np.float32)),
+        recon_test=to_space(recon_test.astype(np.float32)),
+        data_range=float(train_std.max() - train_std.min()) or 1.0,
+        with_bce=False,
+    )
+
+
+def _check_iw_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _add_family_scores(
+    comparison: Comparison,
+    model: Autoencoder,
+    x_test: np.ndarray,
+    iw_samples: int,
+    iw_images: int | None,
+    progress: bool,
+) -> None:
+    """The figures the model's family adds (a VAE: ELBO and IWAE NLL, ``aekit.likelihood``)."""
+    scaled = torch.from_numpy(model.scale(x_test).reshape(len(x_test), *model.sample_shape))
+    reporter = Progress() if progress else None
+    counter = (lambda done, total: reporter.count("IWAE NLL", done, total)) if reporter else None
+    scores, notes = model.net.evaluation_scores(
+        scaled,
+        iw_samples=iw_samples,
+        iw_images=iw_images,
+        seed=model.train_config.seed,
+        log_det_scale=_log_det_scale(model),
+        progress=counter,
+    )
+    comparison.rows["aekit"].update(scores)
+    comparison.notes.extend(notes)
+
+
+def _log_det_scale(model: Autoencoder) -> float:
+    """Sum over one sample's values of log(spread) of the (affine) scaler: what a density of the
+    scaled values loses to the data's units, -log p(x) = -log p(scaled x) + this."""
+    spread = np.asarray(model.scaler.spread, dtype=np.float64)
+    width = math.prod(model.sample_shape)
+    per_value = np.broadcast_to(np.log(spread), (width,)) if len(spread) == 1 else np.log(spread)
+    return float(per_value.sum())
+
+
+def _space_note(space: str) -> str:
+    if space == STANDARDISED_UNITS:
+        return (
+            "MSE, MAE and PSNR in standardised units (each column minus its training mean, "
+            "divided by its training std, at least 1/20 of its range): the model scaled each "
+            "column apart (a table of mixed units); PCA fitted in the same units"
+        )
+    return (
+        "MSE, MAE and PSNR in the data's own units: the model scaled all values together "
+        "(images, or a table of one unit: all values in [0, 1] or whole numbers in [0, 255])"
+    )
+
+
+def _training_part(model: Autoencoder, train_data, label: str | None) -> Dataset:
+    """The data PCA is fitted on: ``train_data`` as given, else exactly the model's training
+    part, reloaded from its source and split again only if validation was split off it."""
+    info = model.data_info
+    if train_data is not None:
+        return model.load_input(
+            train_data, label=_label_for(model, train_data, label), default_split="train"
+        )
+    if info.source is None:
+        raise ConfigError(
+            "this model was trained on in-memory data, so its training data cannot be "
+            "reloaded for the PCA baseline; pass train_data= (CLI: --train-data)"
+        )
+    source = info.source
+    full = model.load_input(source, label=_label_for(model, source, label), default_split="train")
+    if _recorded_validation(info) == "split":
+        config = model.train_config
+        return split_validation(full, config.val_fraction, config.seed)[0]
+    return full
+
+
+def _recorded_validation(info: DataInfo) -> str:
+    """How a run's validation data was made; runs saved before it was recorded split their
+    data unless val_data was a file."""
+    if info.validation is not None:
+        return info.validation
+    return "given" if info.val_source is not None else "split"
+
+
+def _label_for(model: Autoencoder, source, label: str | None) -> str | None:
+    """The label to read ``source`` with: ``label``, else the run's for a file without named
+    columns (an .npz key); tables set the run's label column aside themselves (Columns)."""
+    if label is not None or model.columns is not None:
+        return label
+    return model.data_info.label if isinstance(source, str | Path) else None
+
+
+def _default_test_source(info: DataInfo) -> str:
+    source = info.source
+    if source is None or Path(source).exists():
+        raise ConfigError(
+            "name the held-out data to evaluate on (a file, or a built-in such as digits:test)"
+        )
+    return source.split(":")[0] + ":test"  # a built-in: its test split

@@ -1,0 +1,123 @@
+"""What the loop (``aekit.training``) is built from: the device, the optimiser and its
+learning-rate schedule, the batches of an epoch, the checks that a step was finite, and the
+loss over a whole set (validation)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import TrainConfig
+from .errors import AekitError, ConfigError
+from .noise import Corruption
+
+VALIDATION_BATCH = 1024
+
+
+def finite_step(loss: torch.Tensor, parameters: list[torch.Tensor], config: TrainConfig) -> bool:
+    """Clip gradients if asked; True when the step is safe to take.
+
+    The gradient norm is computed where it is needed anyway (clipping) or where bad batches are
+    to be skipped. Otherwise only the loss is checked: the norm costs about 1.5% of a small
+    step, and a non-finite gradient makes the weights non-finite, which the next step's loss
+    shows; training then stops there without overwriting the last good checkpoint.
+    """
+    if config.clip_grad is not None:
+        norm = torch.nn.utils.clip_grad_norm_(parameters, config.clip_grad)
+    elif config.skip_nonfinite > 0:
+        norm = torch.nn.utils.get_total_norm([p.grad for p in parameters if p.grad is not None])
+    else:
+        return bool(torch.isfinite(loss.detach()))
+    return bool(torch.isfinite(loss.detach() + norm))
+
+
+def batch_starts(n: int, batch: int) -> list[int]:
+    """Where each batch of an epoch of ``n`` samples begins; a batch ends where the next begins.
+
+    A lone last sample joins the batch before it (a batch of 1 breaks batch norm and gives a
+    noisy step), so that it is still trained on; ``batch`` 1 itself is left as asked.
+    """
+    starts = list(range(0, n, batch))
+    if batch > 1 and len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return starts
+
+
+def check_batch_fits(model: nn.Module, batch: int) -> None:
+    """Batch norm over vectors normalises each feature over the batch: one sample has no spread,
+    and PyTorch refuses to train it. Said before training instead of at the first step."""
+    if batch == 1 and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+        raise ConfigError(
+            "batch norm over vectors (norm='batch' with the MLP backbone) needs at least 2 "
+            "samples per batch, but every batch holds 1 (batch_size=1 or a single training "
+            "sample); use a larger batch_size, or norm='layer' or 'none'"
+        )
+
+
+def state_is_finite(model: nn.Module, optimizer: torch.optim.Optimizer) -> bool:
+    """True when the weights, buffers and optimiser moments are all finite (one sync a device:
+    on a GPU, Adam keeps its step counts on the CPU)."""
+    tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
+    for state in optimizer.state.values():
+        tensors += [v for v in state.values() if torch.is_tensor(v) and v.is_floating_point()]
+    flags: dict[torch.device, list[torch.Tensor]] = {}
+    for tensor in tensors:
+        flags.setdefault(tensor.device, []).append(torch.isfinite(tensor).all())
+    return all(bool(torch.stack(found).all()) for found in flags.values())
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    kind = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    # foreach: one fused update over all parameters; PyTorch enables it by default only on GPUs,
+    # but on CPUs it saves a Python-level loop over the parameters every step.
+    return kind(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+
+
+def set_lr(optimizer, config: TrainConfig, step: int, total_steps: int, elapsed: float) -> None:
+    """Cosine decay from ``lr`` to 0 over the run.
+
+    With a time limit the run's length is not known in steps, so progress is whichever is
+    further along: steps taken or time spent (that makes time-limited runs depend on speed).
+    """
+    if config.schedule == "constant":
+        return
+    done = step / total_steps
+    if config.time_limit is not None:
+        done = max(done, elapsed / config.time_limit)
+    lr = config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise AekitError(
+            "device 'cuda' was asked for, but PyTorch sees no CUDA GPU; use --device cpu"
+        )
+    return torch.device(name)
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: nn.Module, x: torch.Tensor, *, corrupt: Corruption | None = None, seed: int = 0
+) -> float:
+    """Mean per-sample loss over ``x`` in eval mode (dropout off, batch-norm statistics frozen).
+
+    With ``corrupt``: of corrupted inputs against the clean ``x``, drawn from a generator seeded
+    with ``seed`` afresh on every call, so every call sees the same corruption.
+    """
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    noise_generator = torch.Generator(device=x.device).manual_seed(seed) if corrupt else None
+    for begin in range(0, x.shape[0], VALIDATION_BATCH):
+        chunk = x[begin : begin + VALIDATION_BATCH]
+        noisy = corrupt(chunk, noise_generator) if corrupt else chunk
+        loss, _ = model.loss(noisy, target=chunk)
+        total += loss.item() * chunk.shape[0]
+    model.train(was_training)
+    return total / x.shape[0]
