@@ -250,7 +250,8 @@ def test_bad_config_field(run, edit, names):
 def test_bad_value_message_quotes_the_value(run):
     edit_config(run, set_field("net.code_size", "32"))
     assert load_error(run) == (
-        f'{run / "config.json"}: net.code_size must be a positive integer up to 2147483647, got "32"'
+        f'{run / "config.json"}: net.code_size must be a positive integer up to 2147483647, '
+        'got "32"'
     )
 
 

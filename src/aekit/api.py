@@ -21,10 +21,8 @@ from .building import (
 )
 from .checkpoints import CHECKPOINT_FILE, check_run_meta, load_checkpoint
 from .code_density import MAX_FIT_CODES
-from .config import (
-    make_config,
-    read_config_file,
-)
+from .config import make_config
+from .config_file import read_config_file
 from .data import Columns, Dataset, load_data
 from .denoising import (
     EVAL_SEED_OFFSET,

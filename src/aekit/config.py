@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import sys
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 from .defaults import (
     BACKBONE_ACTIVATIONS,
@@ -23,11 +21,6 @@ from .options import MAX_SIZE, check_value, option
 from .penalties import parse_sparsity
 from .precision import PRECISIONS
 from .scaling import SCALES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 BACKBONES = ("auto", "mlp", "conv")
 # model: "mlp"/"conv"/"auto" are the plain autoencoder with that backbone (the CLI of old);
@@ -343,26 +336,3 @@ def _reject_unused_options(config: TrainConfig) -> TrainConfig:
             "dropout); leave it out, or use the mlp backbone"
         )
     return config
-
-
-def read_config_file(path: str | Path) -> dict:
-    """Options from a TOML file: keys are the option names (``code_size = 32``).
-
-    Options may sit at the top level or under a ``[train]`` table.
-    """
-    path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    options = dict(data.pop("train", {}))
-    options.update(data)
-    normalised = {key.replace("-", "_"): value for key, value in options.items()}
-    try:
-        make_config(**normalised)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return normalised
