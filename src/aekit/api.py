@@ -39,6 +39,7 @@ from .models import MODELS, VAEConfig
 from .pca_start import keep_start_unless_clearly_better
 from .plots import save_loss_curve, save_reconstruction_grid
 from .progress import Progress
+from .run_schema import saved_options
 from .runs import CONFIG_FILE, write_metrics
 from .scaling import Scaler, ValueRange
 from .training import finished_reason, fit
@@ -481,7 +482,7 @@ def _nothing_to_resume(out: Path, checkpoint, settings) -> bool:
     except (OSError, ValueError):
         return False  # finishing the run rewrites it
     run = checkpoint.meta["run"]
-    if not isinstance(saved, dict) or [saved.get("train"), saved.get("data")] != [
+    if not isinstance(saved, dict) or [saved_options(saved), saved.get("data")] != [
         run["train"],
         run["data"],
     ]:

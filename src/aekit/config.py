@@ -17,7 +17,7 @@ from .errors import ConfigError
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .noise import normalise_noise
-from .options import MAX_SIZE, check_value, option
+from .options import MAX_SIZE, check_value, option, spec_of
 from .penalties import parse_sparsity
 from .precision import PRECISIONS
 from .scaling import SCALES
@@ -294,6 +294,9 @@ class TrainConfig:
 
 
 OPTION_NAMES = tuple(f.name for f in fields(TrainConfig))
+# What is built (saved as config.json's "model_options") and how it is trained ("train")
+MODEL_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "model")
+TRAINING_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "training")
 
 
 def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:

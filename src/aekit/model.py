@@ -10,13 +10,13 @@ import torch
 
 from . import __version__
 from .code_density import CodeDensity
-from .config import TrainConfig
+from .config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
 from .data import Columns, Dataset, load_data
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps, linear_path, spherical_path
 from .models import MODELS, NetConfig
 from .models.vae import reparameterise
-from .run_schema import check_config, check_weights
+from .run_schema import check_config, check_weights, saved_options
 from .runs import (
     CONFIG_FILE,
     METRICS_FILE,
@@ -269,13 +269,16 @@ class Autoencoder:
 
     # -- saving ----------------------------------------------------------------------------
     def config_dict(self) -> dict:
+        options = self.train_config.to_dict()
         return {
             "aekit_version": __version__,
             "model_type": self.model_type,
             "net": self.net.config.to_dict(),
             "scaler": self.scaler.to_dict(),
             "data": self.data_info,
-            "train": self.train_config.to_dict(),
+            # the options as given (None: picked from the data, as "net" records)
+            "model_options": {name: options[name] for name in MODEL_OPTIONS},
+            "train": {name: options[name] for name in TRAINING_OPTIONS},
             "result": self.result,
         }
 
@@ -326,7 +329,7 @@ class Autoencoder:
             net,
             Scaler.from_dict(config["scaler"]),
             data_info=dict(config["data"]),
-            train_config=TrainConfig(**config["train"]).validate(),
+            train_config=TrainConfig(**saved_options(config)).validate(),
             history=history,
             result=config["result"],
             code_density=CodeDensity.load(folder, net_config.code_size),

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import TrainConfig
+from .config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
 from .errors import ModelFileError
 from .losses import LOSSES
 from .models import MODELS
@@ -124,6 +124,7 @@ TOP = {
     "net": OBJECT,
     "scaler": OBJECT,
     "data": OBJECT,
+    "model_options": OBJECT,
     "train": OBJECT,
     # how training ended (best epoch, stop reason, ...): a record for people, read by nothing
     "result": OBJECT,
@@ -185,7 +186,12 @@ DATA = {
 }
 
 TRAIN = {name: _option_field(option) for name, option in OPTIONS.items()}
-SECTIONS = {"net": NET, "scaler": SCALER, "data": DATA, "train": TRAIN}
+# Format 2 keeps the model options (what is built) apart from the training options; format 1
+# kept them all under "train", as a checkpoint's metadata still does.
+SPLIT_OPTIONS_VERSION = 2
+TOP_BEFORE_SPLIT = {name: field for name, field in TOP.items() if name != "model_options"}
+MODEL_OPTIONS_TABLE = {name: TRAIN[name] for name in MODEL_OPTIONS}
+TRAINING_OPTIONS_TABLE = {name: TRAIN[name] for name in TRAINING_OPTIONS}
 # The "net" section per model_type: a VAE's (models/vae.py VAEConfig) adds the KL weighting.
 VAE_NET = {
     **NET,
@@ -269,24 +275,40 @@ RULES = (
 def check_config(config: object, path: str | Path) -> None:
     """Raise ModelFileError naming ``path`` and the field unless ``config`` is a sound run config.
 
-    config: the parsed config.json. Checks every section against its table, the training
-    options with ``TrainConfig.validate``, then the rules that tie sections together.
+    config: the parsed config.json, of any format version this aekit reads. Checks every section
+    against its table, the options together with ``TrainConfig.validate``, then the rules that
+    tie sections together.
     """
     if not isinstance(config, dict):
         raise ModelFileError(f"{path}: the file must hold a JSON object, got {_show(config)}")
-    _check_section(config, TOP, "", path)
-    for name, table in SECTIONS.items():
-        if name == "net":
-            table = NET_TABLES[config["model_type"]]
+    split = _splits_options(config)
+    _check_section(config, TOP if split else TOP_BEFORE_SPLIT, "", path)
+    sections = {"net": NET_TABLES[config["model_type"]], "scaler": SCALER, "data": DATA}
+    if split:
+        sections.update(model_options=MODEL_OPTIONS_TABLE, train=TRAINING_OPTIONS_TABLE)
+    else:
+        sections.update(train=TRAIN)
+    for name, table in sections.items():
         _check_section(config[name], table, f"{name}.", path)
-    try:
-        TrainConfig(**config["train"]).validate()
+    try:  # what is left: the checks that tie options together (model and backbone)
+        TrainConfig(**saved_options(config)).validate()
     except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
-        raise ModelFileError(f"{path}: train.{exc}") from None
+        raise ModelFileError(f"{path}: {'model_options' if split else 'train'}.{exc}") from None
     for rule in RULES:
         if not rule.ok(config):
             section, name = rule.field.split(".")
             raise _bad_value(path, rule.field, rule.expected(config), config[section][name])
+
+
+def saved_options(config: dict) -> dict:
+    """Every option saved in a run's config.json, as one dict, from either format."""
+    sections = (config.get("model_options"), config.get("train"))
+    return {k: v for section in sections if isinstance(section, dict) for k, v in section.items()}
+
+
+def _splits_options(config: dict) -> bool:
+    version = config.get("format_version")
+    return _is_int(version) and version >= SPLIT_OPTIONS_VERSION
 
 
 def check_weights(

@@ -18,7 +18,8 @@ from .code_density import CODE_DENSITY_FILE
 from .errors import AekitError, ModelFileError
 from .files import atomic_path, atomic_write_text, safetensors_errors
 
-FORMAT_VERSION = 1
+# 2: the model options apart from the training options (run_schema.SPLIT_OPTIONS_VERSION)
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
