@@ -22,6 +22,7 @@ MAX_SIZE = 2**31 - 1
 MAX_INT = 2**63 - 1
 
 KINDS = ("int", "number", "bool", "choice", "text", "texts", "sizes")
+GROUPS = ("model", "training")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class OptionSpec:
 def option(
     default,
     *,
-    help: str,  # noqa: A002 - the name argparse and dataclasses users expect
+    help: str,
     group: str,
     kind: str | None = None,
     choices: tuple[str, ...] = (),
@@ -65,6 +66,8 @@ def option(
         kind = "choice" if choices else "bool" if isinstance(default, bool) else None
     if kind not in KINDS:
         raise TypeError(f"option kind must be one of {KINDS}, got {kind!r}")
+    if group not in GROUPS:
+        raise TypeError(f"option group must be one of {GROUPS}, got {group!r}")
     if default is not None and choices and default not in choices:
         raise TypeError(f"default {default!r} is not among the choices {choices}")
     meta = OptionSpec(kind=kind, help=help, group=group, choices=tuple(choices), **spec)
@@ -73,10 +76,6 @@ def option(
 
 def spec_of(config_field: dataclasses.Field) -> OptionSpec:
     return config_field.metadata["option"]
-
-
-def default_of(config_field: dataclasses.Field):
-    return config_field.default
 
 
 def flag_of(config_field: dataclasses.Field) -> str:
@@ -88,7 +87,7 @@ def check_value(config_field: dataclasses.Field, value):
     """The value as stored (lists normalised), or ConfigError naming the option, the value and
     what is allowed."""
     spec, name = spec_of(config_field), config_field.name
-    if value is None and default_of(config_field) is None:
+    if value is None and config_field.default is None:
         return None
     if spec.kind == "int":
         check_int(name, value, spec.low, spec.high)
@@ -131,14 +130,14 @@ def describe(config_field: dataclasses.Field) -> str:
     elif spec.kind == "sizes":
         text = f"a list of integers from 1 to {MAX_SIZE}"
     else:
-        text = spec.help
-    return text if default_of(config_field) is not None else f"null or {text}"
+        text = f"a spec as {flag_of(config_field)} takes ({spec.help})"
+    return text if config_field.default is not None else f"null or {text}"
 
 
 def shown_default(config_field: dataclasses.Field) -> str:
     """The default as ``--help`` and the README show it: ``auto``'s words where it is decided
     later, on/off for switches, numbers as written (1, 0.1, 0.001)."""
-    default = default_of(config_field)
+    default = config_field.default
     if default is None:
         return spec_of(config_field).auto or "none"
     if isinstance(default, bool):
@@ -149,10 +148,11 @@ def shown_default(config_field: dataclasses.Field) -> str:
 
 
 def int_range(low, high) -> str:
-    if high is None or high == MAX_INT:
-        return {0: "a non-negative integer", 1: "a positive integer"}.get(
+    if high is None or high == MAX_INT:  # the int64 limit, not a size limit
+        start = {0: "a non-negative integer", 1: "a positive integer"}.get(
             low, f"an integer >= {low}"
         )
+        return f"{start} below 2**63"
     return f"an integer from {low} to {high}"
 
 
