@@ -1,5 +1,6 @@
 """The aekit command end to end: train, encode, decode, reconstruct, evaluate, errors."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -7,8 +8,8 @@ import pandas as pd
 import pytest
 
 from aekit.cli import build_parser, main
-from aekit.cli_flags import TRAIN_FLAGS
-from aekit.config import OPTION_NAMES
+from aekit.config import TrainConfig
+from aekit.options import flag_of
 
 
 @pytest.fixture
@@ -81,10 +82,14 @@ def test_config_file_and_flags(tmp_path, table):
 
 
 def test_help_names_every_option():
-    assert {name for name, _, _ in TRAIN_FLAGS} == set(OPTION_NAMES)
-    train_help = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
-    for _, flag, _ in TRAIN_FLAGS:
-        assert flag in train_help
+    train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
+    dests = {
+        flag: action.dest for action in train_parser._actions for flag in action.option_strings
+    }
+    train_help = train_parser.format_help()
+    for option in dataclasses.fields(TrainConfig):
+        assert dests[flag_of(option)] == option.name
+        assert flag_of(option) in train_help
 
 
 def test_datasets_lists_builtins(capsys):

@@ -7,7 +7,8 @@ from conftest import blob_images
 
 import aekit
 from aekit.cli import main
-from aekit.config import make_config, read_config_file
+from aekit.config import make_config
+from aekit.config_file import read_config_file
 from aekit.errors import ConfigError
 from aekit.noise import Corruption, corrupt_array, parse_noise
 

@@ -1,7 +1,12 @@
-"""The README's Python example runs as written, so the front door never goes stale."""
+"""The README's Python example runs as written and its option table matches the declarations,
+so the front door never goes stale."""
 
+import dataclasses
 import re
 from pathlib import Path
+
+from aekit.config import TrainConfig
+from aekit.options import flag_of, shown_default, spec_of
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -13,3 +18,37 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
     assert (tmp_path / "runs" / "digits" / "model.safetensors").exists()
+
+
+def _option_rows() -> dict[str, tuple[int, list[str]]]:
+    """README's option table: option name -> (its place in its row, the row's cells)."""
+    text = README.read_text()
+    table = text.split("### Options", 1)[1].split("\n\n")[1]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        for place, name in enumerate(cells[0].replace("`", "").split(", ")):
+            rows[name] = (place, cells)
+    return rows
+
+
+def test_readme_option_table_matches_the_declarations():
+    """Each option's row names its flag, its default (or what picks it) and its choices as
+    TrainConfig declares them; no row names an option that does not exist."""
+    rows = _option_rows()
+    options = {option.name: option for option in dataclasses.fields(TrainConfig)}
+    assert set(rows) == set(options)
+    for name, option in options.items():
+        place, (names, flags, default, meaning) = rows[name]
+        if flags == "same":
+            flag = "--" + name.replace("_", "-")
+        else:
+            flag = flags.replace("`", "").split(", ")[place].split()[0]
+        assert flag == flag_of(option), name
+        shown = shown_default(option)
+        if option.default is None or isinstance(option.default, bool):
+            assert shown in default.replace("`", ""), (name, shown)
+        else:
+            assert f"`{shown}`" in default, (name, shown)
+        for choice in spec_of(option).choices:
+            assert f"`{choice}`" in default + meaning, (name, choice)

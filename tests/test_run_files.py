@@ -23,6 +23,7 @@ from aekit import ModelFileError
 from aekit.config import TrainConfig
 from aekit.models import NetConfig
 from aekit.run_schema import NET, TRAIN
+from aekit.runs import FORMAT_VERSION
 
 # values outside [0, 1] and not whole: a table of mixed units, scaled per column (6 offsets)
 X = (np.random.default_rng(0).random((40, 6)) * 3 - 1).astype(np.float32)
@@ -224,7 +225,14 @@ BAD_CONFIGS = {
     "train_epochs_negative": (set_field("train.epochs", -1), "train.epochs must be"),
     "train_lr_text": (set_field("train.lr", "fast"), "train.lr must be"),
     "train_optimizer_unknown": (set_field("train.optimizer", "sgd"), "train.optimizer must be"),
-    "train_hidden_string": (set_field("train.hidden", "128"), "train.hidden must be"),
+    "hidden_option_string": (
+        set_field("model_options.hidden", "128"),
+        "model_options.hidden must be",
+    ),
+    "model_option_under_train": (
+        set_field("train.hidden", [4]),
+        "train.hidden is not a field aekit knows",
+    ),
     "train_early_stopping_int": (set_field("train.early_stopping", 1), "train.early_stopping"),
     "train_seed_huge": (set_field("train.seed", 10**30), "train.seed must be"),
     "train_lr_huge_int": (set_field("train.lr", 10**400), "train.lr must be"),
@@ -232,7 +240,10 @@ BAD_CONFIGS = {
     # which model, which format
     "model_type_unknown": (set_field("model_type", "gan"), "model_type must be one of 'ae', 'vae'"),
     "model_type_null": (set_field("model_type", None), "model_type must be"),
-    "format_version_newer": (set_field("format_version", 2), "format version 2, newer"),
+    "format_version_newer": (
+        set_field("format_version", FORMAT_VERSION + 1),
+        f"format version {FORMAT_VERSION + 1}, newer",
+    ),
     "format_version_string": (set_field("format_version", "1"), "format_version must be"),
     "format_version_bool": (set_field("format_version", True), "format_version must be"),
     "format_version_zero": (set_field("format_version", 0), "format_version must be"),
@@ -250,7 +261,8 @@ def test_bad_config_field(run, edit, names):
 def test_bad_value_message_quotes_the_value(run):
     edit_config(run, set_field("net.code_size", "32"))
     assert load_error(run) == (
-        f'{run / "config.json"}: net.code_size must be a positive integer below 2**31, got "32"'
+        f"{run / 'config.json'}: net.code_size must be a positive integer up to 2147483647, "
+        'got "32"'
     )
 
 

@@ -202,7 +202,7 @@ def test_loss_defaults_to_bernoulli_for_a_vae_on_unit_data(binary, tmp_path):
     model = aekit.train(binary[:32], model="vae", out=tmp_path / "run", **FAST)
     assert model.net.config.loss == "bce" and model.train_config.loss == "bce"
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["train"]["loss"] == "bce" and saved["net"]["loss"] == "bce"
+    assert saved["model_options"]["loss"] == "bce" and saved["net"]["loss"] == "bce"
     assert aekit.load(tmp_path / "run").train_config.loss == "bce"
 
 

@@ -22,7 +22,8 @@ from .building import (
 )
 from .checkpoints import Checkpoint, check_run_meta
 from .code_density import MAX_FIT_CODES
-from .config import TrainConfig, make_config, read_config_file
+from .config import TrainConfig, make_config
+from .config_file import read_config_file
 from .data import Columns, Dataset, load_data
 from .data.splitting import split_validation
 from .data_info import DataInfo

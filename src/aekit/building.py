@@ -11,16 +11,18 @@ import math
 
 import numpy as np
 
-from .config import (
+from .config import TrainConfig
+from .data import Dataset
+from .defaults import (
     BACKBONE_ACTIVATIONS,
     BACKBONE_DEFAULTS,
     CONV_PRESET_CHANNELS,
     DEFAULT_EPOCHS,
     MAX_DEFAULT_EPOCHS,
     MIN_DEFAULT_STEPS,
-    TrainConfig,
+    MIN_SMALL_DATA_BATCH,
+    default_code_size,
 )
-from .data import Dataset
 from .errors import ConfigError, DataError
 from .models import NetConfig, family_for
 from .penalties import parse_sparsity
@@ -87,7 +89,7 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
         )
     if backbone == "conv" and settings.hidden is not None and not settings.hidden:
         raise ConfigError("the conv model needs at least one stage: hidden=[channels, ...]")
-    code_size = settings.code_size or min(32, max(2, width // 4))
+    code_size = settings.code_size or default_code_size(width)
     if settings.hidden is not None:
         hidden = list(settings.hidden)
     elif backbone == "conv":
@@ -146,13 +148,6 @@ def with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainCo
         epochs = max(DEFAULT_EPOCHS, math.ceil(MIN_DEFAULT_STEPS / steps_per_epoch))
         settings = dataclasses.replace(settings, epochs=min(epochs, MAX_DEFAULT_EPOCHS))
     return settings
-
-
-# Batches of about a tenth of the training set on small data (but at least this many samples):
-# early stopping counts epochs, and at 256 a set of 300 rows gives one or two steps an epoch,
-# so patience ran out after some 20 steps, before a network started at PCA (which improves
-# slowly at first) had moved. Ten steps an epoch give it 100.
-MIN_SMALL_DATA_BATCH = 16
 
 
 def small_data_batch_size(n_train: int, default: int) -> int:

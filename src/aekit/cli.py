@@ -16,10 +16,8 @@ import pandas as pd
 
 from ._version import __version__
 from .api import evaluate, load, train
-from .cli_flags import TRAIN_FLAGS
-from .config import (
-    TrainConfig,
-)
+from .cli_flags import add_train_flags
+from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
 from .errors import AekitError, ConfigError
 from .export import PARTS
@@ -37,7 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    defaults = TrainConfig()
     p = commands.add_parser("train", help="train an autoencoder and save the run folder")
     p.add_argument(
         "data",
@@ -58,14 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue the run in RUN from its latest checkpoint, with its options and data",
     )
     _label_and_quiet(p)
-    options = p.add_argument_group("training options (defaults in brackets)")
-    for name, flag, kwargs in TRAIN_FLAGS:
-        default = getattr(defaults, name)
-        help_text = kwargs.pop("help", "")
-        shown = "auto" if default is None else default
-        options.add_argument(
-            flag, dest=name, default=None, help=f"{help_text} [{shown}]".strip(), **kwargs
-        )
+    add_train_flags(p.add_argument_group("training options (defaults in brackets)"))
     p.set_defaults(handler=cmd_train)
 
     for name, what in (
@@ -198,9 +188,7 @@ def _label_and_quiet(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args) -> int:
-    given = {
-        name: getattr(args, name) for name, _, _ in TRAIN_FLAGS if getattr(args, name) is not None
-    }
+    given = {name: getattr(args, name) for name in OPTION_NAMES if getattr(args, name) is not None}
     if args.resume is not None:
         if args.out is not None and args.out != args.resume:
             raise ConfigError("--resume RUN continues RUN in place; leave out --out")

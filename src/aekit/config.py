@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import difflib
-import math
-import sys
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
+from .defaults import (
+    BACKBONE_ACTIVATIONS,
+    BACKBONE_DEFAULTS,
+    CODE_SIZE_RULE,
+    DEFAULT_EPOCHS,
+    MIN_DEFAULT_STEPS,
+    MIN_SMALL_DATA_BATCH,
+)
 from .errors import ConfigError
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .noise import normalise_noise
+from .options import MAX_SIZE, check_value, option, spec_of
 from .penalties import parse_sparsity
 from .precision import PRECISIONS
 from .scaling import SCALES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 BACKBONES = ("auto", "mlp", "conv")
 # model: "mlp"/"conv"/"auto" are the plain autoencoder with that backbone (the CLI of old);
@@ -30,133 +31,262 @@ OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 
-# The conv preset: three stride-2 stages take 28x28 to 4x4. Measured on Fashion-MNIST, code 32,
-# 5 minutes on 2 CPU cores (benchmarks/quality.py --hidden/--lr/--batch-size), test MSE against
-# PCA-32's: 32-64-128 ran too few epochs; 16-32-64 reached 0.414x, 16-48-96 0.400x and 16-64-128
-# 0.396x: capacity at low resolution is cheap, at full resolution it is what costs time.
-# Batches of 64 at lr 3e-3 beat 256 at 1e-3 (0.414x against 0.485x for 16-32-64).
-CONV_PRESET_CHANNELS = [16, 64, 128]
-# SiLU over ReLU in the conv preset: in the epochs the 2-core CPU reaches in 5 minutes (9, bf16),
-# validation MSE 0.407x PCA-32 against 0.424x (two seeds each 0.407); GELU 0.415x (8 epochs),
-# no batch norm 0.423x, a fourth stage 0.505x, an extra decoder block per stage 0.433x. Searched
-# on a GPU, each config trained for the epochs it reaches on the 2-core CPU, chosen on the
-# validation part (the test figures moved the same way).
-BACKBONE_ACTIVATIONS = {"mlp": "relu", "conv": "silu"}
-# Without an explicit epochs, training runs at least 50 epochs and at least this many optimiser
-# steps: 50 epochs of a 1,300-sample set at batch 256 are only 300 steps, which leaves the model
-# far worse than PCA; early stopping ends the run once validation stops improving.
-DEFAULT_EPOCHS = 50
-MIN_DEFAULT_STEPS = 5000
-MAX_DEFAULT_EPOCHS = 2000
-# Defaults of batch_size and lr per backbone, used where the user sets none.
-BACKBONE_DEFAULTS = {
-    "mlp": {"batch_size": 256, "lr": 1e-3},
-    "conv": {"batch_size": 64, "lr": 3e-3},
-}
+
+def _sparsity_spec(spec):
+    parse_sparsity(spec)  # raises ConfigError naming a bad spec
+    return spec
 
 
+# Each option is declared here once (aekit.options): the CLI flags, TOML checks, validate(),
+# the saved-run schema, the scikit-learn parameters and the README table are derived from it.
 @dataclass
 class TrainConfig:
     """Every option of ``aekit.train`` / ``aekit train``. ``None`` means "pick from the data"."""
 
-    model: str = "auto"  # "mlp", "conv", "auto" (plain autoencoder), or a family: "vae"
-    backbone: str = "auto"  # for families: "mlp", "conv", or "auto" (conv for images >= 16x16)
-    beta: float = 1.0  # VAE: weight of the KL term (beta-VAE); 1 is the true ELBO
-    kl_warmup: int = 0  # VAE: optimiser steps over which the KL weight rises from 0 to beta
-    gmm_components: int = 10  # plain AE: Gaussian mixture fitted on training codes, to sample
-    code_size: int | None = None  # default: min(32, max(2, d // 4))
-    hidden: list[int] | None = None  # MLP layer sizes (encoder side) or conv channels per stage
-    activation: str | None = None  # default: silu for conv, relu for MLP
-    dropout: float = 0.0
-    norm: str | None = None  # "none", "batch" or "layer"; default: batch for conv, none for MLP
-    loss: str | None = None  # default: bce for a VAE on [0, 1] data, else mse (see with_loss)
-    scale: str | None = None  # default: minmax for BCE and images, standard for vectors
-    epochs: int | None = None  # default: 50, or more on small data (see MIN_DEFAULT_STEPS)
-    batch_size: int | None = None  # default: 256 for mlp, 64 for conv
-    lr: float | None = None  # default: 1e-3 for mlp, 3e-3 for conv
-    optimizer: str = "adamw"
-    weight_decay: float = 0.0
-    schedule: str = "cosine"  # learning rate decays to 0 over the epochs (or the time limit)
-    val_fraction: float = 0.1
-    early_stopping: bool = True
-    patience: int = 10  # epochs without a better validation loss before stopping
-    time_limit: float | None = None  # seconds; training ends cleanly and keeps the best model
-    seed: int = 0
-    device: str = "auto"
-    # "auto": bf16 autocast for conv nets on CPUs/GPUs with native bf16, else fp32 (precision.py)
-    precision: str = "auto"
-    checkpoint_every: int | None = None  # also checkpoint every N optimiser steps
-    clip_grad: float | None = None  # clip the gradient's global norm to this
-    skip_nonfinite: int = 0  # batches with a NaN/Inf loss or gradient to skip before stopping
+    model: str = option(
+        "auto",
+        choices=MODEL_CHOICES,
+        group="model",
+        help="mlp, conv, auto: plain autoencoder with that backbone (auto: conv for images "
+        ">= 16x16); vae: variational autoencoder (backbone from --backbone)",
+    )
+    backbone: str = option("auto", choices=BACKBONES, group="model", help="backbone of --model vae")
+    beta: float = option(
+        1.0,
+        kind="number",
+        low=0.0,
+        low_open=True,
+        group="model",
+        metavar="B",
+        help="VAE: weight of the KL term (1 is the true ELBO)",
+    )
+    kl_warmup: int = option(
+        0,
+        kind="int",
+        low=0,
+        group="model",
+        metavar="STEPS",
+        help="VAE: raise the KL weight from 0 to beta over STEPS optimiser steps",
+    )
+    gmm_components: int = option(
+        10,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="model",
+        metavar="N",
+        help="plain AE: mixture components of the code density (to sample)",
+    )
+    code_size: int | None = option(
+        None,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="model",
+        flag="--code",
+        metavar="N",
+        auto=CODE_SIZE_RULE,
+        help="code (bottleneck) size",
+    )
+    hidden: list[int] | None = option(
+        None,
+        kind="sizes",
+        group="model",
+        metavar="SIZES",
+        auto="by data size",
+        help="MLP layer sizes, e.g. 512,128 (or conv channels per stage)",
+    )
+    activation: str | None = option(
+        None,
+        choices=tuple(ACTIVATIONS),
+        group="model",
+        auto=f"{BACKBONE_ACTIVATIONS['conv']} for conv, {BACKBONE_ACTIVATIONS['mlp']} for mlp",
+        help="none: a linear autoencoder",
+    )
+    dropout: float = option(
+        0.0,
+        kind="number",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        group="model",
+        metavar="P",
+        help="dropout of the MLP layers",
+    )
+    norm: str | None = option(
+        None,
+        choices=NORMS,
+        group="model",
+        auto="batch for conv, none for mlp",
+        help="normalisation layers",
+    )
+    loss: str | None = option(
+        None,
+        choices=LOSSES,
+        group="model",
+        auto="bce for a VAE on data in [0, 1] (unless scale is standard), else mse",
+        help="reconstruction loss",
+    )
+    scale: str | None = option(
+        None,
+        choices=SCALES,
+        group="model",
+        auto="minmax for bce and images, else standard",
+        help="input scaling, fitted on the training data",
+    )
+    epochs: int | None = option(
+        None,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="training",
+        metavar="N",
+        auto=f"{DEFAULT_EPOCHS}, more on small data (at least {MIN_DEFAULT_STEPS} steps)",
+        help="passes over the training data",
+    )
+    batch_size: int | None = option(
+        None,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="training",
+        metavar="N",
+        auto=f"{BACKBONE_DEFAULTS['mlp']['batch_size']} for mlp (on small data a tenth of the "
+        f"training rows, at least {MIN_SMALL_DATA_BATCH}), "
+        f"{BACKBONE_DEFAULTS['conv']['batch_size']} for conv",
+        help="samples per optimiser step",
+    )
+    lr: float | None = option(
+        None,
+        kind="number",
+        low=0.0,
+        low_open=True,
+        group="training",
+        metavar="X",
+        auto=f"{BACKBONE_DEFAULTS['mlp']['lr']:g} for mlp, "
+        f"{BACKBONE_DEFAULTS['conv']['lr']:g} for conv",
+        help="learning rate",
+    )
+    optimizer: str = option("adamw", choices=OPTIMIZERS, group="training", help="optimiser")
+    weight_decay: float = option(
+        0.0, kind="number", low=0.0, group="training", metavar="X", help="weight decay"
+    )
+    schedule: str = option(
+        "cosine",
+        choices=SCHEDULES,
+        group="training",
+        help="learning-rate schedule (cosine: decays to 0 over the epochs or the time limit)",
+    )
+    val_fraction: float = option(
+        0.1,
+        kind="number",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        group="training",
+        metavar="F",
+        help="share of the data held out for validation",
+    )
+    early_stopping: bool = option(
+        True, group="training", help="stop once validation stops improving"
+    )
+    patience: int = option(
+        10,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="training",
+        metavar="N",
+        help="epochs without a better validation loss before stopping",
+    )
+    time_limit: float | None = option(
+        None,
+        kind="number",
+        low=0.0,
+        low_open=True,
+        group="training",
+        metavar="SECONDS",
+        auto="none",
+        help="stop cleanly after this long, keeping the best model",
+    )
+    seed: int = option(0, kind="int", low=0, group="training", metavar="N", help="random seed")
+    device: str = option("auto", choices=DEVICES, group="training", help="where to train")
+    precision: str = option(
+        "auto",
+        choices=PRECISIONS,
+        group="training",
+        help="bf16 autocast for the forward pass (weights stay fp32); auto: bf16 for conv "
+        "nets where the CPU/GPU has native bf16",
+    )
+    checkpoint_every: int | None = option(
+        None,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="training",
+        metavar="N",
+        auto="none",
+        help="also write a checkpoint every N optimiser steps (always: every epoch)",
+    )
+    clip_grad: float | None = option(
+        None,
+        kind="number",
+        low=0.0,
+        low_open=True,
+        group="training",
+        metavar="NORM",
+        auto="none",
+        help="clip the gradient's global norm to this",
+    )
+    skip_nonfinite: int = option(
+        0,
+        kind="int",
+        low=0,
+        group="training",
+        metavar="N",
+        help="skip up to N batches with a NaN/Inf loss or gradient instead of stopping",
+    )
     # denoising: corrupt each training batch, learn the clean one (aekit.noise), e.g.
     # ["gaussian:0.3", "mask:0.25"]; one string is taken as a list of one
-    noise: list[str] | None = None
-    sparsity: str | None = None  # "l1:LAMBDA" or "kl:RHO:LAMBDA" (aekit.penalties)
-    contractive: float = 0.0  # weight of the encoder's squared Jacobian norm (aekit.penalties)
+    noise: list[str] | None = option(
+        None,
+        kind="texts",
+        parse=normalise_noise,
+        group="training",
+        metavar="SPEC",
+        auto="none",
+        help="denoising: corrupt training inputs with gaussian:SIGMA, saltpepper:P or "
+        "mask:P (repeat to combine)",
+    )
+    sparsity: str | None = option(
+        None,
+        kind="text",
+        parse=_sparsity_spec,
+        group="model",
+        metavar="SPEC",
+        auto="none",
+        help="sparse code: l1:LAMBDA or kl:RHO:LAMBDA",
+    )
+    contractive: float = option(
+        0.0,
+        kind="number",
+        low=0.0,
+        group="model",
+        metavar="LAMBDA",
+        help="weight of the encoder's squared Jacobian norm",
+    )
 
     def validate(self) -> TrainConfig:
         """Check every value once, at the door; raise ConfigError naming the bad one."""
-        _choice("model", self.model, MODEL_CHOICES)
-        _choice("backbone", self.backbone, BACKBONES)
+        for config_field in fields(self):
+            value = getattr(self, config_field.name)
+            setattr(self, config_field.name, check_value(config_field, value))
         if self.model in ("mlp", "conv") and self.backbone not in ("auto", self.model):
             raise ConfigError(
                 f"model={self.model!r} is the plain autoencoder with the {self.model} backbone, "
                 f"but backbone={self.backbone!r}; use model='auto' with backbone="
                 f"{self.backbone!r}, or leave backbone out"
             )
-        _number("beta", self.beta, low=0.0, low_open=True)
-        if isinstance(self.kl_warmup, bool) or not isinstance(self.kl_warmup, int):
-            raise ConfigError(f"kl_warmup must be an integer, got {self.kl_warmup!r}")
-        if self.kl_warmup < 0:
-            raise ConfigError(f"kl_warmup must be >= 0 steps, got {self.kl_warmup}")
-        _positive_int("gmm_components", self.gmm_components)
-        if self.activation is not None:
-            _choice("activation", self.activation, tuple(ACTIVATIONS))
-        if self.loss is not None:
-            _choice("loss", self.loss, LOSSES)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("schedule", self.schedule, SCHEDULES)
-        _choice("device", self.device, DEVICES)
-        _choice("precision", self.precision, PRECISIONS)
-        if self.norm is not None:
-            _choice("norm", self.norm, NORMS)
-        if self.scale is not None:
-            _choice("scale", self.scale, SCALES)
-        if self.code_size is not None:
-            _positive_int("code_size", self.code_size)
-        if self.hidden is not None:
-            if not isinstance(self.hidden, list | tuple):
-                raise ConfigError(f"hidden must be a list of layer sizes, got {self.hidden!r}")
-            for size in self.hidden:
-                _positive_int("hidden layer size", size)
-            self.hidden = [int(h) for h in self.hidden]
-        if self.epochs is not None:
-            _positive_int("epochs", self.epochs)
-        if self.batch_size is not None:
-            _positive_int("batch_size", self.batch_size)
-        _positive_int("patience", self.patience)
-        if self.lr is not None:
-            _number("lr", self.lr, low=0.0, low_open=True)
-        _number("weight_decay", self.weight_decay, low=0.0)
-        _number("dropout", self.dropout, low=0.0, high=1.0, high_open=True)
-        _number("val_fraction", self.val_fraction, low=0.0, high=1.0, high_open=True)
-        if self.time_limit is not None:
-            _number("time_limit", self.time_limit, low=0.0, low_open=True)
-        if self.checkpoint_every is not None:
-            _positive_int("checkpoint_every", self.checkpoint_every)
-        if self.clip_grad is not None:
-            _number("clip_grad", self.clip_grad, low=0.0, low_open=True)
-        if isinstance(self.skip_nonfinite, bool) or not isinstance(self.skip_nonfinite, int):
-            raise ConfigError(f"skip_nonfinite must be an integer, got {self.skip_nonfinite!r}")
-        if self.skip_nonfinite < 0:
-            raise ConfigError(f"skip_nonfinite must be >= 0, got {self.skip_nonfinite}")
-        self.noise = normalise_noise(self.noise)
-        parse_sparsity(self.sparsity)
-        _number("contractive", self.contractive, low=0.0)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if not isinstance(self.early_stopping, bool):
-            raise ConfigError(f"early_stopping must be true or false, got {self.early_stopping!r}")
         return self
 
     def to_dict(self) -> dict:
@@ -164,6 +294,9 @@ class TrainConfig:
 
 
 OPTION_NAMES = tuple(f.name for f in fields(TrainConfig))
+# What is built (saved as config.json's "model_options") and how it is trained ("train")
+MODEL_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "model")
+TRAINING_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "training")
 
 
 def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
@@ -206,59 +339,3 @@ def _reject_unused_options(config: TrainConfig) -> TrainConfig:
             "dropout); leave it out, or use the mlp backbone"
         )
     return config
-
-
-def read_config_file(path: str | Path) -> dict:
-    """Options from a TOML file: keys are the option names (``code_size = 32``).
-
-    Options may sit at the top level or under a ``[train]`` table.
-    """
-    path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    options = dict(data.pop("train", {}))
-    options.update(data)
-    normalised = {key.replace("-", "_"): value for key, value in options.items()}
-    try:
-        make_config(**normalised)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return normalised
-
-
-def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-
-
-MAX_SIZE = 2**24  # no layer, code or batch is larger; bigger numbers are typos
-
-
-def _positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
-        raise ConfigError(f"{name} must be an integer from 1 to {MAX_SIZE}, got {value!r}")
-
-
-def _number(name, value, *, low=None, high=None, low_open=False, high_open=False) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    try:
-        finite = math.isfinite(float(value))
-    except OverflowError:  # an int too large for a float
-        finite = False
-    if not finite:
-        raise ConfigError(f"{name} must be a finite number, got {value!r}")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
-    if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        low_text = "-inf" if low is None else low
-        high_text = "inf" if high is None else high
-        span = f"{left}{low_text}, {high_text}{right}"
-        raise ConfigError(f"{name} must be in {span}, got {value!r}")

@@ -10,13 +10,13 @@ import torch
 
 from ._version import __version__
 from .code_density import CodeDensity
-from .config import TrainConfig
+from .config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
 from .data import Columns, Dataset, load_data
 from .data_info import DataInfo
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps
 from .models import MODELS, BackboneConfig
-from .run_schema import check_config, check_weights
+from .run_schema import check_config, check_weights, saved_options
 from .runs import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
 from .scaling import Scaler
 
@@ -251,13 +251,16 @@ class Autoencoder:
 
     # -- saving ----------------------------------------------------------------------------
     def config_dict(self) -> dict:
+        options = self.train_config.to_dict()
         return {
             "aekit_version": __version__,
             "model_type": self.model_type,
             "net": self.net.config.to_dict(),
             "scaler": self.scaler.to_dict(),
             "data": self.data_info.to_dict(),
-            "train": self.train_config.to_dict(),
+            # the options as given (None: picked from the data, as "net" records)
+            "model_options": {name: options[name] for name in MODEL_OPTIONS},
+            "train": {name: options[name] for name in TRAINING_OPTIONS},
             "result": self.result,
         }
 
@@ -310,7 +313,7 @@ class Autoencoder:
             net,
             Scaler.from_dict(config["scaler"]),
             data_info=DataInfo.from_dict(config["data"]),
-            train_config=TrainConfig(**config["train"]).validate(),
+            train_config=TrainConfig(**saved_options(config)).validate(),
             history=history,
             result=config["result"],
             code_density=read_code_density(folder, net_config.code_size),

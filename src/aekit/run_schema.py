@@ -24,11 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import TrainConfig
+from .config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
 from .errors import ModelFileError
 from .losses import LOSSES
 from .models import MODELS
 from .nn import ACTIVATIONS, NORMS
+from .options import MAX_SIZE, accepts, describe
 from .runs import FORMAT_VERSION
 from .scaling import SCALES
 
@@ -38,8 +39,6 @@ NET_BACKBONES = ("mlp", "conv")
 NET_OUTPUTS = ("identity", "sigmoid", "clamp")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SHOWN_CHARS = 60  # a bad value is quoted up to this length in messages
-# Far above any real layer or image size; keeps torch's size arithmetic clear of int64 overflow.
-MAX_SIZE = 2**31
 
 
 @dataclass(frozen=True)
@@ -90,20 +89,30 @@ def _optional(field: Field) -> Field:
 
 
 def _is_size(value: object) -> bool:
-    return _is_int(value) and 1 <= value < MAX_SIZE
+    return _is_int(value) and 1 <= value <= MAX_SIZE
 
 
 _sizes = _list_of(_is_size)
 
-SIZE = Field("a positive integer below 2**31", _is_size)
+SIZE = Field(f"a positive integer up to {MAX_SIZE}", _is_size)
 COUNT = Field("an integer >= 0", lambda value: _is_int(value) and value >= 0)
 NUMBER = Field("a finite number", _is_number)
 TEXT = Field("a string", lambda value: isinstance(value, str))
 OBJECT = Field("a JSON object", lambda value: isinstance(value, dict))
 SHAPE = Field(
-    "a list of 1 (d) or 3 (C, H, W) positive integers below 2**31",
+    f"a list of 1 (d) or 3 (C, H, W) integers from 1 to {MAX_SIZE}",
     lambda value: _sizes(value) and len(value) in (1, 3),
 )
+
+
+def _option_field(option, *, required: bool = False) -> Field:
+    """An option as its declaration (config.py) allows it. Training options may be missing, and
+    then get their defaults: they record how the model was trained, not what it computes, and a
+    run saved before an option existed must still load."""
+    return Field(describe(option), lambda value: accepts(option, value), required=required)
+
+
+OPTIONS = {option.name: option for option in fields(TrainConfig)}
 
 TOP = {
     "format_version": Field(
@@ -115,6 +124,7 @@ TOP = {
     "net": OBJECT,
     "scaler": OBJECT,
     "data": OBJECT,
+    "model_options": OBJECT,
     "train": OBJECT,
     # how training ended (best epoch, stop reason, ...): a record for people, read by nothing
     "result": OBJECT,
@@ -123,9 +133,9 @@ NET = {
     "input_shape": SHAPE,
     "code_size": SIZE,
     "backbone": _one_of(NET_BACKBONES),
-    "hidden": Field("a list of positive integers below 2**31", _sizes),
+    "hidden": Field(f"a list of integers from 1 to {MAX_SIZE}", _sizes),
     "activation": _one_of(tuple(ACTIVATIONS)),
-    "dropout": Field("a number in [0, 1)", lambda value: _is_number(value) and 0 <= value < 1),
+    "dropout": _option_field(OPTIONS["dropout"], required=True),
     "norm": _one_of(NORMS),
     "loss": _one_of(LOSSES),
     "output": _one_of(NET_OUTPUTS),
@@ -141,9 +151,7 @@ NET = {
     "sparsity_target": Field(
         "a number in [0, 1)", lambda value: _is_number(value) and 0 <= value < 1, required=False
     ),
-    "contractive": Field(
-        "a number >= 0", lambda value: _is_number(value) and value >= 0, required=False
-    ),
+    "contractive": _option_field(OPTIONS["contractive"]),
     # the linear path started at PCA (models/autoencoder.py); absent before it existed: none
     "linear_path": Field("true or false", lambda value: isinstance(value, bool), required=False),
 }
@@ -170,32 +178,26 @@ DATA = {
         required=False,
     ),
     "sample_shape": SHAPE,
-    "output_shape": _optional(Field("a list of positive integers below 2**31", _sizes)),
+    "output_shape": _optional(Field(f"a list of integers from 1 to {MAX_SIZE}", _sizes)),
     "n_train": COUNT,
     "n_val": COUNT,
     "data_min": NUMBER,
     "data_max": NUMBER,
 }
-# TrainConfig.validate checks the values, once this table has kept out integers too big for
-# its float comparisons. Options may be missing, and then get their defaults: they record how
-# the model was trained, not what it computes, and a run saved before an option existed must
-# still load.
-TRAIN = {
-    option.name: Field(
-        "a value within the 64-bit range",
-        lambda value: not _is_int(value) or abs(value) < 2**63,
-        required=False,
-    )
-    for option in fields(TrainConfig)
-}
-SECTIONS = {"net": NET, "scaler": SCALER, "data": DATA, "train": TRAIN}
+
+TRAIN = {name: _option_field(option) for name, option in OPTIONS.items()}
+# Format 2 keeps the model options (what is built) apart from the training options; format 1
+# kept them all under "train", as a checkpoint's metadata still does.
+SPLIT_OPTIONS_VERSION = 2
+TOP_BEFORE_SPLIT = {name: field for name, field in TOP.items() if name != "model_options"}
+MODEL_OPTIONS_TABLE = {name: TRAIN[name] for name in MODEL_OPTIONS}
+TRAINING_OPTIONS_TABLE = {name: TRAIN[name] for name in TRAINING_OPTIONS}
 # The "net" section per model_type: a VAE's (models/vae.py VAEConfig) adds the KL weighting.
 VAE_NET = {
     **NET,
-    "beta": Field("a positive finite number", lambda value: _is_number(value) and value > 0),
-    "kl_warmup": Field(
-        "an integer from 0 to 2**31 - 1", lambda value: _is_int(value) and 0 <= value < MAX_SIZE
-    ),
+    # the KL weighting as the options declare it, so every run they allow can be loaded
+    "beta": _option_field(OPTIONS["beta"], required=True),
+    "kl_warmup": _option_field(OPTIONS["kl_warmup"], required=True),
     # absent in runs saved before the decoder's scale was learned: unit scale (VAEConfig)
     "decoder_scale": Field(
         "one of 'learned', 'unit'", lambda value: value in ("learned", "unit"), required=False
@@ -273,24 +275,40 @@ RULES = (
 def check_config(config: object, path: str | Path) -> None:
     """Raise ModelFileError naming ``path`` and the field unless ``config`` is a sound run config.
 
-    config: the parsed config.json. Checks every section against its table, the training
-    options with ``TrainConfig.validate``, then the rules that tie sections together.
+    config: the parsed config.json, of any format version this aekit reads. Checks every section
+    against its table, the options together with ``TrainConfig.validate``, then the rules that
+    tie sections together.
     """
     if not isinstance(config, dict):
         raise ModelFileError(f"{path}: the file must hold a JSON object, got {_show(config)}")
-    _check_section(config, TOP, "", path)
-    for name, table in SECTIONS.items():
-        if name == "net":
-            table = NET_TABLES[config["model_type"]]
+    split = _splits_options(config)
+    _check_section(config, TOP if split else TOP_BEFORE_SPLIT, "", path)
+    sections = {"net": NET_TABLES[config["model_type"]], "scaler": SCALER, "data": DATA}
+    if split:
+        sections.update(model_options=MODEL_OPTIONS_TABLE, train=TRAINING_OPTIONS_TABLE)
+    else:
+        sections.update(train=TRAIN)
+    for name, table in sections.items():
         _check_section(config[name], table, f"{name}.", path)
-    try:
-        TrainConfig(**config["train"]).validate()
+    try:  # what is left: the checks that tie options together (model and backbone)
+        TrainConfig(**saved_options(config)).validate()
     except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
-        raise ModelFileError(f"{path}: train.{exc}") from None
+        raise ModelFileError(f"{path}: {'model_options' if split else 'train'}.{exc}") from None
     for rule in RULES:
         if not rule.ok(config):
             section, name = rule.field.split(".")
             raise _bad_value(path, rule.field, rule.expected(config), config[section][name])
+
+
+def saved_options(config: dict) -> dict:
+    """Every option saved in a run's config.json, as one dict, from either format."""
+    sections = (config.get("model_options"), config.get("train"))
+    return {k: v for section in sections if isinstance(section, dict) for k, v in section.items()}
+
+
+def _splits_options(config: dict) -> bool:
+    version = config.get("format_version")
+    return _is_int(version) and version >= SPLIT_OPTIONS_VERSION
 
 
 def check_weights(

@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # model.py saves and loads through this module
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: the model options apart from the training options (run_schema.SPLIT_OPTIONS_VERSION)
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
@@ -127,8 +128,10 @@ def holds_finished_run(out: Path, checkpoint: Checkpoint, finished: str | None) 
         saved = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False  # finishing the run rewrites it
+    from .run_schema import saved_options  # here: run_schema imports FORMAT_VERSION from here
+
     run = checkpoint.meta["run"]
-    if not isinstance(saved, dict) or [saved.get("train"), saved.get("data")] != [
+    if not isinstance(saved, dict) or [saved_options(saved), saved.get("data")] != [
         run["train"],
         run["data"],
     ]:

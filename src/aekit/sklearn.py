@@ -37,16 +37,12 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def option_parameters() -> list[tuple[str, str, object]]:
-    """(option name, parameter name, default) for every field of TrainConfig, in its order."""
-    parameters = []
-    for field in dataclasses.fields(TrainConfig):
-        if field.default is not dataclasses.MISSING:
-            default = field.default
-        else:  # a default_factory: scikit-learn wants immutable defaults
-            default = field.default_factory()
-            default = tuple(default) if isinstance(default, list) else default
-        parameters.append((field.name, RENAMED.get(field.name, field.name), default))
-    return parameters
+    """(option name, parameter name, default) for every option TrainConfig declares, in its
+    order; the declared defaults are immutable, as scikit-learn wants."""
+    return [
+        (option.name, RENAMED.get(option.name, option.name), option.default)
+        for option in dataclasses.fields(TrainConfig)
+    ]
 
 
 def _init_with_parameters(extra: dict[str, object]):
