@@ -49,3 +49,59 @@ def test_pca_and_isolation_forest_find_rows_off_the_training_plane():
     )
     assert rows["pca"]["auroc"] == 1.0  # the plane is exactly PCA's
     assert rows["isolation_forest"]["auroc"] > 0.9
+
+
+def _table(path, n_normal: int, n_anomalies: int, seed: int):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    basis = np.random.default_rng(0).normal(size=(2, 6))  # the same plane in every file
+    normal = rng.normal(size=(n_normal, 2)) @ basis + 0.05 * rng.normal(size=(n_normal, 6))
+    anomalies = 3.0 * rng.normal(size=(n_anomalies, 6))
+    frame = pd.DataFrame(np.concatenate([normal, anomalies]), columns=[f"f{i}" for i in range(6)])
+    frame["is_anomaly"] = [0] * n_normal + [1] * n_anomalies
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_cli_evaluate_with_outlier_labels_scores_three_detectors(tmp_path, capsys):
+    import json
+
+    from aekit.cli import main
+
+    train = _table(tmp_path / "train.csv", 300, 6, seed=1)
+    test = _table(tmp_path / "test.csv", 100, 10, seed=2)
+    run = tmp_path / "run"
+    options = ["--label", "is_anomaly", "--code", "2", "--epochs", "20", "--quiet"]
+    assert main(["train", str(train), "--out", str(run), *options]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run), str(test), "--labels", "is_anomaly", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["detection"]) == {"aekit", "pca", "isolation_forest"}
+    # anomalies far off the plane of the normal rows: every detector finds them
+    assert report["detection"]["aekit"]["auroc"] > 0.95
+    assert report["detection"]["pca"]["auroc"] > 0.95
+    assert "probe_accuracy" not in report["rows"]["aekit"]  # the flags are not classes
+    assert main(["evaluate", str(run), str(test), "--labels", "is_anomaly"]) == 0
+    table = capsys.readouterr().out
+    auroc = report["detection"]["isolation_forest"]["auroc"]
+    assert f"IsolationForest   {auroc:6.3f}" in table
+
+
+def test_outlier_labels_other_than_zero_one_are_a_clear_error(tmp_path, capsys):
+    import pandas as pd
+
+    from aekit.cli import main
+
+    train = _table(tmp_path / "train.csv", 200, 4, seed=1)
+    test = pd.read_csv(train)
+    test["is_anomaly"] = test["is_anomaly"] * 2  # 0 and 2
+    test.to_csv(tmp_path / "bad.csv", index=False)
+    run = tmp_path / "run"
+    main(["train", str(train), "--out", str(run), "--label", "is_anomaly", "--epochs", "2",
+          "--quiet"])  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(run), str(tmp_path / "bad.csv"), "--labels", "is_anomaly"]) != 0
+    assert "outlier labels must be 1 (anomaly) or 0 (normal), found the values 0, 2" in (
+        capsys.readouterr().err
+    )

@@ -306,6 +306,7 @@ def evaluate(
     *,
     train_data=None,
     label: str | None = None,
+    outlier_label: str | None = None,
     iw_samples: int = DEFAULT_IW_SAMPLES,
     iw_images: int | None = DEFAULT_IW_IMAGES,
     noise: str | list[str] | None = None,
@@ -332,12 +333,18 @@ def evaluate(
     With ``noise`` (specs as in training, e.g. ``["gaussian:0.3"]``), the test inputs are also
     corrupted (seeded) and the PSNR of the model's output, of PCA's projection of the noisy
     input and of the noisy input itself are added (``aekit.denoising.add_denoising_rows``).
+
+    With ``outlier_label``, a column (or .npz key) marking anomalies with 1 and normal rows
+    with 0, ``Comparison.detection`` holds the AUROC and average precision of aekit's
+    reconstruction error beside PCA's and IsolationForest's, all fitted on the training data
+    (``aekit.detection``); the column is set aside like ``label``.
     """
     return evaluate_model(
         model,
         test_data,
         train_data=train_data,
         label=label,
+        outlier_label=outlier_label,
         iw_samples=iw_samples,
         iw_images=iw_images,
         noise=noise,

@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="VAE: test samples (a seeded random subset) the NLL bound is computed on, or all "
         f"[{DEFAULT_IW_IMAGES}]",
     )
+    p.add_argument(
+        "--labels",
+        metavar="COLUMN",
+        help="column marking anomalies (1) and normal rows (0): adds AUROC and average "
+        "precision of aekit, PCA and IsolationForest",
+    )
     _label_and_quiet(p)
     p.set_defaults(handler=cmd_evaluate)
 
@@ -277,6 +283,7 @@ def cmd_evaluate(args) -> int:
         args.data,
         train_data=args.train_data,
         label=args.label,
+        outlier_label=args.labels,
         noise=args.noise,
         iw_samples=args.iw_samples,
         iw_images=args.iw_images,

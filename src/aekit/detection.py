@@ -15,8 +15,6 @@ import numpy as np
 
 from .errors import DataError
 
-DETECTORS = ("aekit", "pca", "isolation_forest")
-
 
 def outlier_flags(labels: np.ndarray | None, name: str) -> np.ndarray:
     """(n,) int 0/1 from a labels column that marks anomalies with 1 and normal rows with 0."""
@@ -67,3 +65,22 @@ def detection_rows(flags: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str
         }
         for name, values in scores.items()
     }
+
+
+def add_detection_rows(comparison, model, x_train, x_test, flags: np.ndarray, column: str) -> None:
+    """Score ``x_test`` with aekit, PCA and IsolationForest fitted on ``x_train`` (both as the
+    model takes them), and put each one's AUROC and average precision on ``comparison``."""
+    seed = model.train_config.seed
+    train_flat, test_flat = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+    scores = {
+        "aekit": model.anomaly_scores(x_test),
+        "pca": pca_scores(model.scale(x_train), model.scale(x_test), model.code_size, seed),
+        "isolation_forest": isolation_forest_scores(train_flat, test_flat, seed),
+    }
+    comparison.detection = detection_rows(flags, scores)
+    comparison.notes.append(
+        f"anomaly detection: column {column!r} marks {int(flags.sum())} of {len(flags)} test "
+        "rows as anomalies (chance: AUROC 0.5, average precision "
+        f"{flags.mean():.3f}); aekit's and PCA's reconstruction errors in the model's scaled "
+        "space, IsolationForest on the rows as given, all fitted on the training data"
+    )

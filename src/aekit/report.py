@@ -23,6 +23,8 @@ class Comparison:
         code_size: code size k of both the model and PCA.
         dataset: name shown in the header.
         notes: lines printed under the table.
+        detection: with labelled outliers, ``{detector: {"auroc", "average_precision"}}`` for
+            "aekit", "pca" and "isolation_forest" (``aekit.detection``).
         space: the units the reconstruction metrics are in: ``"data units"`` (the data's own,
             for images and one-unit tables) or ``"standardised units"`` (mixed tables: each
             column divided by its training std; see ``evaluation.evaluation_space``).
@@ -35,6 +37,7 @@ class Comparison:
     dataset: str
     notes: list[str] = field(default_factory=list)
     space: str = "data units"
+    detection: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready copy; non-finite floats become the strings ``"inf"``, ``"-inf"``, ``"nan"``.
@@ -53,6 +56,7 @@ class Comparison:
                 for name, metrics in self.rows.items()
             },
             "notes": list(self.notes),
+            **({"detection": self.detection} if self.detection else {}),
         }
 
     def to_table(self) -> str:
@@ -88,9 +92,25 @@ class Comparison:
             *(line(row) for row in body),
             rule,
             "ratio < 1x: aekit lower (better); difference > 0: aekit higher (better)",
+            *self._detection_lines(),
             *self.notes,
         ]
         return "\n".join(lines)
+
+    def _detection_lines(self) -> list[str]:
+        """The labelled-outlier table: AUROC and average precision per detector."""
+        if not self.detection:
+            return []
+        names = {"aekit": "aekit", "pca": f"PCA-{self.code_size} residual"}
+        names["isolation_forest"] = "IsolationForest"
+        width = max(len(names.get(name, name)) for name in self.detection)
+        lines = ["", f"{'anomaly detector'.ljust(width)}    AUROC   average precision"]
+        for name, row in self.detection.items():
+            lines.append(
+                f"{names.get(name, name).ljust(width)}   {row['auroc']:6.3f}   "
+                f"{row['average_precision']:17.3f}"
+            )
+        return [*lines, ""]
 
 
 def _json_float(value: float) -> float | str:

@@ -16,6 +16,7 @@ import torch
 from ..data import Dataset
 from ..data.splitting import split_validation
 from ..data_info import DataInfo
+from ..detection import add_detection_rows, outlier_flags
 from ..errors import ConfigError
 from ..model import Autoencoder
 from ..progress import Progress
@@ -30,6 +31,7 @@ def evaluate_model(
     *,
     train_data,
     label: str | None,
+    outlier_label: str | None,
     iw_samples: int,
     iw_images: int | None,
     noise: str | list[str] | None,
@@ -37,12 +39,20 @@ def evaluate_model(
 ) -> Comparison:
     """``aekit.evaluate`` (see there)."""
     info = model.data_info
+    if outlier_label is not None:
+        if label is not None:
+            raise ConfigError(
+                "give label (classes, for the probe on the codes) or outlier_label (1 = anomaly, "
+                "0 = normal), not both"
+            )
+        label = outlier_label  # set aside like a label column; its values are the flags
     if test_data is None:
         test_data = _default_test_source(info)
     test = model.load_input(
         test_data, label=_label_for(model, test_data, label), default_split="test"
     )
     train_part = _training_part(model, train_data, label)
+    flags = outlier_flags(test.y, test.name) if outlier_label is not None else None
     x_test = model.as_samples(test)
     x_train = model.as_samples(train_part)
     _check_iw_count("iw_samples", iw_samples)
@@ -54,8 +64,8 @@ def evaluate_model(
         **spaces,
         codes_train=model.encode(x_train),
         codes_test=codes_test,
-        y_train=train_part.y,
-        y_test=test.y,
+        y_train=train_part.y if flags is None else None,  # outlier flags are not classes
+        y_test=test.y if flags is None else None,
         code_size=model.code_size,
         dataset=test.name,
         seed=model.train_config.seed,
@@ -64,6 +74,8 @@ def evaluate_model(
     comparison.notes.append(_space_note(space))
     _add_family_scores(comparison, model, x_test, iw_samples, iw_images, progress)
     add_code_sparsity(comparison, model, codes_test)
+    if flags is not None:
+        add_detection_rows(comparison, model, x_train, x_test, flags, outlier_label)
     if noise:
         add_denoising_rows(
             comparison,
