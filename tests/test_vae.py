@@ -192,7 +192,7 @@ def test_loss_defaults_to_bernoulli_for_a_vae_on_unit_data(binary, tmp_path):
     wide = unit * 4.0 - 1.0  # [-1, 3]
     cases = [
         (dict(model="vae"), unit, "bce"),
-        (dict(model="auto"), unit, "mse"),  # the plain autoencoder keeps squared error
+        (dict(backbone="auto"), unit, "mse"),  # the plain autoencoder keeps squared error
         (dict(model="vae"), wide, "mse"),
         (dict(model="vae", scale="standard"), unit, "mse"),  # standard scaling leaves [0, 1]
         (dict(model="vae", loss="mae"), unit, "mae"),  # a loss the user set stays
