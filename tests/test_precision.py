@@ -36,7 +36,9 @@ def test_bf16_runs_the_forward_pass_in_bf16_and_keeps_fp32_weights(monkeypatch):
 
 
 def test_auto_is_bf16_only_for_conv_nets_on_native_hardware():
-    conv = aekit.train(_images(), backbone="conv", hidden=[4], code_size=3, epochs=1, progress=False)
+    conv = aekit.train(
+        _images(), backbone="conv", hidden=[4], code_size=3, epochs=1, progress=False
+    )
     mlp = aekit.train(_images(), backbone="mlp", hidden=[8], code_size=3, epochs=1, progress=False)
     assert conv.train_config.precision == ("bf16" if NATIVE else "fp32")
     assert mlp.train_config.precision == "fp32"
