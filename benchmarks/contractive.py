@@ -30,7 +30,7 @@ import torch
 import aekit
 
 OPTIONS = dict(
-    model="mlp",
+    backbone="mlp",
     hidden=[128],
     code_size=32,
     batch_size=256,

@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--out", help="keep the run folder here (with denoising.png)")
     args = parser.parse_args()
 
-    options = dict(model="conv", code_size=32, epochs=args.epochs, noise=TRAIN_NOISE)
+    options = dict(backbone="conv", code_size=32, epochs=args.epochs, noise=TRAIN_NOISE)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; options {options}")
     start = time.perf_counter()
     model = aekit.train(args.data, out=args.out, overwrite=True, progress=False, **options)

@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--out", help="keep the run folder here")
     args = parser.parse_args()
 
-    options = dict(code_size=32, epochs=1000, time_limit=args.time_limit, model="conv")
+    options = dict(code_size=32, epochs=1000, time_limit=args.time_limit, backbone="conv")
     if args.hidden:
         options["hidden"] = [int(c) for c in args.hidden.split(",")]
     for name in ("batch_size", "lr", "norm", "activation", "loss", "precision"):

@@ -27,7 +27,7 @@ def test_train_encode_decode_in_original_units(low_rank):
 
 
 def test_single_sample_and_image_shapes(small_images):
-    model = aekit.train(small_images, code_size=4, model="mlp", hidden=[32], **FAST)
+    model = aekit.train(small_images, code_size=4, backbone="mlp", hidden=[32], **FAST)
     assert model.sample_shape == (1, 12, 12)
     assert model.encode(small_images[0]).shape == (1, 4)
     # results come back shaped like the data went in; flat vectors are refused
@@ -43,7 +43,7 @@ def test_save_load_gives_identical_outputs(tmp_path, small_images, backbone):
     model = aekit.train(
         small_images,
         code_size=4,
-        model=backbone,
+        backbone=backbone,
         hidden=[8, 16],
         epochs=2,
         progress=False,
@@ -125,7 +125,7 @@ def test_bce_needs_unit_interval(low_rank):
 
 @pytest.mark.parametrize("loss", ["mse", "mae", "bce"])
 def test_every_loss_learns(small_images, loss):
-    model = aekit.train(small_images, code_size=4, model="mlp", hidden=[32], loss=loss, **FAST)
+    model = aekit.train(small_images, code_size=4, backbone="mlp", hidden=[32], loss=loss, **FAST)
     error = np.mean((model.reconstruct(small_images) - small_images) ** 2)
     assert error < 0.3 * small_images.var(), (loss, error)
 
@@ -180,7 +180,7 @@ def test_explicit_validation_data(low_rank):
         (dict(lr=10**400), "lr must be a finite number"),
         (dict(seed=-1), "seed must be a non-negative integer"),
         (dict(code_size=10**12), "code_size must be an integer from 1"),
-        (dict(model="conv", hidden=[]), "at least one stage"),
+        (dict(backbone="conv", hidden=[]), "at least one stage"),
     ],
 )
 def test_bad_options_are_config_errors(small_images, options, message):

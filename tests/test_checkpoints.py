@@ -406,7 +406,7 @@ def test_nonfinite_gradient_is_never_checkpointed(
 def test_vae_over_an_autoencoder_run_loads(tmp_path, small_images):
     run = tmp_path / "run"
     options = dict(hidden=[8], epochs=1, progress=False)
-    aekit.train(small_images, out=run, model="mlp", code_size=2, **options)
+    aekit.train(small_images, out=run, backbone="mlp", code_size=2, **options)
     assert (run / "code_density.json").exists()
     aekit.train(small_images, out=run, overwrite=True, model="vae", code_size=3, **options)
     assert aekit.load(run).model_type == "vae"  # the autoencoder's density of 2-d codes is gone
@@ -416,7 +416,7 @@ def test_vae_over_an_autoencoder_run_loads(tmp_path, small_images):
 def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images):
     run = tmp_path / "run"
     options = dict(hidden=[8], epochs=1, progress=False)
-    aekit.train(small_images, out=run, model="mlp", code_size=2, **options)
+    aekit.train(small_images, out=run, backbone="mlp", code_size=2, **options)
     (run / "notes.txt").write_text("mine")
     vae = aekit.train(small_images, model="vae", code_size=3, **options)
     vae.save(run)

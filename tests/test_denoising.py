@@ -12,7 +12,7 @@ from aekit.config_file import read_config_file
 from aekit.errors import ConfigError
 from aekit.noise import Corruption, corrupt_array, parse_noise
 
-FAST = dict(model="mlp", code_size=8, hidden=[64], batch_size=16, lr=3e-3, progress=False)
+FAST = dict(backbone="mlp", code_size=8, hidden=[64], batch_size=16, lr=3e-3, progress=False)
 
 
 @pytest.mark.parametrize(

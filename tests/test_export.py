@@ -25,8 +25,8 @@ def models():
     grey = rng.random((48, 7, 7), dtype=np.float32)  # (n, H, W): comes back as (n, 7, 7)
     table = rng.normal(5.0, 3.0, (48, 6)).astype(np.float32)  # far from the scaled space
     return {
-        "conv rgb 30x30": (_train(rgb, model="conv", hidden=[4, 8], code_size=5), rgb),
-        "conv grey 7x7": (_train(grey, model="conv", hidden=[4], code_size=3), grey),
+        "conv rgb 30x30": (_train(rgb, backbone="conv", hidden=[4, 8], code_size=5), rgb),
+        "conv grey 7x7": (_train(grey, backbone="conv", hidden=[4], code_size=3), grey),
         "mlp table": (_train(table, hidden=[8], code_size=2), table),
     }
 

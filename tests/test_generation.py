@@ -17,7 +17,7 @@ FAST = dict(epochs=3, progress=False, hidden=[16], code_size=3, batch_size=16)
 def runs(tmp_path_factory, small_images_module):
     root = tmp_path_factory.mktemp("gen")
     aekit.train(small_images_module, out=root / "vae", model="vae", loss="bce", **FAST)
-    aekit.train(small_images_module, out=root / "ae", model="mlp", gmm_components=3, **FAST)
+    aekit.train(small_images_module, out=root / "ae", backbone="mlp", gmm_components=3, **FAST)
     return root
 
 
@@ -44,7 +44,7 @@ def test_samples_are_decoded_draws_of_the_right_codes(runs, family):
 def test_code_density_survives_save_and_load(runs, tmp_path, small_images_module):
     assert (runs / "ae" / CODE_DENSITY_FILE).exists()
     assert not (runs / "vae" / CODE_DENSITY_FILE).exists()
-    model = aekit.train(small_images_module, model="mlp", gmm_components=4, **FAST)
+    model = aekit.train(small_images_module, backbone="mlp", gmm_components=4, **FAST)
     assert len(model.code_density.weights_) == 4
     model.save(tmp_path / "run")
     loaded = aekit.load(tmp_path / "run")
@@ -56,7 +56,7 @@ def test_code_density_fitted_on_first_use_is_the_one_fitted_on_the_training_code
 ):
     from aekit.code_density import CodeDensity
 
-    in_memory = aekit.train(small_images_module, model="mlp", gmm_components=3, **FAST)
+    in_memory = aekit.train(small_images_module, backbone="mlp", gmm_components=3, **FAST)
     # fitted when first needed (training leaves it for later), on the same seeded codes
     expected = CodeDensity.fit(in_memory.encode(small_images_module[_train_rows()]), 3, seed=0)
     np.testing.assert_allclose(in_memory.code_density.means_, expected.means_, rtol=1e-6)
@@ -107,7 +107,7 @@ def test_spherical_path_turns_evenly_and_interpolates_the_norm():
 
 
 def test_sampling_a_plain_model_without_density_is_a_clear_error(small_images_module):
-    model = aekit.train(small_images_module, model="mlp", **FAST)
+    model = aekit.train(small_images_module, backbone="mlp", **FAST)
     model.code_density = None
     with pytest.raises(ConfigError, match="no code density"):
         model.sample(2)
@@ -136,7 +136,7 @@ def test_cli_errors_are_one_line(runs, tmp_path, small_images_module, capsys):
     )
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--to 48" in err and "48 samples" in err
-    vectors = aekit.train(small_images_module.reshape(48, -1), model="mlp", **FAST)
+    vectors = aekit.train(small_images_module.reshape(48, -1), backbone="mlp", **FAST)
     vectors.save(tmp_path / "vec")
     assert main(["generate", str(tmp_path / "vec"), "-o", str(tmp_path / "v.png")]) == 2
     err = capsys.readouterr().err.strip()

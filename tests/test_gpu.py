@@ -15,8 +15,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 FAMILIES = {
-    "mlp": dict(model="mlp", hidden=[32]),
-    "conv": dict(model="conv", hidden=[8, 16]),
+    "mlp": dict(backbone="mlp", hidden=[32]),
+    "conv": dict(backbone="conv", hidden=[8, 16]),
     "vae": dict(model="vae", backbone="mlp", hidden=[32]),
 }
 
@@ -48,7 +48,7 @@ def test_cuda_precision_bf16_trains(tmp_path):
     if not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bf16")
     model = aekit.train(
-        blob_images(64), model="conv", hidden=[8], code_size=4, epochs=2, device="cuda",
+        blob_images(64), backbone="conv", hidden=[8], code_size=4, epochs=2, device="cuda",
         precision="bf16", progress=False,
     )  # fmt: skip
     assert model.train_config.precision == "bf16"
@@ -60,7 +60,7 @@ def test_export_of_a_cuda_run_matches_pytorch(tmp_path):
     import onnxruntime
 
     x = blob_images(64)
-    model = aekit.train(x, model="mlp", hidden=[16], code_size=3, epochs=2, device="cuda",
+    model = aekit.train(x, backbone="mlp", hidden=[16], code_size=3, epochs=2, device="cuda",
                         progress=False)  # fmt: skip
     path = model.export_onnx(tmp_path / "m.onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -149,7 +149,7 @@ def test_channels_last_images_are_refused_with_the_transpose(small_images):
         aekit.train(rgb_last, **FAST)
     assert "transpose(0, 3, 1, 2)" in str(info.value)
     # the transposed array trains as 3-channel images
-    model = aekit.train(rgb_last.transpose(0, 3, 1, 2), model="mlp", hidden=[16], **FAST)
+    model = aekit.train(rgb_last.transpose(0, 3, 1, 2), backbone="mlp", hidden=[16], **FAST)
     assert model.sample_shape == (3, 12, 12)
     with pytest.raises(DataError, match="transpose"):
         model.encode(rgb_last)
@@ -163,7 +163,7 @@ def test_channel_first_shapes_that_look_ambiguous_are_kept(small_images):
 
 def test_images_of_another_layout_are_not_reshaped(small_images):
     wide = np.ascontiguousarray(small_images[:, :, :8])  # (96, 12, 8)
-    model = aekit.train(wide, model="mlp", hidden=[16], code_size=2, **FAST)
+    model = aekit.train(wide, backbone="mlp", hidden=[16], code_size=2, **FAST)
     assert model.sample_shape == (1, 12, 8)
     tall = np.ascontiguousarray(wide.transpose(0, 2, 1))  # (96, 8, 12): same size, other layout
     for method in (model.encode, model.reconstruct, model.denoise):
@@ -173,7 +173,7 @@ def test_images_of_another_layout_are_not_reshaped(small_images):
 
 
 def test_flat_vectors_are_refused_by_an_image_model(small_images):
-    model = aekit.train(small_images, model="mlp", hidden=[16], code_size=2, **FAST)
+    model = aekit.train(small_images, backbone="mlp", hidden=[16], code_size=2, **FAST)
     with pytest.raises(DataError, match=r"\(144,\)") as info:
         model.encode(small_images.reshape(96, -1))
     assert "(1, 12, 12)" in str(info.value) and "reshape" in str(info.value)
@@ -190,7 +190,7 @@ def test_flat_vectors_are_refused_by_an_image_model(small_images):
     [
         (dict(model="vae", sparsity="l1:0.01"), "sparsity"),
         (dict(model="vae", contractive=0.1), "contractive"),
-        (dict(model="conv", dropout=0.2), "dropout"),
+        (dict(backbone="conv", dropout=0.2), "dropout"),
         (dict(model="vae", backbone="conv", dropout=0.2), "dropout"),
     ],
 )

@@ -26,7 +26,7 @@ def test_bf16_runs_the_forward_pass_in_bf16_and_keeps_fp32_weights(monkeypatch):
         return out
 
     monkeypatch.setattr(aekit.models.autoencoder.AutoencoderNet, "loss", spy)
-    model = aekit.train(_images(), model="conv", hidden=[4], code_size=3, epochs=1,
+    model = aekit.train(_images(), backbone="conv", hidden=[4], code_size=3, epochs=1,
                         precision="bf16", progress=False)  # fmt: skip
     assert torch.bfloat16 in seen
     assert all(p.dtype == torch.float32 for p in model.net.parameters())
@@ -36,8 +36,10 @@ def test_bf16_runs_the_forward_pass_in_bf16_and_keeps_fp32_weights(monkeypatch):
 
 
 def test_auto_is_bf16_only_for_conv_nets_on_native_hardware():
-    conv = aekit.train(_images(), model="conv", hidden=[4], code_size=3, epochs=1, progress=False)
-    mlp = aekit.train(_images(), model="mlp", hidden=[8], code_size=3, epochs=1, progress=False)
+    conv = aekit.train(
+        _images(), backbone="conv", hidden=[4], code_size=3, epochs=1, progress=False
+    )
+    mlp = aekit.train(_images(), backbone="mlp", hidden=[8], code_size=3, epochs=1, progress=False)
     assert conv.train_config.precision == ("bf16" if NATIVE else "fp32")
     assert mlp.train_config.precision == "fp32"
 
@@ -45,9 +47,9 @@ def test_auto_is_bf16_only_for_conv_nets_on_native_hardware():
 def test_bf16_without_native_support_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(precision, "native_bf16", lambda device: False)
     with pytest.raises(ConfigError, match="no native bf16 support"):
-        aekit.train(_images(), model="conv", hidden=[4], epochs=1, precision="bf16",
+        aekit.train(_images(), backbone="conv", hidden=[4], epochs=1, precision="bf16",
                     progress=False)  # fmt: skip
-    model = aekit.train(_images(), model="conv", hidden=[4], epochs=1, progress=False)
+    model = aekit.train(_images(), backbone="conv", hidden=[4], epochs=1, progress=False)
     assert model.train_config.precision == "fp32"
 
 

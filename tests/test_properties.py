@@ -97,7 +97,7 @@ def vector_model():
 @pytest.fixture(scope="module")
 def image_model():
     x = np.random.default_rng(0).random((40, 1, 5, 5)).astype(np.float32)
-    return aekit.train(x, code_size=2, hidden=[4], model="mlp", epochs=1, progress=False)
+    return aekit.train(x, code_size=2, hidden=[4], backbone="mlp", epochs=1, progress=False)
 
 
 @EXAMPLES

@@ -11,7 +11,7 @@ from aekit.evaluation import near_zero_fraction
 from aekit.models import AutoencoderNet, NetConfig
 from aekit.penalties import estimated_jacobian_sq_norm, parse_sparsity
 
-FAST = dict(model="mlp", code_size=6, hidden=[32], batch_size=32, lr=3e-3, progress=False)
+FAST = dict(backbone="mlp", code_size=6, hidden=[32], batch_size=32, lr=3e-3, progress=False)
 
 
 def test_sparsity_specs():

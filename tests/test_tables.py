@@ -141,7 +141,7 @@ def test_run_with_linear_path_saves_and_reloads(tmp_path):
 
 def test_linear_path_on_conv_is_a_model_file_error(tmp_path):
     images = sparse_pixels(40).reshape(40, 1, 16, 16)
-    aekit.train(images, model="conv", hidden=[4], epochs=1, progress=False, out=tmp_path / "r")
+    aekit.train(images, backbone="conv", hidden=[4], epochs=1, progress=False, out=tmp_path / "r")
     path = tmp_path / "r" / "config.json"
     config = json.loads(path.read_text())
     config["net"]["linear_path"] = True

@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -13,11 +14,12 @@ import aekit
 from aekit import cli
 from aekit.building import with_loss
 from aekit.config import make_config
+from aekit.config_file import read_config_file
 from aekit.errors import ConfigError
 from aekit.likelihood import DEFAULT_IW_SAMPLES, elbo, iwae_log_likelihood, vae_scores
 from aekit.models import VAEConfig, VAENet
 from aekit.progress import Progress
-from aekit.runs import WEIGHTS_FILE
+from aekit.runs import WEIGHTS_FILE, read_checkpoint, write_checkpoint
 from aekit.scaling import ValueRange
 
 FAST = dict(epochs=2, progress=False, hidden=[16], code_size=3, batch_size=16)
@@ -192,7 +194,7 @@ def test_loss_defaults_to_bernoulli_for_a_vae_on_unit_data(binary, tmp_path):
     wide = unit * 4.0 - 1.0  # [-1, 3]
     cases = [
         (dict(model="vae"), unit, "bce"),
-        (dict(model="auto"), unit, "mse"),  # the plain autoencoder keeps squared error
+        (dict(backbone="auto"), unit, "mse"),  # the plain autoencoder keeps squared error
         (dict(model="vae"), wide, "mse"),
         (dict(model="vae", scale="standard"), unit, "mse"),  # standard scaling leaves [0, 1]
         (dict(model="vae", loss="mae"), unit, "mae"),  # a loss the user set stays
@@ -394,3 +396,51 @@ def test_cli_evaluate_sets_iw_counts_and_turns_progress_on(monkeypatch, tmp_path
 class _Empty:
     def to_table(self):
         return ""
+
+
+# -- the old spellings of model: "mlp", "conv", "auto" were the plain autoencoder's backbone --
+
+
+def test_an_old_model_spelling_warns_and_trains_the_same_net(small_images):
+    options = dict(code_size=2, hidden=[8], epochs=1, progress=False)
+    with pytest.warns(DeprecationWarning, match="use model='ae', backbone='mlp'"):
+        old = aekit.train(small_images, model="mlp", **options)
+    new = aekit.train(small_images, model="ae", backbone="mlp", **options)
+    assert (old.train_config.model, old.train_config.backbone) == ("ae", "mlp")
+    old_state, new_state = old.net.state_dict(), new.net.state_dict()
+    assert all(torch.equal(old_state[k], new_state[k]) for k in new_state)
+
+
+def test_the_cli_notes_an_old_model_spelling(tmp_path, small_images, capsys):
+    from aekit.cli import main
+
+    np.save(tmp_path / "x.npy", small_images)
+    argv = ["train", str(tmp_path / "x.npy"), "--out", str(tmp_path / "run"), "--quiet"]
+    assert main([*argv, "--model", "conv", "--epochs", "1", "--code", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "model='conv' is deprecated: use model='ae', backbone='conv'" in err
+
+
+def test_a_toml_old_model_spelling_warns_once(tmp_path):
+    path = tmp_path / "options.toml"
+    path.write_text('model = "auto"\nbackbone = "conv"\n')
+    with pytest.warns(DeprecationWarning, match="backbone='conv'") as caught:
+        options = read_config_file(path)
+    assert len(caught) == 1 and options["model"] == "ae" and options["backbone"] == "conv"
+
+
+def test_a_saved_run_of_an_old_spelling_loads_and_resumes_without_a_warning(tmp_path, small_images):
+    run = tmp_path / "run"
+    aekit.train(small_images, out=run, backbone="mlp", code_size=2, epochs=1, progress=False)
+    config_path = run / "config.json"
+    config = json.loads(config_path.read_text())
+    config["model_options"]["model"] = "mlp"
+    config_path.write_text(json.dumps(config))
+    checkpoint = read_checkpoint(run)
+    checkpoint.meta["run"]["train"]["model"] = "mlp"
+    write_checkpoint(run, checkpoint)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert aekit.load(run).train_config.model == "ae"
+        resumed = aekit.train(small_images, out=run, resume=True, progress=False)
+    assert (resumed.train_config.model, resumed.train_config.backbone) == ("ae", "mlp")

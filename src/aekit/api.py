@@ -22,7 +22,7 @@ from .building import (
 )
 from .checkpoints import Checkpoint, check_run_meta
 from .code_density import MAX_FIT_CODES
-from .config import TrainConfig, make_config
+from .config import TrainConfig, make_config, new_model_spelling
 from .config_file import read_config_file
 from .data import Columns, Dataset, load_data
 from .data.splitting import split_validation
@@ -33,7 +33,7 @@ from .evaluation import Comparison
 from .evaluation.model_evaluation import evaluate_model
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .model import Autoencoder
-from .models import NetConfig, family_for
+from .models import MODELS, NetConfig
 from .pca_start import settle_pca_start
 from .progress import Progress
 from .runs import (
@@ -136,7 +136,8 @@ def _resolve_request(data, label, val_data, config, out, resume: bool, options) 
             raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
         checkpoint = read_checkpoint(out)
         saved = check_run_meta(checkpoint)
-        file_options = {**saved["train"], **file_options}
+        # a run saved before model named the family: its old spelling is no user's to warn of
+        file_options = {**new_model_spelling(saved["train"]), **file_options}
         data = data if data is not None else saved["data"]["source"]
         label = label if label is not None else saved["data"]["label"]
         val_data = val_data if val_data is not None else saved["data"]["val_source"]
@@ -186,7 +187,7 @@ def _build_net(
     net_config = net_config_for(settings, dataset, scaler.kind, flat)
     settings = with_defaults(settings, net_config.backbone, len(train_part))
     check_trainable(settings, net_config, train_part)
-    family = family_for(settings.model)
+    family = MODELS[settings.model]
     torch.manual_seed(settings.seed)
     net = family(family.config_for(net_config, settings))
     return settings, net_config, net

@@ -24,7 +24,7 @@ from .defaults import (
     default_code_size,
 )
 from .errors import ConfigError, DataError
-from .models import NetConfig, family_for
+from .models import MODELS, NetConfig
 from .penalties import parse_sparsity
 from .precision import resolve_precision
 from .scaling import ValueRange, one_unit
@@ -36,7 +36,7 @@ def with_loss(settings: TrainConfig, values: ValueRange) -> TrainConfig:
     "mse", or a VAE's Bernoulli decoder "bce" on data in [0, 1])."""
     if settings.loss is not None:
         return settings
-    family = family_for(settings.model)
+    family = MODELS[settings.model]
     loss = family.default_loss(in_unit_interval=values.in_unit_interval, scale=settings.scale)
     return dataclasses.replace(settings, loss=loss)
 
@@ -72,20 +72,19 @@ def scale_per_feature(data: Dataset, flat: np.ndarray, values: ValueRange) -> bo
 
 def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarray) -> NetConfig:
     width = flat.shape[1]
-    # model "mlp"/"conv" name the plain autoencoder's backbone; "auto" and families use backbone
-    backbone = settings.model if settings.model in ("mlp", "conv") else settings.backbone
+    backbone = settings.backbone
     if backbone == "auto":
         backbone = "conv" if data.is_image and min(data.sample_shape[1:]) >= 16 else "mlp"
     if backbone == "conv" and not data.is_image:
         raise ConfigError(
             f"the conv model needs images, (n, H, W) or (n, C, H, W); {data.name} holds vectors "
-            f"of shape {data.sample_shape}; use model='mlp'"
+            f"of shape {data.sample_shape}; use backbone='mlp'"
         )
     if backbone == "conv" and settings.dropout > 0:
         raise ConfigError(
             f"dropout={settings.dropout:g} is not used by the conv backbone (chosen for "
             f"{data.name}'s images of shape {data.sample_shape}): only MLP layers have dropout; "
-            "leave dropout out, or use model='mlp'"
+            "leave dropout out, or use backbone='mlp'"
         )
     if backbone == "conv" and settings.hidden is not None and not settings.hidden:
         raise ConfigError("the conv model needs at least one stage: hidden=[channels, ...]")
@@ -127,7 +126,7 @@ def _with_linear_path(settings: TrainConfig, backbone: str, output: str) -> bool
     """
     return (
         backbone == "mlp"
-        and family_for(settings.model).takes_linear_path
+        and MODELS[settings.model].takes_linear_path
         and output == "identity"
         and settings.loss in ("mse", "mae")
         and parse_sparsity(settings.sparsity)["sparsity"] == "none"

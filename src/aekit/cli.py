@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from .api import evaluate, load, train
 from .cli_flags import add_train_flags
 from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
-from .errors import AekitError, ConfigError
+from .errors import AekitDeprecationWarning, AekitError, ConfigError
 from .export import PARTS
 from .files import atomic_path
 from .generation import save_generated
@@ -359,11 +360,28 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in stem) or "run"
 
 
+def _note_deprecations() -> None:
+    """Show aekit's deprecation warnings (an old option spelling) as one line on stderr:
+    Python's default filters may hide them, and its format names a source line."""
+    warnings.filterwarnings("always", category=AekitDeprecationWarning)
+    show_others = warnings.showwarning
+
+    def note(message, category, *rest) -> None:
+        if issubclass(category, AekitDeprecationWarning):
+            print(f"aekit: note: {message}", file=sys.stderr)
+        else:
+            show_others(message, category, *rest)
+
+    warnings.showwarning = note
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            _note_deprecations()
+            return args.handler(args)
     except TrainingInterrupted as exc:
         print(f"aekit: {exc}", file=sys.stderr)
         return 130

@@ -42,7 +42,10 @@ def add_train_flags(group: argparse._ArgumentGroup) -> list[str]:
         spec = spec_of(option)
         arguments = dict(_KIND_ARGUMENTS[spec.kind])
         if spec.choices:
-            arguments["choices"] = spec.choices
+            # old spellings are still taken (and warned of), but help shows the current ones
+            arguments["choices"] = (*spec.choices, *spec.old_choices)
+            if spec.old_choices:
+                arguments["metavar"] = "{" + ",".join(spec.choices) + "}"
         if spec.metavar:
             arguments["metavar"] = spec.metavar
         help_text = f"{spec.help} [{shown_default(option)}]"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import sys
+import warnings
 from dataclasses import asdict, dataclass, fields
 
 from .defaults import (
@@ -13,7 +15,7 @@ from .defaults import (
     MIN_DEFAULT_STEPS,
     MIN_SMALL_DATA_BATCH,
 )
-from .errors import ConfigError
+from .errors import AekitDeprecationWarning, ConfigError
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .noise import normalise_noise
@@ -23,10 +25,12 @@ from .precision import PRECISIONS
 from .scaling import SCALES
 
 BACKBONES = ("auto", "mlp", "conv")
-# model: "mlp"/"conv"/"auto" are the plain autoencoder with that backbone (the CLI of old);
-# a family name ("vae") takes its backbone from the separate ``backbone`` option.
-FAMILY_MODELS = ("vae",)
-MODEL_CHOICES = (*BACKBONES, *FAMILY_MODELS)
+# model names the family (models.MODELS); every family takes its backbone from ``backbone``.
+MODEL_CHOICES = ("ae", "vae")
+# Before model named the family, "mlp", "conv" and "auto" meant the plain autoencoder with that
+# backbone. They are still read, and rewritten (``new_model_spelling``): saved runs silently,
+# what a user writes with a DeprecationWarning.
+OLD_MODELS = BACKBONES
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
@@ -44,13 +48,18 @@ class TrainConfig:
     """Every option of ``aekit.train`` / ``aekit train``. ``None`` means "pick from the data"."""
 
     model: str = option(
-        "auto",
+        "ae",
         choices=MODEL_CHOICES,
+        old_choices=OLD_MODELS,
         group="model",
-        help="mlp, conv, auto: plain autoencoder with that backbone (auto: conv for images "
-        ">= 16x16); vae: variational autoencoder (backbone from --backbone)",
+        help="ae: plain autoencoder; vae: variational autoencoder",
     )
-    backbone: str = option("auto", choices=BACKBONES, group="model", help="backbone of --model vae")
+    backbone: str = option(
+        "auto",
+        choices=BACKBONES,
+        group="model",
+        help="network of every model (auto: conv for images >= 16x16, else mlp)",
+    )
     beta: float = option(
         1.0,
         kind="number",
@@ -281,12 +290,8 @@ class TrainConfig:
         for config_field in fields(self):
             value = getattr(self, config_field.name)
             setattr(self, config_field.name, check_value(config_field, value))
-        if self.model in ("mlp", "conv") and self.backbone not in ("auto", self.model):
-            raise ConfigError(
-                f"model={self.model!r} is the plain autoencoder with the {self.model} backbone, "
-                f"but backbone={self.backbone!r}; use model='auto' with backbone="
-                f"{self.backbone!r}, or leave backbone out"
-            )
+        spelled = new_model_spelling({"model": self.model, "backbone": self.backbone})
+        self.model, self.backbone = spelled["model"], spelled["backbone"]
         return self
 
     def to_dict(self) -> dict:
@@ -299,8 +304,47 @@ MODEL_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group ==
 TRAINING_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "training")
 
 
+def new_model_spelling(options: dict) -> dict:
+    """``options`` with an old model spelling ("mlp", "conv", "auto") rewritten as
+    model="ae" and its backbone; ConfigError when ``backbone`` names another one."""
+    model = options.get("model")
+    if not isinstance(model, str) or model not in OLD_MODELS:
+        return options
+    backbone = options.get("backbone") or "auto"
+    if model != "auto" and backbone not in ("auto", model):
+        raise ConfigError(
+            f"model={model!r} is the plain autoencoder with the {model} backbone, but "
+            f"backbone={backbone!r}; use model='ae', backbone={backbone!r}"
+        )
+    return {**options, "model": "ae", "backbone": backbone if model == "auto" else model}
+
+
+def warn_old_model_spelling(options: dict) -> None:
+    """A DeprecationWarning naming the new spelling where ``options`` use an old one."""
+    model = options.get("model")
+    if not isinstance(model, str) or model not in OLD_MODELS:
+        return
+    new = new_model_spelling(options)
+    warnings.warn(
+        f"model={model!r} is deprecated: use model='ae', backbone={new['backbone']!r}",
+        AekitDeprecationWarning,
+        stacklevel=_outside_aekit(),
+    )
+
+
+def _outside_aekit() -> int:
+    """The stacklevel of the first caller outside aekit: the warning then points at the user's
+    line, and Python's default filters show it (they hide DeprecationWarnings from libraries)."""
+    package = __file__.rsplit("config.py", 1)[0]
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
-    """A validated TrainConfig: ``base`` (or the defaults) overridden by ``options``."""
+    """A validated TrainConfig: ``base`` (or the defaults) overridden by ``options``; an old
+    model spelling among ``options`` warns."""
     unknown = [name for name in options if name not in OPTION_NAMES]
     if unknown:
         name = unknown[0]
@@ -311,6 +355,7 @@ def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
             else f"; valid options: {', '.join(OPTION_NAMES)}"
         )
         raise ConfigError(f"unknown option {name!r}{hint}")
+    warn_old_model_spelling(options)
     values = (base or TrainConfig()).to_dict()
     values.update(options)
     return _reject_unused_options(TrainConfig(**values).validate())
@@ -319,21 +364,21 @@ def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
 def _reject_unused_options(config: TrainConfig) -> TrainConfig:
     """Options the chosen model would accept and then ignore are errors, before data is read.
 
-    Dropout with a backbone left to ``auto`` is checked once the data picks it
-    (``building.net_config_for``). Saved runs are not checked here, so old ones still load.
+    The family names the options it ignores (``Family.ignored_options``). Dropout with a
+    backbone left to ``auto`` is checked once the data picks it (``building.net_config_for``).
+    Saved runs are not checked here, so old ones still load.
     """
-    if config.model == "vae":
-        if config.sparsity is not None:
+    from .models import MODELS  # here: the families import torch, the options do not need it
+
+    defaults = TrainConfig()
+    for name, why in MODELS[config.model].ignored_options.items():
+        value = getattr(config, name)
+        if value != getattr(defaults, name):
             raise ConfigError(
-                f"sparsity={config.sparsity!r} is not used by model='vae' (its KL term already "
-                "shapes the code); leave it out, or use model='auto' for a sparse autoencoder"
+                f"{name}={value!r} is not used by model={config.model!r} ({why}); leave it "
+                "out, or use model='ae'"
             )
-        if config.contractive > 0:
-            raise ConfigError(
-                f"contractive={config.contractive:g} is not used by model='vae'; leave it out, "
-                "or use model='auto' for a contractive autoencoder"
-            )
-    if config.dropout > 0 and "conv" in (config.model, config.backbone):
+    if config.dropout > 0 and config.backbone == "conv":
         raise ConfigError(
             f"dropout={config.dropout:g} is not used by the conv backbone (only MLP layers have "
             "dropout); leave it out, or use the mlp backbone"

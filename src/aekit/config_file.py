@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .config import make_config
+from .config import make_config, new_model_spelling
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -31,7 +31,7 @@ def read_config_file(path: str | Path) -> dict:
     options.update(data)
     normalised = {key.replace("-", "_"): value for key, value in options.items()}
     try:
-        make_config(**normalised)
+        make_config(**normalised)  # warns of an old model spelling, once: returned rewritten
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    return normalised
+    return new_model_spelling(normalised)

@@ -20,3 +20,8 @@ class ConfigError(AekitError, ValueError):
 
 class ModelFileError(AekitError):
     """A saved run folder is missing, corrupted or does not match its config."""
+
+
+class AekitDeprecationWarning(DeprecationWarning):
+    """An old spelling aekit still takes; the message names the new one. The CLI prints these
+    as one-line notes."""

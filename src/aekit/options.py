@@ -49,6 +49,8 @@ class OptionSpec:
     flag: str | None = None
     metavar: str | None = None
     parse: Callable[[object], object] | None = None
+    # deprecated choices still read, rewritten by TrainConfig.validate; not shown in help
+    old_choices: tuple[str, ...] = ()
 
 
 def option(
@@ -95,7 +97,7 @@ def check_value(config_field: dataclasses.Field, value):
         check_number(name, value, spec)
     elif spec.kind == "bool" and not isinstance(value, bool):
         raise ConfigError(f"{name} must be true or false, got {value!r}")
-    elif spec.kind == "choice" and value not in spec.choices:
+    elif spec.kind == "choice" and value not in (*spec.choices, *spec.old_choices):
         raise ConfigError(f"{name} must be one of {', '.join(spec.choices)}; got {value!r}")
     elif spec.kind == "sizes":
         if not isinstance(value, list | tuple):

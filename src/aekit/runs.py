@@ -22,6 +22,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .code_density import CodeDensity
+from .config import new_model_spelling
 from .denoising import corrupt_samples
 from .errors import AekitError, ConfigError, DataError, ModelFileError
 from .files import atomic_path, atomic_write_text, safetensors_errors
@@ -131,10 +132,11 @@ def holds_finished_run(out: Path, checkpoint: Checkpoint, finished: str | None) 
     from .run_schema import saved_options  # here: run_schema imports FORMAT_VERSION from here
 
     run = checkpoint.meta["run"]
-    if not isinstance(saved, dict) or [saved_options(saved), saved.get("data")] != [
-        run["train"],
-        run["data"],
-    ]:
+    # either side may spell model as runs saved before it named the family did
+    if not isinstance(saved, dict) or [
+        new_model_spelling(saved_options(saved)),
+        saved.get("data"),
+    ] != [new_model_spelling(run["train"]), run["data"]]:
         return False  # the model saved there is another run's: finish this one
     log.warning("%s: %s", out, finished)
     return True

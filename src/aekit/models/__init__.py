@@ -9,12 +9,6 @@ from .vae import VAEConfig, VAENet
 MODELS: dict[str, type[Family]] = {cls.family_name: cls for cls in (AutoencoderNet, VAENet)}
 
 
-def family_for(model: str) -> type[Family]:
-    """The family the ``model`` option names: a registered family by its name ("vae"), else
-    the plain autoencoder, whose backbone "mlp", "conv" or "auto" names."""
-    return MODELS.get(model, AutoencoderNet)
-
-
 __all__ = [
     "MODELS",
     "AutoencoderNet",
@@ -23,5 +17,4 @@ __all__ = [
     "NetConfig",
     "VAEConfig",
     "VAENet",
-    "family_for",
 ]

@@ -66,6 +66,8 @@ class Family(nn.Module):
     # Whether its config may ask for the linear path started at PCA (the plain autoencoder's,
     # see building.py and AutoencoderNet.init_linear_path)
     takes_linear_path: ClassVar[bool] = False
+    # Options (config.py) this family would accept and ignore, and why: errors when given
+    ignored_options: ClassVar[dict[str, str]] = {}
     # True once the untrained network is a baseline's solution; the loop then counts it as
     # epoch 0's candidate (see AutoencoderNet.init_linear_path)
     starts_at_baseline = False

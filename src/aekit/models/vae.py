@@ -71,6 +71,10 @@ class VAENet(Family):
     family_name = "vae"
     config_class = VAEConfig
     CODE_OUTPUTS = 2  # mean and log-variance
+    ignored_options = {
+        "sparsity": "its KL term already shapes the code",
+        "contractive": "its KL term already shapes the code",
+    }
 
     def __init__(self, config: VAEConfig):
         super().__init__(config)
