@@ -1,4 +1,9 @@
-"""The trained autoencoder users hold: arrays in, arrays out, in the data's own units."""
+"""The trained autoencoder users hold: arrays in, arrays out, in the data's own units.
+
+About 370 lines, over the 350 we aim for: it is the one class users hold, its methods are each
+short, and their reference reads best in one place (the run files, the family's behaviour and
+the input checks it calls live in runs.py, models/ and data/).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,10 @@ from .data_info import DataInfo
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps
 from .models import MODELS, BackboneConfig
-from .run_schema import check_config, check_weights, saved_options
+from .run_schema import check_config, saved_options
 from .runs import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
 from .scaling import Scaler
+from .weights_check import check_weights
 
 INFERENCE_BATCH = 4096
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
 from .errors import ModelFileError
@@ -311,40 +310,6 @@ def _splits_options(config: dict) -> bool:
     return _is_int(version) and version >= SPLIT_OPTIONS_VERSION
 
 
-def check_weights(
-    expected: dict[str, torch.Tensor], weights: dict[str, torch.Tensor], path: str | Path
-) -> None:
-    """Raise ModelFileError naming ``path`` and the tensor unless ``weights`` fit the network.
-
-    expected: the network's state dict (a network on the meta device is enough: only names,
-    shapes and dtypes are compared). weights: the tensors read from ``path``.
-    """
-    for name, want in expected.items():
-        if name not in weights:
-            raise ModelFileError(
-                f"{path}: tensor {name!r} must be present with shape {tuple(want.shape)} for the "
-                "network in config.json, got no such tensor"
-            )
-        got = weights[name]
-        if got.shape != want.shape:
-            raise ModelFileError(
-                f"{path}: tensor {name!r} must have shape {tuple(want.shape)} for the network in "
-                f"config.json, got shape {tuple(got.shape)}"
-            )
-        if got.dtype != want.dtype:
-            raise ModelFileError(
-                f"{path}: tensor {name!r} must have dtype {_dtype(want)}, got {_dtype(got)}"
-            )
-        if got.is_floating_point() and not torch.isfinite(got).all():
-            raise ModelFileError(f"{path}: tensor {name!r} must be finite, got NaN or Inf values")
-    extra = [name for name in weights if name not in expected]
-    if extra:
-        raise ModelFileError(
-            f"{path}: tensor {extra[0]!r} (shape {tuple(weights[extra[0]].shape)}) is not part "
-            "of the network in config.json; the weights are for a different network"
-        )
-
-
 def check_fields(section: object, table: dict[str, Field], name: str, path: str | Path) -> None:
     """Raise ModelFileError unless ``section`` is a JSON object whose fields fit ``table``;
     messages name ``path`` and the field as "<name>.<field>". For files other than config.json
@@ -372,10 +337,6 @@ def _check_section(section: dict, table: dict[str, Field], prefix: str, path: st
 
 def _bad_value(path: str | Path, field: str, expected: str, value: object) -> ModelFileError:
     return ModelFileError(f"{path}: {field} must be {expected}, got {_show(value)}")
-
-
-def _dtype(tensor: torch.Tensor) -> str:
-    return str(tensor.dtype).removeprefix("torch.")
 
 
 def _show(value: object) -> str:
