@@ -124,3 +124,16 @@ def test_width_mismatch_on_encode(tmp_path, table, capsys):
     assert main(["encode", str(run), str(other), "-o", str(tmp_path / "codes.npy")]) == 2
     assert "shape (5,)" in capsys.readouterr().err
     assert not (tmp_path / "codes.npy").exists()
+
+
+def test_demo_shows_training_progress_unless_quiet(tmp_path, monkeypatch, capsys):
+    # the library's train() is quiet by default; the command line, demo included, turns it on
+    import aekit.cli as cli
+
+    seen = []
+    monkeypatch.setattr(cli, "train", lambda *args, **options: seen.append(options))
+    monkeypatch.setattr(cli, "load", lambda out: None)
+    monkeypatch.setattr(cli, "evaluate", lambda model: type("C", (), {"to_table": str})())
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--time-limit", "1"]) == 0
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--time-limit", "1", "--quiet"]) == 0
+    assert [options["progress"] for options in seen] == [True, False]

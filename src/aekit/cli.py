@@ -179,7 +179,7 @@ def cmd_demo(args) -> int:
         )
     # the time limit ends the Fashion-MNIST run; digits converges (early stopping) well before it
     options = dict(code_size=32 if name != "digits" else 16, time_limit=args.time_limit)
-    train(name, out=args.out, overwrite=True, **options)
+    train(name, out=args.out, overwrite=True, progress=not args.quiet, **options)
     print(evaluate(load(args.out)).to_table())
     print(f"run saved to {args.out} (reconstructions.png, loss.png, metrics.jsonl)")
     return 0

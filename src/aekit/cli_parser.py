@@ -178,6 +178,7 @@ def _add_datasets_and_demo(commands) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="run folder [runs/demo]")
     p.add_argument("--time-limit", type=float, default=240.0, metavar="SECONDS", help="[240]")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(handler="demo")
 
 
