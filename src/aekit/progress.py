@@ -1,7 +1,9 @@
-"""Training progress for people: a live bar on a terminal, one line per epoch elsewhere."""
+"""Training progress for people: a live bar on a terminal; elsewhere (a log file, CI) a line
+every few seconds or every tenth of the run, so a long run's log stays readable."""
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import TextIO
@@ -13,8 +15,12 @@ class Progress:
     """Receives the loop's events; writes to ``stream`` (stderr by default), never to stdout.
 
     On a terminal a single line is redrawn at most ten times a second with the running loss and
-    throughput; in a log file or CI each epoch gets one plain line.
+    throughput, and each epoch leaves one line. Elsewhere an epoch's line is written only when
+    ``log_every`` seconds have passed since the last one or the epoch starts a new tenth of the
+    planned epochs; ``end_run`` adds the last epoch's line if it was held back.
     """
+
+    log_every = 5.0  # seconds between epoch lines off a terminal
 
     def __init__(self, stream: TextIO | None = None, *, live: bool | None = None):
         self.stream = stream or sys.stderr
@@ -22,6 +28,8 @@ class Progress:
         self._last_draw = 0.0
         self._epoch_start = 0.0
         self._count_start: float | None = None
+        self._last_line = -math.inf
+        self._held_back: dict | None = None
 
     def start_epoch(self, epoch: int, epochs: int, n_steps: int) -> None:
         self._epoch, self._epochs, self._n_steps = epoch, epochs, n_steps
@@ -48,6 +56,24 @@ class Progress:
     def end_epoch(self, row: dict) -> None:
         if self.live:
             self.stream.write("\r\033[K")
+        elif not self._worth_a_line(row["epoch"]):
+            self._held_back = row
+            return
+        self._write_epoch(row)
+
+    def end_run(self) -> None:
+        """The loop has ended: show the last epoch if its line was held back."""
+        if self._held_back is not None:
+            self._write_epoch(self._held_back)
+
+    def _worth_a_line(self, epoch: int) -> bool:
+        tenth = max(self._epochs // 10, 1)
+        waited = time.perf_counter() - self._last_line
+        return epoch == 1 or epoch % tenth == 0 or waited >= self.log_every
+
+    def _write_epoch(self, row: dict) -> None:
+        self._held_back = None
+        self._last_line = time.perf_counter()
         val = f"  val {row['val_loss']:.5f}" if row.get("val_loss") is not None else ""
         mark = " *" if row.get("best") else ""
         self.stream.write(

@@ -108,6 +108,8 @@ def fit(
             run.checkpoint()
             if stop_requested() and not loop.finished:
                 raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
+    if progress:
+        progress.end_run()
     return run.finish()
 
 
