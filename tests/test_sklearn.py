@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import blob_images
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -189,3 +190,42 @@ def test_digits_codes_classify_about_as_well_as_pca():
     pca = accuracy(PCA(8, random_state=0))
     ae = accuracy(AutoencoderTransformer(code_size=8, epochs=40, gmm_components=1))
     assert ae > pca - 0.03, (ae, pca)  # measured: PCA 0.857, aekit 0.854 (30 epochs), 0.874 (60)
+
+
+def stripe_images(n: int) -> np.ndarray:
+    """(n, 12, 12) grey images in [0, 1]: a bright horizontal bar at a random row (seeded)."""
+    rows = np.random.default_rng(1).integers(2, 10, size=n)
+    images = np.zeros((n, 12, 12), dtype=np.float32)
+    images[np.arange(n), rows] = 1.0
+    return images
+
+
+def test_detector_takes_images_and_finds_the_odd_ones():
+    blobs = blob_images(96)
+    detector = AutoencoderAnomalyDetector(backbone="conv", hidden=[4, 8], code_size=4, **QUICK)
+    detector.fit(blobs)  # (n, 12, 12): an image model, as aekit.train would build
+    assert detector.model_.sample_shape == (1, 12, 12) and detector.n_features_in_ == 144
+    test = np.concatenate([blob_images(140)[-40:], stripe_images(20)])
+    scores = detector.pyod_scores(test)
+    assert scores.shape == (60,) and np.isfinite(scores).all()
+    np.testing.assert_array_equal(scores, detector.model_.anomaly_scores(test))
+    # the same images with their channel axis, or as rows of pixels, score the same
+    np.testing.assert_allclose(detector.pyod_scores(test[:, None]), scores, rtol=1e-6)
+    np.testing.assert_allclose(detector.pyod_scores(test.reshape(60, 144)), scores, rtol=1e-6)
+    # measured: AUROC 1.0 after 2 epochs (bars are far from every blob)
+    assert roc_auc_score(np.r_[np.zeros(40), np.ones(20)], scores) > 0.9
+    with pytest.raises(
+        aekit.errors.DataError, match=r"shape \(1, 2, 72\).*give it \(n, 1, 12, 12\)"
+    ):
+        detector.score_samples(test.reshape(60, 2, 72))
+
+
+def test_transformer_takes_images():
+    images = blob_images(64)[:, None]  # (n, 1, 12, 12)
+    ae = AutoencoderTransformer(backbone="conv", hidden=[4], code_size=3, **QUICK).fit(images)
+    codes = ae.transform(images)
+    assert codes.shape == (64, 3) and codes.dtype == np.float32
+    np.testing.assert_array_equal(codes, ae.model_.encode(images))
+    assert ae.inverse_transform(codes).shape == (64, 144)  # rows, as for every transformer
+    with pytest.raises(ValueError, match="X has 100 features, but AutoencoderTransformer"):
+        ae.transform(blob_images(5)[:, None, :10, :10])

@@ -5,6 +5,11 @@ Both train through ``aekit.train`` (the one training loop) and keep the trained
 ``aekit.config.TrainConfig``, read from its fields, so a new option becomes a parameter without
 an edit here; only ``seed`` is renamed ``random_state``, scikit-learn's name for it.
 
+X is rows (n, d), as for every scikit-learn estimator, or a NumPy array of images (n, H, W) or
+(n, C, H, W): fitted on images, an estimator trains an image model (the conv backbone, with
+``backbone="auto"`` on 16x16 and up or ``backbone="conv"``) and then takes images in that
+layout, or the same images flattened to rows.
+
 >>> from sklearn.pipeline import make_pipeline
 >>> from sklearn.preprocessing import StandardScaler
 >>> pipe = make_pipeline(StandardScaler(), AutoencoderTransformer(code_size=8))
@@ -25,7 +30,12 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from .api import train
 from .config import TrainConfig
@@ -74,8 +84,8 @@ class _AutoencoderEstimator(BaseEstimator):
 
     # -- training --------------------------------------------------------------------------
     def _train(self, X) -> np.ndarray:
-        """Check X, train ``model_`` on it and return X as checked (n, d) float."""
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        """Check X, train ``model_`` on it and return X as checked (rows or images, float)."""
+        X = self._validated(X, reset=True)
         options = {
             option: copy.deepcopy(getattr(self, name)) for option, name, _ in option_parameters()
         }
@@ -93,12 +103,31 @@ class _AutoencoderEstimator(BaseEstimator):
 
     def _check_input(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return self._validated(X, reset=False)
+
+    def _validated(self, X, *, reset: bool) -> np.ndarray:
+        """X checked at the door: rows (n, d), or images (n, H, W) / (n, C, H, W) kept as given.
+
+        Images go to ``aekit.train`` as images, so an image model (the conv backbone) is built;
+        ``n_features_in_`` counts the values per sample either way, and the model checks an
+        image's layout when it scores it.
+        """
+        checks = {"dtype": FLOAT_DTYPES, "ensure_min_samples": 2 if reset else 1}
+        if getattr(X, "ndim", 2) <= 2:
+            return validate_data(self, X, reset=reset, **checks)
+        images = check_array(X, allow_nd=True, input_name="X", estimator=self, **checks)
+        validate_data(self, images.reshape(len(images), -1), reset=reset, skip_check_array=True)
+        return images
+
+    def _model_input(self, X: np.ndarray) -> np.ndarray:
+        """Checked X as the model takes it: images as given, rows shaped as its samples."""
+        if X.ndim > 2:
+            return X.astype(np.float32, copy=False)
+        return X.astype(np.float32, copy=False).reshape(len(X), *self.model_.sample_shape)
 
     def _errors(self, X: np.ndarray) -> np.ndarray:
         """Per-sample mean squared reconstruction error in the model's scaled space, float64."""
-        model = self.model_
-        return model.anomaly_scores(X.astype(np.float32).reshape(len(X), *model.sample_shape))
+        return self.model_.anomaly_scores(self._model_input(X))
 
     # -- pickling: the trained model travels as its run folder's files ---------------------
     def __getstate__(self):
@@ -137,17 +166,18 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     __init__ = _init_with_parameters({})
 
     def fit(self, X, y=None):
-        """Train on X (n, d); y is ignored."""
+        """Train on X: rows (n, d) or images (n, H, W) / (n, C, H, W); y is ignored."""
         self._train(X)
         return self
 
     def transform(self, X) -> np.ndarray:
-        """X (n, d) -> codes (n, code_size), in X's float dtype."""
+        """X (rows, or images in the layout fit saw) -> codes (n, code_size), in X's float dtype."""
         X = self._check_input(X)
-        return self.model_.encode(X.reshape(len(X), *self.model_.sample_shape)).astype(X.dtype)
+        return self.model_.encode(self._model_input(X)).astype(X.dtype)
 
     def inverse_transform(self, X) -> np.ndarray:
-        """Codes (n, code_size) -> reconstructions (n, d) in the data's units."""
+        """Codes (n, code_size) -> reconstructions as rows (n, d) in the data's units (images
+        flattened; ``model_.decode`` gives them as images)."""
         check_is_fitted(self)
         codes = np.asarray(X)
         out_dtype = codes.dtype if codes.dtype in FLOAT_DTYPES else np.float64
@@ -206,7 +236,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     __init__ = _init_with_parameters({"contamination": "auto"})
 
     def fit(self, X, y=None):
-        """Train on X (n, d) (y is ignored) and set ``offset_`` from the training scores."""
+        """Train on X, rows (n, d) or images (n, H, W) / (n, C, H, W) (y is ignored), and set
+        ``offset_`` from the training scores."""
         self._check_contamination()
         X = self._train(X)
         scores = -self._errors(X)
