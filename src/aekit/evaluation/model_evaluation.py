@@ -20,7 +20,7 @@ from ..detection import add_detection_rows, outlier_flags
 from ..errors import ConfigError
 from ..model import Autoencoder
 from ..progress import Progress
-from ..report import Comparison
+from ..comparison import Comparison
 from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows
 from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space
 

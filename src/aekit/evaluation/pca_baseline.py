@@ -19,7 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import ConfigError, DataError
-from ..report import Comparison
+from ..comparison import Comparison
 from ..scaling import Scaler
 
 DATA_UNITS = "data units"
