@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..comparison import Comparison
 from ..data import Dataset
 from ..data.splitting import split_validation
 from ..data_info import DataInfo
@@ -20,7 +21,6 @@ from ..detection import add_detection_rows, outlier_flags
 from ..errors import ConfigError
 from ..model import Autoencoder
 from ..progress import Progress
-from ..comparison import Comparison
 from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows
 from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space
 
