@@ -318,7 +318,8 @@ def evaluate(
     A VAE also gets its test ELBO and importance-weighted test NLL (Bernoulli decoders on
     [0, 1] data, Gaussian and Laplace ones in the data's units) with its standard error, from
     ``iw_samples`` draws on each of ``iw_images`` test samples (a seeded random subset; None:
-    all), see ``aekit.likelihood``. ``progress=True`` shows a live count on a terminal.
+    all; 0: none, the ELBO only), see ``aekit.likelihood``. ``progress=True`` shows a live
+    count on a terminal.
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
     validation part split off again only where training split it off, as

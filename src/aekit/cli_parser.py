@@ -82,7 +82,10 @@ def _add_evaluate(commands) -> None:
     p = commands.add_parser("evaluate", help="compare a run with PCA on held-out data")
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument(
-        "data", nargs="?", help="held-out data (default for built-ins: their test split)"
+        "data",
+        nargs="?",
+        help="held-out data (default: a built-in's test split, or the validation part a file "
+        "run held out)",
     )
     p.add_argument(
         "--train-data", help="training data for the PCA baseline (default: the run's own)"
@@ -106,8 +109,8 @@ def _add_evaluate(commands) -> None:
         type=_count_or_all,
         default=DEFAULT_IW_IMAGES,
         metavar="N",
-        help="VAE: test samples (a seeded random subset) the NLL bound is computed on, or all "
-        f"[{DEFAULT_IW_IMAGES}]",
+        help="VAE: test samples (a seeded random subset) the NLL bound is computed on, all, "
+        f"or 0 for none [{DEFAULT_IW_IMAGES}]",
     )
     p.add_argument(
         "--labels",
