@@ -26,7 +26,7 @@ from .config import new_model_spelling
 from .denoising import corrupt_samples
 from .errors import AekitError, ConfigError, DataError, ModelFileError
 from .files import atomic_path, atomic_write_text, safetensors_errors
-from .plots import save_denoising_grid, save_loss_curve, save_reconstruction_grid
+from .plots import denoising_grid, loss_curves, reconstruction_grid, save_figure
 
 if TYPE_CHECKING:  # model.py saves and loads through this module
     from .model import Autoencoder
@@ -218,21 +218,21 @@ def save_plots(
     """loss.png; with ``shown`` (up to 10 images) reconstructions.png, and with ``noise``
     (the training corruption, drawn with ``seed``) denoising.png."""
     folder = Path(folder)
-    save_loss_curve(folder / LOSS_PLOT, model.history)
+    save_figure(loss_curves(model.history), folder / LOSS_PLOT)
     if shown is None:
         return
-    save_reconstruction_grid(
+    save_figure(
+        reconstruction_grid(
+            _for_display(model, shown), _for_display(model, model.reconstruct(shown))
+        ),
         folder / RECONSTRUCTION_PLOT,
-        _for_display(model, shown),
-        _for_display(model, model.reconstruct(shown)),
     )
     if noise:
         clean = model.as_samples(shown)
         noisy = corrupt_samples(model, clean, noise, seed)
         denoised = model.denoise(noisy).reshape(noisy.shape)
-        save_denoising_grid(
-            folder / DENOISING_PLOT, *(_for_display(model, x) for x in (noisy, denoised, clean))
-        )
+        triptych = denoising_grid(*(_for_display(model, x) for x in (noisy, denoised, clean)))
+        save_figure(triptych, folder / DENOISING_PLOT)
 
 
 def _for_display(model: Autoencoder, x: np.ndarray) -> np.ndarray:
