@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_transforms(commands)
     _add_evaluate(commands)
+    _add_report(commands)
     _add_generation(commands)
     _add_score_and_export(commands)
     _add_datasets_and_demo(commands)
@@ -120,6 +121,21 @@ def _add_evaluate(commands) -> None:
     )
     _label_and_quiet(p)
     p.set_defaults(handler="evaluate")
+
+
+def _add_report(commands) -> None:
+    p = commands.add_parser(
+        "report", help="write a run's HTML report: options, data, curves, evaluation, pictures"
+    )
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument("-o", "--output", type=Path, help="the HTML file to write [RUN/report.html]")
+    p.add_argument(
+        "--data",
+        help="data for the pictures and the evaluation (default: a built-in's test split, or "
+        "the validation part a file run held out)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(handler="report")
 
 
 def _add_generation(commands) -> None:
