@@ -27,7 +27,7 @@ def image_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def table_run(tmp_path_factory, request):
+def table_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("table")
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(80, 5)) * [1, 10, 100, 1, 1], columns=list("abcde"))
@@ -78,8 +78,11 @@ def test_tables_get_per_feature_errors_in_the_scaled_space(table_run):
     model, x = pictures.model, held_out_part(pictures.model).data.x
     expected = np.mean((model.scale(model.reconstruct(x)) - model.scale(x)) ** 2, axis=0)
     ax = pictures.feature_errors().axes[0]
-    shown = {t.get_text(): bar.get_width() for t, bar in zip(ax.get_yticklabels(), ax.patches)}
-    assert shown == pytest.approx(dict(zip("abcde", expected)))
+    shown = {
+        t.get_text(): bar.get_width()
+        for t, bar in zip(ax.get_yticklabels(), ax.patches, strict=True)
+    }
+    assert shown == pytest.approx(dict(zip("abcde", expected, strict=True)))
     with pytest.raises(aekit.ConfigError, match="grey or RGB images"):
         pictures.reconstructions()
 

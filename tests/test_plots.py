@@ -138,7 +138,11 @@ def test_loss_curves_show_every_logged_term_beside_the_loss() -> None:
     assert [line.get_label() for line in loss_axes.get_lines()] == ["train loss", "validation loss"]
     assert [line.get_label() for line in term_axes.get_lines()] == ["kl", "reconstruction"]
     np.testing.assert_allclose(term_axes.get_lines()[0].get_ydata(), 1.0)
-    assert len(loss_curves([{"epoch": 1, "train_loss": 1.0}]).axes) == 1  # no terms: one panel
+    # no terms, or one (the loss itself): one panel
+    assert len(loss_curves([{"epoch": 1, "train_loss": 1.0}]).axes) == 1
+    assert (
+        len(loss_curves([{"epoch": 1, "train_loss": 1.0, "train_reconstruction": 1.0}]).axes) == 1
+    )
 
 
 def test_code_map_colours_each_label() -> None:

@@ -17,6 +17,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .errors import ConfigError, DataError
 from .files import atomic_path
@@ -121,9 +122,10 @@ def loss_curves(history: Sequence[dict]) -> Figure:
     Args:
         history: one dict per epoch (metrics.jsonl's rows) with ``"epoch"``, ``"train_loss"``
             and optionally ``"val_loss"`` (missing or None in some epochs is fine) and
-            ``"train_<term>"`` for each term of the loss (reconstruction, KL, penalties). A
-            panel's y axis is logarithmic when every finite value in it is positive; the epoch
-            with the lowest validation loss is marked.
+            ``"train_<term>"`` for each term of the loss (reconstruction, KL, penalties), drawn
+            in a second panel where there are two or more. A panel's y axis is logarithmic
+            when every finite value in it is positive; the epoch with the lowest validation
+            loss is marked.
     """
     if len(history) == 0:
         raise DataError("the training history is empty: nothing to plot")
@@ -135,6 +137,8 @@ def loss_curves(history: Sequence[dict]) -> Figure:
     terms = sorted(
         {key for record in history for key in record if key.startswith("train_")} - {"train_loss"}
     )
+    if len(terms) == 1:
+        terms = []  # a loss of one term is that term: its panel would repeat the loss
     figure = _figure(6.4 * (2 if terms else 1), 4.2)
     axes = figure.subplots(1, 2 if terms else 1, squeeze=False)[0]
     loss_axes = axes[0]
@@ -273,6 +277,7 @@ def _finish_axes(ax, title: str) -> None:
     if len(finite) and finite.min() > 0:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
