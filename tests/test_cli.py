@@ -132,8 +132,10 @@ def test_demo_shows_training_progress_unless_quiet(tmp_path, monkeypatch, capsys
 
     seen = []
     monkeypatch.setattr(cli, "train", lambda *args, **options: seen.append(options))
-    monkeypatch.setattr(cli, "load", lambda out: None)
-    monkeypatch.setattr(cli, "evaluate", lambda model: type("C", (), {"to_table": str})())
+    stored = {"dataset": "digits:test", "n_train": 9, "n_test": 3, "code_size": 2, "rows": {}}
+    monkeypatch.setattr(cli, "read_evaluation", lambda out: stored)
     assert main(["demo", "--out", str(tmp_path / "demo"), "--time-limit", "1"]) == 0
     assert main(["demo", "--out", str(tmp_path / "demo"), "--time-limit", "1", "--quiet"]) == 0
     assert [options["progress"] for options in seen] == [True, False]
+    # the evaluation training stored is printed, not computed a second time
+    assert "dataset: digits:test" in capsys.readouterr().out

@@ -225,6 +225,10 @@ def test_to_dict_is_json_ready_including_inf() -> None:
     assert data["code_size"] == 2 and data["dataset"] == "exact"
     psnr_line = next(line for line in comparison.to_table().splitlines() if "psnr" in line)
     assert psnr_line.split()[1] == "inf"
+    # read back (evaluation.json), it gives the same comparison and the same table
+    again = Comparison.from_dict(data)
+    assert again.rows["aekit"]["psnr"] == float("inf")
+    assert again.to_table() == comparison.to_table() and again.to_dict() == data
 
 
 def test_table_shows_ratio_and_difference() -> None:

@@ -1,4 +1,5 @@
-"""Tests for aekit.plots: valid PNGs, written atomically, for grey and RGB images and histories."""
+"""Tests for aekit.plots: valid PNGs, written atomically, for grey and RGB images, histories,
+code maps and per-feature errors."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from PIL import Image
 from png_checks import grid_tiles, read_rgb, tile_pixels
 
 from aekit.errors import AekitError, DataError
-from aekit.plots import save_image_grid, save_loss_curve, save_reconstruction_grid
+from aekit.plots import (
+    code_map,
+    feature_errors,
+    loss_curves,
+    png_bytes,
+    reconstruction_grid,
+    save_figure,
+    save_image_grid,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TITLE_MARGIN = 130  # pixels left of the tiles where row titles go (1.3 inches at 100 dpi)
@@ -38,7 +47,7 @@ def test_grey_reconstruction_grid_shows_the_images(tmp_path: Path) -> None:
     originals = rng.uniform(0.05, 0.9, (12, 1, 28, 28))  # no white: tiles stand out
     reconstructions = originals[::-1] * 0.5
     path = tmp_path / "recon.png"
-    save_reconstruction_grid(path, originals, reconstructions, n=6)
+    save_figure(reconstruction_grid(originals, reconstructions, n=6), path)
     width, height = _check_png(path)
     assert 300 <= width <= 2000 and 100 <= height <= 1000
     tiles = grid_tiles(path, left=TITLE_MARGIN)
@@ -77,7 +86,7 @@ def test_loss_curve_with_and_without_validation(tmp_path: Path) -> None:
         {"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e + 0.01 * e} for e in range(1, 9)
     ]
     path = tmp_path / "loss.png"
-    save_loss_curve(path, history)
+    save_figure(loss_curves(history), path)
     width, height = _check_png(path)
     assert width >= 300 and height >= 200
     assert read_rgb(path).std() > 10  # not blank
@@ -86,14 +95,14 @@ def test_loss_curve_with_and_without_validation(tmp_path: Path) -> None:
     # Negative losses (e.g. a Gaussian log-likelihood) cannot go on a log axis.
     train_only = [{"epoch": e, "train_loss": 1.0 - e} for e in range(1, 4)]
     other = tmp_path / "train_only" / "loss.png"
-    save_loss_curve(other, train_only)
+    save_figure(loss_curves(train_only), other)
     _check_png(other)
     assert _pixels_near(other, TRAIN_BLUE) > 50 and _pixels_near(other, VAL_ORANGE) == 0
 
 
 def test_loss_curve_rejects_empty_history(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="empty"):
-        save_loss_curve(tmp_path / "loss.png", [])
+        loss_curves([])
 
 
 def test_failing_write_leaves_existing_file_untouched(
@@ -108,6 +117,62 @@ def test_failing_write_leaves_existing_file_untouched(
 
     monkeypatch.setattr(Figure, "savefig", broken_savefig)
     with pytest.raises(AekitError, match="No space left"):
-        save_loss_curve(path, [{"epoch": 1, "train_loss": 0.5}])
+        save_figure(loss_curves([{"epoch": 1, "train_loss": 0.5}]), path)
     assert path.read_bytes() == b"previous plot"
     assert [p.name for p in tmp_path.iterdir()] == ["loss.png"]
+
+
+def test_loss_curves_show_every_logged_term_beside_the_loss() -> None:
+    history = [
+        {
+            "epoch": e,
+            "train_loss": 10.0 / e,
+            "val_loss": 11.0 / e,
+            "train_reconstruction": 9.0 / e,
+            "train_kl": 1.0,
+        }
+        for e in range(1, 6)
+    ]
+    figure = loss_curves(history)
+    loss_axes, term_axes = figure.axes
+    assert [line.get_label() for line in loss_axes.get_lines()] == ["train loss", "validation loss"]
+    assert [line.get_label() for line in term_axes.get_lines()] == ["kl", "reconstruction"]
+    np.testing.assert_allclose(term_axes.get_lines()[0].get_ydata(), 1.0)
+    # no terms, or one (the loss itself): one panel
+    assert len(loss_curves([{"epoch": 1, "train_loss": 1.0}]).axes) == 1
+    assert (
+        len(loss_curves([{"epoch": 1, "train_loss": 1.0, "train_reconstruction": 1.0}]).axes) == 1
+    )
+
+
+def test_code_map_colours_each_label() -> None:
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal(0, 0.3, (50, 2)), rng.normal(3, 0.3, (50, 2))])
+    labels = np.repeat(["shoe", "shirt"], 50)
+    figure = code_map(points, labels, axis_names=("PC 1", "PC 2"))
+    ax = figure.axes[0]
+    drawn = {c.get_label(): c for c in ax.collections}
+    np.testing.assert_allclose(drawn["shoe"].get_offsets(), points[:50])
+    np.testing.assert_allclose(drawn["shirt"].get_offsets(), points[50:])
+    colours = {name: tuple(c.get_facecolor()[0][:3]) for name, c in drawn.items()}
+    assert colours["shoe"] != colours["shirt"]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["shirt", "shoe"]
+    assert ax.get_xlabel() == "PC 1" and png_bytes(figure)[:8] == PNG_SIGNATURE
+    # one number per code: spread vertically; many numeric labels: a colour scale
+    one = code_map(points[:, :1], rng.normal(size=100))
+    assert len(one.axes) == 2 and one.axes[0].get_yticks().size == 0  # the plot and a colour bar
+    with pytest.raises(DataError, match=r"\(n, 1\) or \(n, 2\)"):
+        code_map(np.zeros((5, 3)))
+
+
+def test_feature_errors_show_the_largest_first() -> None:
+    errors = np.array([0.1, 3.0, 0.5])
+    ax = feature_errors(["a", "b", "c"], errors, unit="MSE").axes[0]
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    widths = {bar.get_y(): bar.get_width() for bar in ax.patches}
+    assert labels == ["b", "c", "a"]  # ticks bottom to top: the largest error at the top
+    assert [widths[y] for y in sorted(widths)] == [0.1, 0.5, 3.0]
+    many = feature_errors([f"f{i}" for i in range(100)], np.arange(100.0), unit="MSE").axes[0]
+    assert len(many.patches) == 40 and "40 features" in many.get_title()
+    with pytest.raises(DataError, match="2 feature names"):
+        feature_errors(["a", "b"], errors, unit="MSE")

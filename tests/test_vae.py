@@ -363,7 +363,11 @@ def test_iwae_nll_uses_a_subset_and_reports_its_standard_error(binary, trained):
     assert any("5 of 16" in note for note in notes)
     assert part["iwae_nll_se"] > 0 and part["iwae_nll"] != scores["iwae_nll"]
     with pytest.raises(ConfigError, match="iw_images"):
-        aekit.evaluate(trained, binary[80:], train_data=binary[:80], iw_images=0)
+        aekit.evaluate(trained, binary[80:], train_data=binary[:80], iw_images=-1)
+    # 0: the ELBO only (what training's own evaluation computes), and a note saying so
+    quick = aekit.evaluate(trained, binary[80:], train_data=binary[:80], iw_images=0)
+    assert "elbo" in quick.rows["aekit"] and "iwae_nll" not in quick.rows["aekit"]
+    assert any("no iwae_nll" in note and "aekit evaluate RUN" in note for note in quick.notes)
 
 
 def test_iwae_progress_is_shown_only_when_asked(binary, trained, capsys):

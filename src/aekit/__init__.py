@@ -7,7 +7,7 @@
 """
 
 from ._version import __version__
-from .api import evaluate, load, train
+from .api import evaluate, load, report, train
 from .errors import AekitError, ConfigError, DataError, ModelFileError
 from .model import Autoencoder
 
@@ -20,5 +20,6 @@ __all__ = [
     "ModelFileError",
     "evaluate",
     "load",
+    "report",
     "train",
 ]

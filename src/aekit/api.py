@@ -31,11 +31,13 @@ from .denoising import make_corruption
 from .errors import ConfigError, DataError
 from .evaluation import Comparison
 from .evaluation.model_evaluation import evaluate_model
+from .evaluation.run_data import HeldOut
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .model import Autoencoder
 from .models import MODELS, NetConfig
 from .pca_start import settle_pca_start
 from .progress import Progress
+from .run_report import finish_run, write_report
 from .runs import (
     CHECKPOINT_FILE,
     check_out_folder,
@@ -43,13 +45,12 @@ from .runs import (
     forget_checkpoint,
     holds_finished_run,
     read_checkpoint,
-    save_plots,
     write_metrics,
 )
 from .scaling import Scaler, ValueRange
 from .training import TrainResult, finished_reason, fit
 
-__all__ = ["evaluate", "load", "split_validation", "train"]
+__all__ = ["evaluate", "load", "report", "split_validation", "train"]
 
 
 def train(
@@ -109,9 +110,9 @@ def train(
         scaler = settle_pca_start(net, start_state, result, scaler, flat, val_flat, val_x, names)
     model = _make_model(net, scaler, data_info, settings, result, train_part)
     if out is not None:
-        model._save(out, keep={CHECKPOINT_FILE})  # the plots are written again below
-        shown = (val_part or train_part).x[:10] if dataset.is_image else None
-        save_plots(out, model, shown, noise=settings.noise, seed=settings.seed)
+        model._save(out, keep={CHECKPOINT_FILE})  # the report's files are written again below
+        if settings.report:
+            _finish_run(out, data_info, train_part, val_part, reporter)
     return model
 
 
@@ -282,6 +283,22 @@ def _make_model(net, scaler, data_info, settings, result, train_part) -> Autoenc
     return model
 
 
+def _finish_run(out, data_info: DataInfo, train_part, val_part, reporter) -> None:
+    """The run's evaluation, pictures and report.html, from the folder just written; a run on
+    in-memory data records no source to reload, so its parts are passed in."""
+    data = train_data = None
+    if data_info.source is None:
+        train_data = train_part
+        data = (
+            HeldOut(val_part, f"the validation part training held out ({len(val_part)} samples)")
+            if val_part is not None
+            else HeldOut(train_part, "training data (the run held no data out)", held_out=False)
+        )
+    path = finish_run(out, data=data, train_data=train_data, progress=reporter)
+    if reporter:
+        reporter.message(f"report: {path}")
+
+
 def _validation_kind(val_data, val_part: Dataset | None) -> str:
     """How validation data was made: "given" (val_data), "split" (held out) or "none"."""
     if val_data is not None:
@@ -318,7 +335,8 @@ def evaluate(
     A VAE also gets its test ELBO and importance-weighted test NLL (Bernoulli decoders on
     [0, 1] data, Gaussian and Laplace ones in the data's units) with its standard error, from
     ``iw_samples`` draws on each of ``iw_images`` test samples (a seeded random subset; None:
-    all), see ``aekit.likelihood``. ``progress=True`` shows a live count on a terminal.
+    all; 0: none, the ELBO only), see ``aekit.likelihood``. ``progress=True`` shows a live
+    count on a terminal.
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
     validation part split off again only where training split it off, as
@@ -351,3 +369,23 @@ def evaluate(
         noise=noise,
         progress=progress,
     )
+
+
+def report(
+    run: str | Path, output: str | Path | None = None, data=None, *, progress: bool = False
+) -> Path:
+    """Write the HTML report of the run folder ``run``; returns the path written.
+
+    One self-contained file (images inlined, no script, nothing fetched): the run's options and
+    data, its loss curves, its evaluation against PCA and its pictures (``aekit.pictures``),
+    all from the folder's files, so runs saved by older versions get one too. ``output``
+    defaults to ``report.html`` in the run folder (training writes that one at its end).
+
+    ``data``: the data the pictures and the evaluation use; None for the run's own held-out
+    data: a built-in's test split, or the validation part a file run held out (the report
+    says which). The evaluation shown is the one stored in the run's evaluation.json when
+    ``data`` is None (``aekit evaluate RUN`` stores its full one there, a VAE's likelihood
+    included), else one computed on ``data`` (without the VAE's IWAE bound).
+    ``progress=True`` counts the pictures on a terminal.
+    """
+    return write_report(run, output, data, progress=Progress() if progress else None)

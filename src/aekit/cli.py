@@ -14,13 +14,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .api import evaluate, load, train
+from .api import evaluate, load, report, train
 from .cli_parser import build_parser
+from .comparison import Comparison
 from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
 from .errors import AekitDeprecationWarning, AekitError, ConfigError
 from .files import atomic_path
 from .generation import save_generated
+from .runs import read_evaluation, write_evaluation
 from .training import TrainingInterrupted
 
 
@@ -120,10 +122,18 @@ def cmd_evaluate(args) -> int:
         iw_images=args.iw_images,
         progress=not args.quiet,
     )
+    if args.data is None:  # the run's own held-out data: the run's evaluation, for its report
+        write_evaluation(args.run, comparison.to_dict())
     if args.json:
         print(json.dumps(comparison.to_dict(), indent=2))
     else:
         print(comparison.to_table())
+    return 0
+
+
+def cmd_report(args) -> int:
+    path = report(args.run, args.output, args.data, progress=not args.quiet)
+    print(f"wrote {path}")
     return 0
 
 
@@ -180,8 +190,9 @@ def cmd_demo(args) -> int:
     # the time limit ends the Fashion-MNIST run; digits converges (early stopping) well before it
     options = dict(code_size=32 if name != "digits" else 16, time_limit=args.time_limit)
     train(name, out=args.out, overwrite=True, progress=not args.quiet, **options)
-    print(evaluate(load(args.out)).to_table())
-    print(f"run saved to {args.out} (reconstructions.png, loss.png, metrics.jsonl)")
+    # training evaluated the run on the test split (evaluation.json); no need to do it twice
+    print(Comparison.from_dict(read_evaluation(args.out)).to_table())
+    print(f"run saved to {args.out}: open report.html for its curves, evaluation and pictures")
     return 0
 
 
@@ -210,6 +221,7 @@ HANDLERS = {
     "transform": cmd_transform,
     "decode": cmd_decode,
     "evaluate": cmd_evaluate,
+    "report": cmd_report,
     "generate": cmd_generate,
     "interpolate": cmd_interpolate,
     "score": cmd_score,

@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_transforms(commands)
     _add_evaluate(commands)
+    _add_report(commands)
     _add_generation(commands)
     _add_score_and_export(commands)
     _add_datasets_and_demo(commands)
@@ -82,7 +83,10 @@ def _add_evaluate(commands) -> None:
     p = commands.add_parser("evaluate", help="compare a run with PCA on held-out data")
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument(
-        "data", nargs="?", help="held-out data (default for built-ins: their test split)"
+        "data",
+        nargs="?",
+        help="held-out data (default: a built-in's test split, or the validation part a file "
+        "run held out)",
     )
     p.add_argument(
         "--train-data", help="training data for the PCA baseline (default: the run's own)"
@@ -106,8 +110,8 @@ def _add_evaluate(commands) -> None:
         type=_count_or_all,
         default=DEFAULT_IW_IMAGES,
         metavar="N",
-        help="VAE: test samples (a seeded random subset) the NLL bound is computed on, or all "
-        f"[{DEFAULT_IW_IMAGES}]",
+        help="VAE: test samples (a seeded random subset) the NLL bound is computed on, all, "
+        f"or 0 for none [{DEFAULT_IW_IMAGES}]",
     )
     p.add_argument(
         "--labels",
@@ -117,6 +121,21 @@ def _add_evaluate(commands) -> None:
     )
     _label_and_quiet(p)
     p.set_defaults(handler="evaluate")
+
+
+def _add_report(commands) -> None:
+    p = commands.add_parser(
+        "report", help="write a run's HTML report: options, data, curves, evaluation, pictures"
+    )
+    p.add_argument("run", type=Path, help="run folder")
+    p.add_argument("-o", "--output", type=Path, help="the HTML file to write [RUN/report.html]")
+    p.add_argument(
+        "--data",
+        help="data for the pictures and the evaluation (default: a built-in's test split, or "
+        "the validation part a file run held out)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(handler="report")
 
 
 def _add_generation(commands) -> None:

@@ -255,6 +255,12 @@ class TrainConfig:
         metavar="N",
         help="skip up to N batches with a NaN/Inf loss or gradient instead of stopping",
     )
+    report: bool = option(
+        True,
+        group="training",
+        help="with a run folder: at the end, evaluate against PCA on held-out data and write "
+        "evaluation.json, the pictures and report.html into it",
+    )
     # denoising: corrupt each training batch, learn the clean one (aekit.noise), e.g.
     # ["gaussian:0.3", "mask:0.25"]; one string is taken as a list of one
     noise: list[str] | None = option(

@@ -120,7 +120,8 @@ def vae_scores(
     x: (n, *input_shape) in the network's scaled space. log_det_scale: sum over one sample's
     values of log(scaler spread), the log-Jacobian of the data -> scaled map with its sign
     flipped: -log p(x) in the data's units is the scaled space's plus this. ``iw_images``
-    test samples (a seeded random subset; None: all) get ``iw_samples`` importance draws each.
+    test samples (a seeded random subset; None: all; 0: none, the ELBO only) get
+    ``iw_samples`` importance draws each.
     Returns ``{"elbo", "iwae_nll", "iwae_nll_se"}`` in nats per sample (means over samples; the
     standard error is across samples) and lines saying what was computed, where, or why not.
     """
@@ -131,6 +132,12 @@ def vae_scores(
     notes = [f"elbo: evidence lower bound in nats per sample (mean over {len(x)}), one draw each"]
     if not continuous and (x.min() < 0 or x.max() > 1):
         notes.append("no iwae_nll: the scaled test data leave [0, 1], where Bernoulli has no mass")
+        return scores, notes
+    if iw_images == 0:
+        notes.append(
+            "no iwae_nll: not computed here (iw_images=0); aekit.evaluate computes it by default "
+            "(CLI: aekit evaluate RUN)"
+        )
         return scores, notes
     subset = _subset(len(x), iw_images, seed)
     log_px = iwae_log_likelihood(

@@ -1,19 +1,23 @@
-"""Pictures of results: image grids and loss curves, written as PNG files.
+"""Pictures of results: image grids, loss curves, code maps and per-feature errors.
 
-Arrays and histories in, PNG out; nothing here knows about models. Figures are drawn on
-``matplotlib.figure.Figure`` with an Agg canvas rather than through pyplot, so the global
-backend and pyplot's figure registry are never touched (safe in notebooks and threads), and
-every file is written through ``atomic_path`` so an interrupted save leaves no half PNG.
+Arrays and histories in, ``matplotlib.figure.Figure`` out (``save_figure`` and ``png_bytes``
+turn one into a PNG); nothing here knows about models (``aekit.pictures`` draws a run's
+pictures with these). Figures are made with an Agg canvas rather than through pyplot, so the
+global backend and pyplot's figure registry are never touched (safe in notebooks and threads),
+and files are written through ``atomic_path`` so an interrupted save leaves no half PNG.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .errors import ConfigError, DataError
 from .files import atomic_path
@@ -21,21 +25,25 @@ from .files import atomic_path
 _DPI = 100
 _CELL_INCHES = 1.1  # per image in a grid: 110 px, enough to see a 28x28 digit clearly
 _TITLE_INCHES = 1.3  # left margin for row titles
+_TILE_GAP = 0.05  # white space between tiles, in tile sizes
+_MAX_LEGEND_CLASSES = 20  # more label values than this are coloured without a legend
+_MAX_BARS = 40  # per-feature errors: the largest ones, so every bar stays readable
+# no "Software" text chunk: the same picture gives the same bytes whatever matplotlib wrote it
+_PNG_METADATA = {"Software": None}
 
 
-def save_image_grid(
-    path: str | os.PathLike,
+def image_grid(
     rows: Sequence[np.ndarray],
     *,
     row_titles: Sequence[str] | None = None,
     max_columns: int = 10,
-) -> None:
-    """Draw rows of images, one strip per array, and save the grid as a PNG.
+) -> Figure:
+    """Rows of images, one strip per array.
 
-    Used for originals above reconstructions, noisy / denoised / clean triptychs and samples.
+    Used for originals above reconstructions, noisy / denoised / clean triptychs, samples and
+    interpolation strips.
 
     Args:
-        path: where to write the PNG.
         rows: arrays of shape (n, C, H, W) with C = 1 (drawn grey) or C = 3 (RGB), values in
             [0, 1] (clipped). Each row shows its first ``max_columns`` images.
         row_titles: one label per row, drawn at its left.
@@ -52,38 +60,44 @@ def save_image_grid(
     if n_columns == 0:
         raise DataError("every row of images is empty")
 
+    # One axes holding every tile (an imshow each): axes per tile cost a second of drawing for
+    # an interpolation grid of 30 images
+    tile_width = images[0].shape[3] / images[0].shape[2]  # in tile heights
     left = _TITLE_INCHES if row_titles is not None else 0.1
-    width = left + _CELL_INCHES * n_columns
+    width = left + _CELL_INCHES * tile_width * n_columns
     height = _CELL_INCHES * len(images)
-    figure = Figure(figsize=(width, height), dpi=_DPI)
-    axes = figure.subplots(len(images), n_columns, squeeze=False)
-    figure.subplots_adjust(
-        left=left / width, right=1 - 0.05 / width, bottom=0.02, top=0.98, wspace=0.05, hspace=0.08
+    figure = _figure(width, height)
+    ax = figure.add_axes(
+        (left / width, 0.02 / height, 1 - (left + 0.05) / width, 1 - 0.04 / height)
     )
+    step_x, step_y = tile_width * (1 + _TILE_GAP), 1 + _TILE_GAP
     for r, row in enumerate(images):
-        for c in range(n_columns):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if c < len(row):
-                image = row[c]
-                if image.shape[0] == 1:
-                    ax.imshow(image[0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-                else:
-                    ax.imshow(image.transpose(1, 2, 0), interpolation="nearest")
+        for c, image in enumerate(row[:n_columns]):
+            extent = (c * step_x, c * step_x + tile_width, r * step_y + 1, r * step_y)
+            if image.shape[0] == 1:
+                ax.imshow(
+                    image[0],
+                    cmap="gray",
+                    vmin=0.0,
+                    vmax=1.0,
+                    interpolation="nearest",
+                    extent=extent,
+                )
+            else:
+                ax.imshow(image.transpose(1, 2, 0), interpolation="nearest", extent=extent)
         if row_titles is not None:
-            axes[r, 0].set_ylabel(
-                row_titles[r], rotation=0, ha="right", va="center", fontsize=10, labelpad=8
-            )
-    _save(figure, path)
+            ax.text(-0.1, r * step_y + 0.5, row_titles[r], ha="right", va="center", fontsize=10)
+    ax.set_xlim(0, n_columns * step_x - tile_width * _TILE_GAP)
+    ax.set_ylim(len(images) * step_y - _TILE_GAP, 0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return figure
 
 
-def save_reconstruction_grid(
-    path: str | os.PathLike, originals: np.ndarray, reconstructions: np.ndarray, *, n: int = 10
-) -> None:
-    """Save the first ``n`` originals above their reconstructions, both (N, C, H, W) in [0, 1]."""
+def reconstruction_grid(
+    originals: np.ndarray, reconstructions: np.ndarray, *, n: int = 10
+) -> Figure:
+    """The first ``n`` originals above their reconstructions, both (N, C, H, W) in [0, 1]."""
     originals, reconstructions = np.asarray(originals), np.asarray(reconstructions)
     if originals.shape != reconstructions.shape:
         raise DataError(
@@ -92,36 +106,33 @@ def save_reconstruction_grid(
         )
     if n < 1:
         raise ConfigError(f"n must be >= 1, got {n}")
-    save_image_grid(
-        path,
+    return image_grid(
         [originals[:n], reconstructions[:n]],
         row_titles=["original", "reconstruction"],
         max_columns=n,
     )
 
 
-def save_denoising_grid(
-    path: str | os.PathLike, noisy: np.ndarray, denoised: np.ndarray, clean: np.ndarray
-) -> None:
-    """Save noisy inputs above the model's denoised outputs above the clean images, each
+def denoising_grid(noisy: np.ndarray, denoised: np.ndarray, clean: np.ndarray) -> Figure:
+    """Noisy inputs above the model's denoised outputs above the clean images, each
     (N, C, H, W) in [0, 1]."""
-    save_image_grid(
-        path,
+    return image_grid(
         [noisy, denoised, clean],
         row_titles=["noisy", "denoised", "clean"],
         max_columns=len(clean),
     )
 
 
-def save_loss_curve(path: str | os.PathLike, history: Sequence[dict]) -> None:
-    """Plot training (and validation) loss against epoch and save it as a PNG.
+def loss_curves(history: Sequence[dict]) -> Figure:
+    """Training and validation loss against epoch and, beside them, every logged loss term.
 
     Args:
-        path: where to write the PNG.
-        history: one dict per epoch with ``"epoch"``, ``"train_loss"`` and optionally
-            ``"val_loss"`` (missing or None in some epochs is fine). The y axis is
-            logarithmic when every finite loss is positive; the epoch with the lowest
-            validation loss is marked.
+        history: one dict per epoch (metrics.jsonl's rows) with ``"epoch"``, ``"train_loss"``
+            and optionally ``"val_loss"`` (missing or None in some epochs is fine) and
+            ``"train_<term>"`` for each term of the loss (reconstruction, KL, penalties), drawn
+            in a second panel where there are two or more. A panel's y axis is logarithmic
+            when every finite value in it is positive; the epoch with the lowest validation
+            loss is marked.
     """
     if len(history) == 0:
         raise DataError("the training history is empty: nothing to plot")
@@ -130,44 +141,178 @@ def save_loss_curve(path: str | os.PathLike, history: Sequence[dict]) -> None:
             raise DataError(
                 f"each history entry needs 'epoch' and 'train_loss', got keys {sorted(record)}"
             )
-    epochs = np.array([float(record["epoch"]) for record in history])
-    train = np.array([float(record["train_loss"]) for record in history])
-    val_pairs = [
-        (float(record["epoch"]), float(record["val_loss"]))
-        for record in history
-        if record.get("val_loss") is not None
-    ]
+    terms = sorted(
+        {key for record in history for key in record if key.startswith("train_")} - {"train_loss"}
+    )
+    if len(terms) == 1:
+        terms = []  # a loss of one term is that term: its panel would repeat the loss
+    figure = _figure(6.4 * (2 if terms else 1), 4.2)
+    axes = figure.subplots(1, 2 if terms else 1, squeeze=False)[0]
+    loss_axes = axes[0]
+    _plot_series(loss_axes, history, "train_loss", "train loss")
+    val = _plot_series(loss_axes, history, "val_loss", "validation loss")
+    if val is not None and np.isfinite(val[1]).any():
+        epochs, values = val
+        best = int(np.nanargmin(np.where(np.isfinite(values), values, np.nan)))
+        loss_axes.scatter(
+            [epochs[best]],
+            [values[best]],
+            s=80,
+            facecolors="none",
+            edgecolors="black",
+            zorder=3,
+            label=f"best validation: {values[best]:.4g} at epoch {epochs[best]:g}",
+        )
+    _finish_axes(loss_axes, "loss")
+    if terms:
+        for key in terms:
+            _plot_series(axes[1], history, key, key.removeprefix("train_"))
+        _finish_axes(axes[1], "loss terms (training, mean per epoch)")
+    figure.tight_layout()
+    return figure
 
-    figure = Figure(figsize=(6.4, 4.2), dpi=_DPI)
+
+def code_map(
+    points: np.ndarray,
+    labels: np.ndarray | None = None,
+    *,
+    axis_names: Sequence[str] = ("code 0", "code 1"),
+    title: str = "",
+) -> Figure:
+    """A scatter of codes in the plane, coloured by label.
+
+    Args:
+        points: (n, 2) positions, or (n, 1) for a one-number code (spread out vertically at
+            random, seeded, so its density shows).
+        labels: (n,) labels; up to 20 distinct values get a colour each and a legend, more
+            numeric values a colour scale, more text values colours without a legend.
+        axis_names: the x and y axis titles (the y title is ignored for (n, 1) points).
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] not in (1, 2) or len(points) == 0:
+        raise DataError(f"a code map needs (n, 1) or (n, 2) points, n >= 1, got {points.shape}")
+    if labels is not None and len(labels) != len(points):
+        raise DataError(f"{len(labels)} labels for {len(points)} points")
+    one_number = points.shape[1] == 1
+    if one_number:
+        jitter = np.random.default_rng(0).uniform(-1, 1, len(points))
+        points = np.column_stack([points[:, 0], jitter])
+        axis_names = (axis_names[0], "(spread at random to show density)")
+    figure = _figure(6.4, 5.2)
     ax = figure.subplots()
-    ax.plot(epochs, train, marker="o", markersize=3, label="train loss")
-    finite = list(train[np.isfinite(train)])
-    if val_pairs:
-        val_epochs = np.array([epoch for epoch, _ in val_pairs])
-        val = np.array([loss for _, loss in val_pairs])
-        ax.plot(val_epochs, val, marker="o", markersize=3, label="validation loss")
-        finite += list(val[np.isfinite(val)])
-        if np.isfinite(val).any():
-            best = int(np.nanargmin(np.where(np.isfinite(val), val, np.nan)))
-            ax.scatter(
-                [val_epochs[best]],
-                [val[best]],
-                s=80,
-                facecolors="none",
-                edgecolors="black",
-                zorder=3,
-                label=f"best validation: {val[best]:.4g} at epoch {val_epochs[best]:g}",
-            )
+    size = 12 if len(points) <= 1000 else 6
+    if labels is None:
+        ax.scatter(points[:, 0], points[:, 1], s=size, alpha=0.7, linewidths=0)
+    else:
+        _scatter_by_label(figure, ax, points, np.asarray(labels), size)
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    if one_number:
+        ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def feature_errors(names: Sequence[str], errors: np.ndarray, *, unit: str) -> Figure:
+    """Horizontal bars of each feature's reconstruction error, largest first (the 40 largest
+    where there are more); ``unit`` names what the errors measure, for the axis title."""
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.ndim != 1 or len(errors) == 0 or len(names) != len(errors):
+        raise DataError(f"{len(names)} feature names for errors of shape {errors.shape}")
+    order = np.argsort(-errors, kind="stable")[:_MAX_BARS]
+    shown = len(order)
+    figure = _figure(6.4, 1.2 + 0.22 * shown)
+    ax = figure.subplots()
+    positions = np.arange(shown)[::-1]  # the largest at the top
+    ax.barh(positions, errors[order], color="#1f77b4")
+    ax.set_yticks(positions, [str(names[i]) for i in order], fontsize=8)
+    ax.set_xlabel(unit)
+    if shown < len(errors):
+        ax.set_title(f"the {shown} features with the largest error, of {len(errors)}", fontsize=10)
+    ax.grid(True, axis="x", alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """``figure`` rendered as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=_DPI, metadata=_PNG_METADATA)
+    return buffer.getvalue()
+
+
+def save_figure(figure: Figure, path: str | os.PathLike) -> None:
+    """Write ``figure`` to ``path`` as a PNG, atomically."""
+    with atomic_path(path) as tmp:
+        # The temporary name ends in .tmp, so the format cannot be guessed from it.
+        figure.savefig(tmp, format="png", dpi=_DPI, metadata=_PNG_METADATA)
+
+
+def save_image_grid(path: str | os.PathLike, rows: Sequence[np.ndarray], **options) -> None:
+    """``image_grid(rows, **options)`` written to ``path`` as a PNG."""
+    save_figure(image_grid(rows, **options), path)
+
+
+def _figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=_DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _plot_series(ax, history: Sequence[dict], key: str, label: str):
+    """Plot ``key`` against epoch where it is logged; (epochs, values) or None if never."""
+    pairs = [
+        (float(record["epoch"]), float(record[key]))
+        for record in history
+        if record.get(key) is not None
+    ]
+    if not pairs:
+        return None
+    epochs, values = (np.array(column) for column in zip(*pairs, strict=True))
+    ax.plot(epochs, values, marker="o", markersize=3, label=label)
+    return epochs, values
+
+
+def _finish_axes(ax, title: str) -> None:
     # Losses often fall by orders of magnitude; a log axis shows the later epochs too, but
     # only works when there is nothing <= 0 to draw.
-    if finite and min(finite) > 0:
+    values = np.concatenate([line.get_ydata() for line in ax.get_lines()])
+    finite = values[np.isfinite(values)]
+    if len(finite) and finite.min() > 0:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(title)
     ax.grid(True, alpha=0.3)
-    ax.legend()
-    figure.tight_layout()
-    _save(figure, path)
+    ax.legend(fontsize=8)
+
+
+def _scatter_by_label(figure: Figure, ax, points: np.ndarray, labels: np.ndarray, size) -> None:
+    values = np.unique(labels)
+    numeric = np.issubdtype(labels.dtype, np.number)
+    if len(values) > _MAX_LEGEND_CLASSES and numeric:
+        drawn = ax.scatter(
+            points[:, 0], points[:, 1], c=labels, s=size, alpha=0.7, linewidths=0, cmap="viridis"
+        )
+        figure.colorbar(drawn, ax=ax, label="label")
+        return
+    palette = matplotlib.colormaps["tab10" if len(values) <= 10 else "tab20"]
+    for index, value in enumerate(values):
+        chosen = labels == value
+        ax.scatter(
+            points[chosen, 0],
+            points[chosen, 1],
+            s=size,
+            alpha=0.7,
+            linewidths=0,
+            color=palette(index % palette.N),
+            label=str(value),
+        )
+    if len(values) <= _MAX_LEGEND_CLASSES:
+        ax.legend(title="label", fontsize=8, markerscale=2, loc="best")
 
 
 def _as_images(row: np.ndarray, index: int) -> np.ndarray:
@@ -179,11 +324,3 @@ def _as_images(row: np.ndarray, index: int) -> np.ndarray:
             f"with C = 1 (grey) or 3 (RGB)"
         )
     return np.clip(row.astype(np.float32), 0.0, 1.0)
-
-
-def _save(figure: Figure, path: str | os.PathLike) -> None:
-    """Render ``figure`` with Agg and write it to ``path`` as a PNG, atomically."""
-    FigureCanvasAgg(figure)
-    with atomic_path(path) as tmp:
-        # The temporary name ends in .tmp, so the format cannot be guessed from it.
-        figure.savefig(tmp, format="png", dpi=_DPI)

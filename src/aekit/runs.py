@@ -1,7 +1,8 @@
 """The run folder: every file an aekit run keeps on disk, written and read here and nowhere else.
 
 config.json (options, data, scaler, net, result) + model.safetensors + metrics.jsonl, the
-training checkpoint, a plain autoencoder's code_density.json and the PNGs. This module moves
+training checkpoint, a plain autoencoder's code_density.json, the evaluation, the PNGs and the
+report. This module moves
 bytes and checks the folder (may a run be saved here, may it be resumed); ``run_schema`` checks
 what a config says, ``checkpoints`` what a checkpoint holds. Weights are safetensors and
 metadata JSON, so loading a run never executes code from it. Every file is written atomically.
@@ -14,22 +15,15 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .code_density import CodeDensity
 from .config import new_model_spelling
-from .denoising import corrupt_samples
 from .errors import AekitError, ConfigError, DataError, ModelFileError
-from .files import atomic_path, atomic_write_text, safetensors_errors
-from .plots import save_denoising_grid, save_loss_curve, save_reconstruction_grid
-
-if TYPE_CHECKING:  # model.py saves and loads through this module
-    from .model import Autoencoder
+from .files import atomic_path, atomic_write_bytes, atomic_write_text, safetensors_errors
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +34,20 @@ WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 CODE_DENSITY_FILE = "code_density.json"  # a plain autoencoder's (see aekit.code_density)
-LOSS_PLOT = "loss.png"
-RECONSTRUCTION_PLOT = "reconstructions.png"  # image data only
-DENOISING_PLOT = "denoising.png"  # image data trained with noise only
+# the comparison with PCA on the run's held-out data (Comparison.to_dict), written by training
+# and by `aekit evaluate RUN`
+EVALUATION_FILE = "evaluation.json"
+REPORT_FILE = "report.html"  # the run's report (aekit.run_report)
+# The pictures (aekit.pictures.RunPictures.available's names) and their files
+PICTURE_FILES = {
+    "loss": "loss.png",
+    "codes": "codes.png",
+    "reconstructions": "reconstructions.png",  # image data only
+    "samples": "samples.png",  # image data only
+    "interpolation": "interpolation.png",  # image data only
+    "denoising": "denoising.png",  # image data trained with noise only
+    "feature_errors": "feature_errors.png",  # tables only
+}
 # Every file an aekit run writes into its folder. Saving over a run removes those it does not
 # write again, so the folder never mixes two runs; files of other names are never touched.
 RUN_FILES = (
@@ -51,9 +56,9 @@ RUN_FILES = (
     METRICS_FILE,
     CHECKPOINT_FILE,
     CODE_DENSITY_FILE,
-    LOSS_PLOT,
-    RECONSTRUCTION_PLOT,
-    DENOISING_PLOT,
+    EVALUATION_FILE,
+    REPORT_FILE,
+    *PICTURE_FILES.values(),
 )
 
 
@@ -212,33 +217,33 @@ def read_checkpoint(folder: str | Path) -> Checkpoint:
     return Checkpoint(tensors=tensors, meta=meta, path=path).check_meta()
 
 
-def save_plots(
-    folder: str | Path, model: Autoencoder, shown: np.ndarray | None, *, noise, seed: int
-) -> None:
-    """loss.png; with ``shown`` (up to 10 images) reconstructions.png, and with ``noise``
-    (the training corruption, drawn with ``seed``) denoising.png."""
-    folder = Path(folder)
-    save_loss_curve(folder / LOSS_PLOT, model.history)
-    if shown is None:
-        return
-    save_reconstruction_grid(
-        folder / RECONSTRUCTION_PLOT,
-        _for_display(model, shown),
-        _for_display(model, model.reconstruct(shown)),
-    )
-    if noise:
-        clean = model.as_samples(shown)
-        noisy = corrupt_samples(model, clean, noise, seed)
-        denoised = model.denoise(noisy).reshape(noisy.shape)
-        save_denoising_grid(
-            folder / DENOISING_PLOT, *(_for_display(model, x) for x in (noisy, denoised, clean))
-        )
+def write_pictures(folder: str | Path, pictures: dict[str, bytes]) -> None:
+    """Each picture's PNG bytes, by name (``PICTURE_FILES``), into its file in ``folder``."""
+    for name, png in pictures.items():
+        atomic_write_bytes(Path(folder) / PICTURE_FILES[name], png)
 
 
-def _for_display(model: Autoencoder, x: np.ndarray) -> np.ndarray:
-    """Images mapped to [0, 1] by the training data's range, for plotting."""
-    low, high = model.data_info.data_min, model.data_info.data_max
-    return np.clip((x - low) / max(high - low, 1e-12), 0, 1)
+def write_evaluation(folder: str | Path, evaluation: dict) -> None:
+    """The run's evaluation (``Comparison.to_dict``) as evaluation.json."""
+    atomic_write_text(Path(folder) / EVALUATION_FILE, json.dumps(evaluation, indent=2) + "\n")
+
+
+def read_evaluation(folder: str | Path) -> dict | None:
+    """The run's stored evaluation, or None if it has none; ModelFileError if unreadable."""
+    path = Path(folder) / EVALUATION_FILE
+    if not path.exists():
+        return None
+    evaluation = _read_json(path)
+    if not isinstance(evaluation, dict) or not isinstance(evaluation.get("rows"), dict):
+        raise ModelFileError(f"{path}: not an aekit evaluation (a JSON object with rows)")
+    return evaluation
+
+
+def write_report_page(folder: str | Path, page: str, output: str | Path | None = None) -> Path:
+    """The report page, as report.html in ``folder`` or at ``output``; the path written."""
+    path = Path(output) if output is not None else Path(folder) / REPORT_FILE
+    atomic_write_text(path, page)
+    return path
 
 
 def read_run(folder: str | Path) -> tuple[dict, dict[str, torch.Tensor], list[dict]]:

@@ -8,21 +8,18 @@ a VAE's likelihood scores, code sparsity, denoising.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..data import Dataset
-from ..data.splitting import split_validation
-from ..data_info import DataInfo
+from ..comparison import Comparison
 from ..detection import add_detection_rows, outlier_flags
 from ..errors import ConfigError
 from ..model import Autoencoder
 from ..progress import Progress
-from ..report import Comparison
 from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows
 from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space
+from .run_data import HeldOut, held_out_part, label_for, training_part
 
 
 def evaluate_model(
@@ -46,18 +43,20 @@ def evaluate_model(
                 "0 = normal), not both"
             )
         label = outlier_label  # set aside like a label column; its values are the flags
-    if test_data is None:
-        test_data = _default_test_source(info)
-    test = model.load_input(
-        test_data, label=_label_for(model, test_data, label), default_split="test"
-    )
-    train_part = _training_part(model, train_data, label)
+    held_out = _default_test_data(model, label) if test_data is None else None
+    if held_out is not None:
+        test = held_out.data
+    else:
+        test = model.load_input(
+            test_data, label=label_for(model, test_data, label), default_split="test"
+        )
+    train_part = training_part(model, train_data, label)
     flags = outlier_flags(test.y, test.name) if outlier_label is not None else None
     x_test = model.as_samples(test)
     x_train = model.as_samples(train_part)
     _check_iw_count("iw_samples", iw_samples)
     if iw_images is not None:
-        _check_iw_count("iw_images", iw_images)
+        _check_iw_count("iw_images", iw_images, low=0)
     codes_test = model.encode(x_test)
     space, spaces = _in_space(model, x_train, x_test)
     comparison = compare_with_pca(
@@ -72,6 +71,8 @@ def evaluate_model(
     )
     comparison.space = space
     comparison.notes.append(_space_note(space))
+    if held_out is not None:
+        comparison.notes.append(f"held-out data: {held_out.description}")
     _add_family_scores(comparison, model, x_test, iw_samples, iw_images, progress)
     add_code_sparsity(comparison, model, codes_test)
     if flags is not None:
@@ -117,9 +118,10 @@ def _in_space(model: Autoencoder, x_train: np.ndarray, x_test: np.ndarray) -> tu
     )
 
 
-def _check_iw_count(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+def _check_iw_count(name: str, value, low: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        what = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ConfigError(f"{name} must be {what}, got {value!r}")
 
 
 def _add_family_scores(
@@ -168,47 +170,13 @@ def _space_note(space: str) -> str:
     )
 
 
-def _training_part(model: Autoencoder, train_data, label: str | None) -> Dataset:
-    """The data PCA is fitted on: ``train_data`` as given, else exactly the model's training
-    part, reloaded from its source and split again only if validation was split off it."""
-    info = model.data_info
-    if train_data is not None:
-        return model.load_input(
-            train_data, label=_label_for(model, train_data, label), default_split="train"
-        )
-    if info.source is None:
+def _default_test_data(model: Autoencoder, label: str | None) -> HeldOut:
+    """The run's own held-out data (``run_data.held_out_part``); ConfigError where it has none."""
+    held_out = held_out_part(model, label)
+    if held_out is None or not held_out.held_out:
+        why = "was trained on in-memory data" if held_out is None else "held no data out"
         raise ConfigError(
-            "this model was trained on in-memory data, so its training data cannot be "
-            "reloaded for the PCA baseline; pass train_data= (CLI: --train-data)"
+            f"this run {why}: name the held-out data to evaluate on (a file, or a built-in "
+            "such as digits:test)"
         )
-    source = info.source
-    full = model.load_input(source, label=_label_for(model, source, label), default_split="train")
-    if _recorded_validation(info) == "split":
-        config = model.train_config
-        return split_validation(full, config.val_fraction, config.seed)[0]
-    return full
-
-
-def _recorded_validation(info: DataInfo) -> str:
-    """How a run's validation data was made; runs saved before it was recorded split their
-    data unless val_data was a file."""
-    if info.validation is not None:
-        return info.validation
-    return "given" if info.val_source is not None else "split"
-
-
-def _label_for(model: Autoencoder, source, label: str | None) -> str | None:
-    """The label to read ``source`` with: ``label``, else the run's for a file without named
-    columns (an .npz key); tables set the run's label column aside themselves (Columns)."""
-    if label is not None or model.columns is not None:
-        return label
-    return model.data_info.label if isinstance(source, str | Path) else None
-
-
-def _default_test_source(info: DataInfo) -> str:
-    source = info.source
-    if source is None or Path(source).exists():
-        raise ConfigError(
-            "name the held-out data to evaluate on (a file, or a built-in such as digits:test)"
-        )
-    return source.split(":")[0] + ":test"  # a built-in: its test split
+    return held_out

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..comparison import Comparison
 from ..denoising import corrupt_samples
 from ..model import Autoencoder
 from ..noise import normalise_noise
-from ..report import Comparison
 from .pca_baseline import PCABaseline, baseline_size, near_zero_fraction, reconstruction_metrics
 
 # Evaluation corrupts the test set with this seed offset from the model's training seed, so

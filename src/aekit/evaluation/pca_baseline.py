@@ -18,8 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..comparison import Comparison
 from ..errors import ConfigError, DataError
-from ..report import Comparison
 from ..scaling import Scaler
 
 DATA_UNITS = "data units"

@@ -59,21 +59,45 @@ class Comparison:
             **({"detection": self.detection} if self.detection else {}),
         }
 
-    def to_table(self) -> str:
-        """Plain-text table: one row per metric, columns aekit | PCA-k | ratio or difference."""
+    @classmethod
+    def from_dict(cls, saved: dict) -> Comparison:
+        """The comparison ``to_dict`` gave (as read back from JSON: "inf", "nan" as strings)."""
+        return cls(
+            rows={
+                name: {key: float(value) for key, value in metrics.items()}
+                for name, metrics in saved["rows"].items()
+            },
+            n_test=saved["n_test"],
+            n_train=saved["n_train"],
+            code_size=saved["code_size"],
+            dataset=saved["dataset"],
+            notes=list(saved.get("notes", [])),
+            space=saved.get("space", "data units"),
+            detection=saved.get("detection", {}),
+        )
+
+    def metric_rows(self) -> list[tuple[str, float | None, float | None, str]]:
+        """(metric, aekit's value, PCA's value, aekit vs PCA in words), in the table's order."""
         model, pca = self.rows.get("aekit", {}), self.rows.get("pca", {})
         present = set(model) | set(pca)
         metrics = [m for m in _METRIC_ORDER if m in present]
         metrics += sorted(present - set(_METRIC_ORDER))
+        return [
+            (
+                name,
+                model.get(name),
+                pca.get(name),
+                _format_versus(name, model.get(name), pca.get(name)),
+            )
+            for name in metrics
+        ]
+
+    def to_table(self) -> str:
+        """Plain-text table: one row per metric, columns aekit | PCA-k | ratio or difference."""
         header = ["metric", "aekit", f"PCA-{self.code_size}", "aekit vs PCA"]
         body = [
-            [
-                name,
-                _format_value(name, model.get(name)),
-                _format_value(name, pca.get(name)),
-                _format_versus(name, model.get(name), pca.get(name)),
-            ]
-            for name in metrics
+            [name, _format_value(name, ours), _format_value(name, theirs), versus]
+            for name, ours, theirs, versus in self.metric_rows()
         ]
         widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
 
