@@ -11,7 +11,12 @@ from PIL import Image
 from png_checks import grid_tiles, read_rgb, tile_pixels
 
 from aekit.errors import AekitError, DataError
-from aekit.plots import save_image_grid, save_loss_curve, save_reconstruction_grid
+from aekit.plots import (
+    save_error_curves,
+    save_image_grid,
+    save_loss_curve,
+    save_reconstruction_grid,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TITLE_MARGIN = 130  # pixels left of the tiles where row titles go (1.3 inches at 100 dpi)
@@ -94,6 +99,28 @@ def test_loss_curve_with_and_without_validation(tmp_path: Path) -> None:
 def test_loss_curve_rejects_empty_history(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="empty"):
         save_loss_curve(tmp_path / "loss.png", [])
+
+
+def test_error_curves_draw_each_line_and_the_dashed_baseline(tmp_path: Path) -> None:
+    sizes = [2, 4, 8, 16]
+    path = tmp_path / "sweep.png"
+    save_error_curves(
+        path,
+        [
+            ("aekit loss=mse", sizes, [0.05, 0.03, 0.02, 0.01]),
+            ("aekit loss=bce", sizes[:2], [0.06, 0.04]),
+        ],
+        baseline=("PCA", sizes, [0.08, 0.06, 0.04, 0.03]),
+    )
+    _check_png(path)
+    assert _pixels_near(path, TRAIN_BLUE) > 50 and _pixels_near(path, VAL_ORANGE) > 50
+    one_size = tmp_path / "one" / "sweep.png"
+    save_error_curves(one_size, [("aekit", [32], [0.01])], baseline=("PCA", [32], [0.02]))
+    assert _pixels_near(one_size, TRAIN_BLUE) > 20  # a single point is still drawn
+    with pytest.raises(DataError, match="curve 'aekit' has 2 code sizes and 1 errors"):
+        save_error_curves(tmp_path / "bad.png", [("aekit", [2, 4], [0.1])])
+    with pytest.raises(DataError, match="no curves"):
+        save_error_curves(tmp_path / "bad.png", [])
 
 
 def test_failing_write_leaves_existing_file_untouched(

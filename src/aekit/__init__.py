@@ -10,6 +10,7 @@ from ._version import __version__
 from .api import evaluate, load, train
 from .errors import AekitError, ConfigError, DataError, ModelFileError
 from .model import Autoencoder
+from .sweep_runs import sweep
 
 __all__ = [
     "__version__",
@@ -20,5 +21,6 @@ __all__ = [
     "ModelFileError",
     "evaluate",
     "load",
+    "sweep",
     "train",
 ]
