@@ -91,13 +91,16 @@ def test_a_sweep_folder_holds_one_sweep(tmp_path, low_rank):
     aekit.sweep(low_rank, out=out, code_size=[1, 2], epochs=1)
     with pytest.raises(ConfigError, match=r"holds a sweep of an array of shape \(200, 8\)"):
         aekit.sweep(low_rank + 1, out=out, code_size=[1, 2], epochs=1)
-    with pytest.raises(ConfigError, match="whose every run had epochs=1, not epochs=2"):
-        aekit.sweep(low_rank, out=out, code_size=[1, 2], epochs=2)
+    with pytest.raises(ConfigError, match="runs share no fixed option; these would share lr=0.01"):
+        aekit.sweep(low_rank, out=out, code_size=[1, 2], epochs=1, lr=0.01)
     before = _mtimes(out)
     # more values of a swept option only add runs
     frame = aekit.sweep(low_rank, out=out, code_size=[1, 2, 3], epochs=1)
     assert frame["code_size"].tolist() == [1, 2, 3]
     assert {k: v for k, v in _mtimes(out).items() if k in before} == before
+    # more epochs: the runs go on training
+    frame = aekit.sweep(low_rank, out=out, code_size=[1, 2, 3], epochs=2)
+    assert frame["epochs"].tolist() == [2, 2, 2]
 
     frame = aekit.sweep(low_rank + 1, out=out, code_size=[1], epochs=1, overwrite=True)
     assert sorted(_mtimes(out)) == ["run"]  # nothing swept: one run, named "run"

@@ -60,18 +60,22 @@ def cmd_train(args) -> int:
 def cmd_sweep(args) -> int:
     texts = {name: getattr(args, name) for name in OPTION_NAMES if getattr(args, name) is not None}
     out = args.out or default_folder(args.data)
-    frame = sweep(
-        args.data,
-        out=out,
-        test_data=args.test,
-        label=args.label,
-        search=args.search,
-        trials=args.trials,
-        overwrite=args.overwrite,
-        progress=not args.quiet,
-        verbose=args.verbose and not args.quiet,
-        **grid_from_texts(texts).keywords(),
-    )
+    try:
+        frame = sweep(
+            args.data,
+            out=out,
+            test_data=args.test,
+            label=args.label,
+            search=args.search,
+            trials=args.trials,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+            verbose=args.verbose and not args.quiet,
+            **grid_from_texts(texts).keywords(),
+        )
+    except (TrainingInterrupted, KeyboardInterrupt):
+        print("aekit: run the same aekit sweep command again to finish the sweep", file=sys.stderr)
+        raise
     shown = [c for c in frame.columns if c not in ("run", "best_epoch", "stop_reason")]
     print(frame[shown].to_string(index=False, float_format=lambda value: f"{value:.4g}"))
     print(f"wrote {out}/sweep.csv, sweep.png and sweep.html; the runs are in {out}/")

@@ -29,6 +29,9 @@ FIGURE_FILE = "sweep.png"
 PAGE_FILE = "sweep.html"
 SEARCH_FILE = "optuna.db"
 FORMAT_VERSION = 1
+# fixed options that may change between invocations: they say how long runs train, and a run
+# resumed with more epochs or a larger time limit goes on training (see aekit.train's resume)
+LENGTH_OPTIONS = ("epochs", "time_limit")
 
 
 def data_identity(data, label: str | None) -> dict:
@@ -62,7 +65,8 @@ def claim(folder: Path, record: dict, overwrite: bool) -> None:
 
     A folder holding a sweep of other data, or with other fixed options, is refused: its runs
     would be mixed with these. With ``overwrite`` that sweep's runs, search and table are
-    removed first. The same sweep, or one that only sweeps other values, goes on in place.
+    removed first. The same sweep, one that sweeps other values, or one whose runs train
+    longer (``LENGTH_OPTIONS``) goes on in place.
     """
     earlier = _read_record(folder)
     if earlier is not None:
@@ -194,11 +198,16 @@ def _difference(earlier: dict, record: dict) -> str | None:
             f"a sweep of {describe_data(earlier['data'])}{with_label}, not of "
             f"{describe_data(record['data'])}"
         )
-    before, now = Grid.from_dict(earlier["grid"]), Grid.from_dict(record["grid"])
-    if _as_json(before.fixed) != _as_json(now.fixed):
-        was = before.label(before.fixed) or "no fixed options"
-        return f"a sweep whose every run had {was}, not {now.label(now.fixed) or 'none of them'}"
+    before, now = (_fixed_but_length(record["grid"]) for record in (earlier, record))
+    if _as_json(before) != _as_json(now):
+        grid = Grid.from_dict(record["grid"])
+        was, will = (grid.label(fixed) or "no fixed option" for fixed in (before, now))
+        return f"a sweep whose runs share {was}; these would share {will}"
     return None
+
+
+def _fixed_but_length(grid: dict) -> dict:
+    return {k: v for k, v in grid["fixed"].items() if k not in LENGTH_OPTIONS}
 
 
 def _as_json(value):

@@ -23,19 +23,11 @@ from .errors import ConfigError
 from .model import Autoencoder
 from .progress import Progress
 from .runs import has_checkpoint
-from .sweep_folder import (
-    claim,
-    data_identity,
-    write_figure,
-    write_page,
-    write_table,
-)
+from .sweep_folder import claim, data_identity, write_figure, write_page, write_table
 from .sweep_grid import LIST_KINDS, Grid, grid_from_keywords, option_kind, value_text
 from .sweep_search import OBJECTIVE, check_search, run_search
 
 SEARCHES = ("grid", "optuna")
-# what a run's row holds after its swept options and code size, in this order
-_RUN_COLUMNS = ("run", "epochs", "best_epoch", "stop_reason", "seconds", "best_val_loss")
 
 
 def sweep(
@@ -58,8 +50,9 @@ def sweep(
     value is used by every run. Every value and combination is checked before training.
     out: the sweep folder (default ``sweeps/<data>``): a run folder per setting, ``sweep.json``
     (the data and grid), ``sweep.csv`` (this table), ``sweep.png`` and ``sweep.html``. Finished
-    runs there are loaded, unfinished ones resumed; a folder holding a sweep of other data or
-    other fixed options is an error unless ``overwrite=True``, which removes its runs first.
+    runs there are loaded, unfinished ones resumed (more ``epochs`` or a larger ``time_limit``
+    trains them on); a folder holding a sweep of other data or other fixed options is an error
+    unless ``overwrite=True``, which removes its runs first.
     test_data: held-out data for the test columns (default: a built-in's test split); without
     it the table has validation columns only.
     search: ``"grid"`` trains every setting; ``"optuna"`` runs ``trials`` trials of Optuna's TPE
