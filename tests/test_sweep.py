@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +11,10 @@ from png_checks import read_rgb
 
 import aekit
 import aekit.api
+import aekit.sweep_runs
 from aekit.cli import main
 from aekit.errors import ConfigError
+from aekit.sweep_runs import default_folder
 
 
 def _mtimes(folder):
@@ -121,3 +124,17 @@ def test_cli_sweeps_list_options_with_one_code_size(tmp_path, capsys):
     assert config["net"]["hidden"] == [32, 16] and config["net"]["code_size"] == 2
     assert read_rgb(out / "sweep.png").shape[1] > 100  # a figure for one code size too
     assert "hidden (swept)" in (out / "sweep.html").read_text()
+
+
+def test_an_interrupted_cli_sweep_says_to_run_it_again(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(aekit.sweep_runs, "train", interrupted)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "digits", "--code", "2,4", "--epochs", "1", "--quiet"]) == 130
+    error = capsys.readouterr().err
+    assert "run the same aekit sweep command again to finish the sweep" in error
+    # the default folder is named after the data, so the same command finds it again
+    assert (tmp_path / "sweeps" / "digits" / "sweep.json").exists()
+    assert default_folder("data/table.csv") == Path("sweeps/table")
