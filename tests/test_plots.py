@@ -14,6 +14,7 @@ from png_checks import grid_tiles, read_rgb, tile_pixels
 from aekit.errors import AekitError, DataError
 from aekit.plots import (
     code_map,
+    error_curves,
     feature_errors,
     loss_curves,
     png_bytes,
@@ -103,6 +104,28 @@ def test_loss_curve_with_and_without_validation(tmp_path: Path) -> None:
 def test_loss_curve_rejects_empty_history(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="empty"):
         loss_curves([])
+
+
+def test_error_curves_draw_each_line_and_the_dashed_baseline(tmp_path: Path) -> None:
+    sizes = [2, 4, 8, 16]
+    path = tmp_path / "sweep.png"
+    figure = error_curves(
+        [
+            ("aekit loss=mse", sizes, [0.05, 0.03, 0.02, 0.01]),
+            ("aekit loss=bce", sizes[:2], [0.06, 0.04]),
+        ],
+        baseline=("PCA", sizes, [0.08, 0.06, 0.04, 0.03]),
+    )
+    save_figure(figure, path)
+    _check_png(path)
+    assert _pixels_near(path, TRAIN_BLUE) > 50 and _pixels_near(path, VAL_ORANGE) > 50
+    one_size = tmp_path / "one" / "sweep.png"
+    save_figure(error_curves([("aekit", [32], [0.01])], baseline=("PCA", [32], [0.02])), one_size)
+    assert _pixels_near(one_size, TRAIN_BLUE) > 20  # a single point is still drawn
+    with pytest.raises(DataError, match="curve 'aekit' has 2 code sizes and 1 errors"):
+        error_curves([("aekit", [2, 4], [0.1])])
+    with pytest.raises(DataError, match="no curves"):
+        error_curves([])
 
 
 def test_failing_write_leaves_existing_file_untouched(

@@ -10,6 +10,7 @@ from ._version import __version__
 from .api import evaluate, load, report, train
 from .errors import AekitError, ConfigError, DataError, ModelFileError
 from .model import Autoencoder
+from .sweep_runs import sweep
 
 __all__ = [
     "__version__",
@@ -21,5 +22,6 @@ __all__ = [
     "evaluate",
     "load",
     "report",
+    "sweep",
     "train",
 ]

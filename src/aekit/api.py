@@ -43,7 +43,9 @@ from .runs import (
     check_out_folder,
     check_same_data,
     forget_checkpoint,
+    has_checkpoint,
     holds_finished_run,
+    holds_model_of,
     read_checkpoint,
     write_metrics,
 )
@@ -114,6 +116,18 @@ def train(
         if settings.report:
             _finish_run(out, data_info, train_part, val_part, reporter)
     return model
+
+
+def is_finished(out: str | Path, data=None, *, label: str | None = None, **options) -> bool:
+    """True when ``out`` holds a run whose training is over under ``options`` and whose model
+    is saved: ``train(data, out=out, resume=True, **options)`` would only load it. Says
+    nothing (the sweep skips such runs with a line of its own)."""
+    if not has_checkpoint(out):
+        return False
+    request = _resolve_request(data, label, None, None, out, True, options)
+    checkpoint = request.checkpoint
+    finished = finished_reason(checkpoint, request.settings) is not None
+    return finished and holds_model_of(Path(out), checkpoint)
 
 
 @dataclass

@@ -23,6 +23,8 @@ from .errors import AekitDeprecationWarning, AekitError, ConfigError
 from .files import atomic_path
 from .generation import save_generated
 from .runs import read_evaluation, write_evaluation
+from .sweep_grid import grid_from_texts
+from .sweep_runs import default_folder, sweep
 from .training import TrainingInterrupted
 
 
@@ -54,6 +56,31 @@ def cmd_train(args) -> int:
         summary += f", validation loss {best:.6f}"
     print(f"{summary} (stopped: {result['stop_reason'].replace('_', ' ')})")
     print(f"run saved to {out}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    texts = {name: getattr(args, name) for name in OPTION_NAMES if getattr(args, name) is not None}
+    out = args.out or default_folder(args.data)
+    try:
+        frame = sweep(
+            args.data,
+            out=out,
+            test_data=args.test,
+            label=args.label,
+            search=args.search,
+            trials=args.trials,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+            verbose=args.verbose and not args.quiet,
+            **grid_from_texts(texts).keywords(),
+        )
+    except (TrainingInterrupted, KeyboardInterrupt):
+        print("aekit: run the same aekit sweep command again to finish the sweep", file=sys.stderr)
+        raise
+    shown = [c for c in frame.columns if c not in ("run", "best_epoch", "stop_reason")]
+    print(frame[shown].to_string(index=False, float_format=lambda value: f"{value:.4g}"))
+    print(f"wrote {out}/sweep.csv, sweep.png and sweep.html; the runs are in {out}/")
     return 0
 
 
@@ -218,6 +245,7 @@ def _note_deprecations() -> None:
 
 HANDLERS = {
     "train": cmd_train,
+    "sweep": cmd_sweep,
     "transform": cmd_transform,
     "decode": cmd_decode,
     "evaluate": cmd_evaluate,

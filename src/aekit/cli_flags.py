@@ -1,8 +1,10 @@
-"""The ``aekit train`` flags, derived from the option declarations of TrainConfig (config.py).
+"""The ``aekit train`` and ``aekit sweep`` flags, derived from the option declarations of
+TrainConfig (config.py).
 
 Every option has exactly one flag (a test checks), so the CLI, TOML files and Python keywords
 fill the same dataclass. Flag defaults stay None so that only flags given on the command line
 override a --config file; TrainConfig holds the real defaults, shown in brackets in --help.
+The sweep's flags take lists of the same values as text, parsed and checked by sweep_grid.py.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import fields
 
 from .config import TrainConfig
 from .options import flag_of, shown_default, spec_of
+from .sweep_grid import LIST_KINDS
 
 
 def _int_list(text: str) -> list[int]:
@@ -52,5 +55,35 @@ def add_train_flags(group: argparse._ArgumentGroup) -> list[str]:
         group.add_argument(
             flag_of(option), dest=option.name, default=None, help=help_text, **arguments
         )
+        names.append(option.name)
+    return names
+
+
+def add_sweep_flags(group: argparse._ArgumentGroup) -> list[str]:
+    """Add one flag per option to ``group`` taking the values to sweep, as text: a scalar
+    option's comma-separated values (``--code 2,4,8``), or a list option's settings, one per
+    argument (``--hidden 128 512,128``); repeating a flag adds values. Returns the names."""
+    names = []
+    for option in fields(TrainConfig):
+        spec, flag = spec_of(option), flag_of(option)
+        metavar = spec.metavar or "VALUE"
+        if spec.choices:
+            metavar = "{" + ",".join(spec.choices) + "}"
+        if spec.kind in LIST_KINDS:
+            arguments = dict(nargs="+", action="extend", metavar=metavar)
+        elif spec.kind == "bool":
+            # --early-stopping alone is "on", as in train; on,off sweeps both
+            arguments = dict(nargs="?", const="on", action="append", metavar="on,off")
+            group.add_argument(
+                "--no-" + flag.removeprefix("--"),
+                dest=option.name,
+                action="append_const",
+                const="off",
+                help=f"the same as {flag} off",
+            )
+        else:
+            arguments = dict(action="append", metavar=f"{metavar}[,...]")
+        help_text = f"{spec.help} [{shown_default(option)}]"
+        group.add_argument(flag, dest=option.name, default=None, help=help_text, **arguments)
         names.append(option.name)
     return names

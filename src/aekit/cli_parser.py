@@ -7,9 +7,10 @@ import argparse
 from pathlib import Path
 
 from ._version import __version__
-from .cli_flags import add_train_flags
+from .cli_flags import add_sweep_flags, add_train_flags
 from .export import PARTS
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
+from .sweep_runs import SEARCHES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train(commands)
+    _add_sweep(commands)
     _add_transforms(commands)
     _add_evaluate(commands)
     _add_report(commands)
@@ -52,6 +54,47 @@ def _add_train(commands) -> None:
     _label_and_quiet(p)
     add_train_flags(p.add_argument_group("training options (defaults in brackets)"))
     p.set_defaults(handler="train")
+
+
+def _add_sweep(commands) -> None:
+    p = commands.add_parser(
+        "sweep",
+        help="train a grid of options (--code 2,4,8), each run against PCA at its code size",
+        description="Train a run for every combination of the values given (a scalar option "
+        "takes comma-separated values, --code 2,4,8; a list option one setting per argument, "
+        "--hidden 128 512,128), compare each with PCA at its code size and write sweep.csv, "
+        "sweep.png and sweep.html. Running the same command again skips finished runs and "
+        "resumes unfinished ones.",
+    )
+    p.add_argument("data", help="a file, an image folder or a built-in name (as for train)")
+    p.add_argument(
+        "--out", type=Path, help="sweep folder, one run folder per setting [sweeps/<data>]"
+    )
+    p.add_argument(
+        "--test", metavar="DATA", help="held-out data to report on [a built-in's test split]"
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a sweep of other data or fixed options in --out (its runs are removed)",
+    )
+    p.add_argument(
+        "--search",
+        choices=SEARCHES,
+        default="grid",
+        help="grid: train every setting; optuna: --trials N of Optuna's TPE over the same "
+        "values, by validation MSE (pip install 'aekit[sweep]') [grid]",
+    )
+    p.add_argument("--trials", type=int, metavar="N", help="trials of --search optuna")
+    p.add_argument("--verbose", action="store_true", help="also show each run's epochs")
+    _label_and_quiet(p)
+    add_sweep_flags(
+        p.add_argument_group(
+            "options to sweep (any train option; one value: every run uses it; defaults in "
+            "brackets)"
+        )
+    )
+    p.set_defaults(handler="sweep")
 
 
 def _add_transforms(commands) -> None:

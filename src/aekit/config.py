@@ -351,7 +351,16 @@ def _outside_aekit() -> int:
 def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
     """A validated TrainConfig: ``base`` (or the defaults) overridden by ``options``; an old
     model spelling among ``options`` warns."""
-    unknown = [name for name in options if name not in OPTION_NAMES]
+    check_option_names(options)
+    warn_old_model_spelling(options)
+    values = (base or TrainConfig()).to_dict()
+    values.update(options)
+    return _reject_unused_options(TrainConfig(**values).validate())
+
+
+def check_option_names(names) -> None:
+    """ConfigError naming the first of ``names`` that is no option, with the closest one."""
+    unknown = [name for name in names if name not in OPTION_NAMES]
     if unknown:
         name = unknown[0]
         close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
@@ -361,10 +370,6 @@ def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:
             else f"; valid options: {', '.join(OPTION_NAMES)}"
         )
         raise ConfigError(f"unknown option {name!r}{hint}")
-    warn_old_model_spelling(options)
-    values = (base or TrainConfig()).to_dict()
-    values.update(options)
-    return _reject_unused_options(TrainConfig(**values).validate())
 
 
 def _reject_unused_options(config: TrainConfig) -> TrainConfig:

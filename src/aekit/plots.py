@@ -315,6 +315,49 @@ def _scatter_by_label(figure: Figure, ax, points: np.ndarray, labels: np.ndarray
         ax.legend(title="label", fontsize=8, markerscale=2, loc="best")
 
 
+def error_curves(
+    curves: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    *,
+    baseline: tuple[str, Sequence[float], Sequence[float]] | None = None,
+    x_label: str = "code size",
+    y_label: str = "MSE",
+) -> Figure:
+    """Errors against code size, one line per curve (a sweep's figure).
+
+    Args:
+        curves: ``(label, code sizes, errors)`` each; a single point is drawn as a marker.
+        baseline: the same for the reference (PCA), drawn dashed in black.
+        x_label, y_label: the axes' names. The x axis is log2 with the code sizes as ticks; the
+            y axis is logarithmic when every error is positive.
+    """
+    if not curves:
+        raise DataError("no curves to plot")
+    figure = Figure(figsize=(7.2, 4.6), dpi=_DPI)
+    ax = figure.subplots()
+    lines = [*curves, *([baseline] if baseline is not None else [])]
+    for index, (label, sizes, errors) in enumerate(lines):
+        if len(sizes) != len(errors) or len(sizes) == 0:
+            raise DataError(f"curve {label!r} has {len(sizes)} code sizes and {len(errors)} errors")
+        dashed = baseline is not None and index == len(lines) - 1
+        style = dict(color="black", linestyle="--", marker="s") if dashed else dict(marker="o")
+        ax.plot(np.asarray(sizes, float), np.asarray(errors, float), label=label, **style)
+    sizes = sorted({float(size) for _, xs, _ in lines for size in xs})
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [f"{size:g}" for size in sizes])
+    ax.minorticks_off()
+    if len(sizes) == 1:  # one code size: a visible span around it rather than a singular axis
+        ax.set_xlim(sizes[0] / 2, sizes[0] * 2)
+    errors = np.concatenate([np.asarray(ys, float) for _, _, ys in lines])
+    if np.isfinite(errors).any() and errors[np.isfinite(errors)].min() > 0:
+        ax.set_yscale("log")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
 def _as_images(row: np.ndarray, index: int) -> np.ndarray:
     """Check one row of the grid and return it as float in [0, 1], shape (n, C, H, W)."""
     row = np.asarray(row)

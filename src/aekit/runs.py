@@ -128,7 +128,20 @@ def holds_finished_run(out: Path, checkpoint: Checkpoint, finished: str | None) 
     """True (and says why) when the checkpoint's run is over (``finished``: why, else None) and
     its model is saved in ``out``; a run killed between its last checkpoint and saving its
     model is not finished."""
-    if finished is None or not (out / CONFIG_FILE).exists():
+    if finished is None or not holds_model_of(out, checkpoint):
+        return False
+    log.warning("%s: %s", out, finished)
+    return True
+
+
+def has_checkpoint(folder: str | Path) -> bool:
+    return (Path(folder) / CHECKPOINT_FILE).exists()
+
+
+def holds_model_of(out: Path, checkpoint: Checkpoint) -> bool:
+    """True when the model saved in ``out`` is the checkpoint's run's (same options and data),
+    which is so once that run has saved its model."""
+    if not (out / CONFIG_FILE).exists():
         return False
     try:
         saved = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
@@ -137,14 +150,12 @@ def holds_finished_run(out: Path, checkpoint: Checkpoint, finished: str | None) 
     from .run_schema import saved_options  # here: run_schema imports FORMAT_VERSION from here
 
     run = checkpoint.meta["run"]
-    # either side may spell model as runs saved before it named the family did
-    if not isinstance(saved, dict) or [
+    # either side may spell model as runs saved before it named the family did; another
+    # run's model saved there means this run is not finished
+    return isinstance(saved, dict) and [
         new_model_spelling(saved_options(saved)),
         saved.get("data"),
-    ] != [new_model_spelling(run["train"]), run["data"]]:
-        return False  # the model saved there is another run's: finish this one
-    log.warning("%s: %s", out, finished)
-    return True
+    ] == [new_model_spelling(run["train"]), run["data"]]
 
 
 def write_run(

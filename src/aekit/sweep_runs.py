@@ -1,0 +1,261 @@
+"""``aekit.sweep``: train every setting of a grid of options (or an Optuna search over it) and
+compare each run with PCA at its code size.
+
+Each run is an ordinary run folder inside the sweep folder, named from its setting
+(``code=8,loss=mse``): a finished run is loaded, not trained again, and an unfinished one is
+resumed from its checkpoint, so running an interrupted sweep again finishes it. Runs are
+chosen between by validation error only; test data, where there is some, is only reported.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .api import evaluate, is_finished, load, train
+from .config import make_config
+from .data import Dataset, load_data
+from .data.builtin import split_builtin_name
+from .data.splitting import split_validation
+from .errors import ConfigError
+from .model import Autoencoder
+from .progress import Progress
+from .runs import has_checkpoint
+from .sweep_folder import claim, data_identity, write_figure, write_page, write_table
+from .sweep_grid import LIST_KINDS, Grid, grid_from_keywords, option_kind, value_text
+from .sweep_search import OBJECTIVE, check_search, run_search
+
+SEARCHES = ("grid", "optuna")
+
+
+def sweep(
+    data,
+    *,
+    out: str | Path | None = None,
+    test_data=None,
+    label: str | None = None,
+    search: str = "grid",
+    trials: int | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    verbose: bool = False,
+    **options,
+) -> pd.DataFrame:
+    """Train a run for every setting of ``options`` and compare each with PCA; one row a run.
+
+    options: ``aekit.train``'s options; a list of values is swept (``code_size=[2, 4, 8]``; an
+    option whose value is a list takes a list of them, ``hidden=[[128], [512, 128]]``), a single
+    value is used by every run. Every value and combination is checked before training.
+    out: the sweep folder (default ``sweeps/<data>``): a run folder per setting, ``sweep.json``
+    (the data and grid), ``sweep.csv`` (this table), ``sweep.png`` and ``sweep.html``. Finished
+    runs there are loaded, unfinished ones resumed (more ``epochs`` or a larger ``time_limit``
+    trains them on); a folder holding a sweep of other data or other fixed options is an error
+    unless ``overwrite=True``, which removes its runs first.
+    test_data: held-out data for the test columns (default: a built-in's test split); without
+    it the table has validation columns only.
+    search: ``"grid"`` trains every setting; ``"optuna"`` runs ``trials`` trials of Optuna's TPE
+    sampler (seeded by ``seed``) over the same values, minimising validation MSE; the study is
+    kept in ``out/optuna.db``, so the same call resumes it.
+    progress: a line per run on stderr; verbose: also each run's epochs.
+
+    Columns: the swept options (list options as text, ``512,128``), ``code_size``, the run
+    folder, epochs, best epoch, stop reason, training seconds, best validation loss (in the
+    run's own loss), then aekit's and PCA's MSE at the same code size with their ratio on the
+    validation part (``val_mse``, ``pca_val_mse``, ``val_ratio``) and on the test data
+    (``test_...``), the probe accuracy of each where the test data has labels, and ``best``:
+    the run with the lowest validation MSE. An Optuna search adds its ``trial`` numbers first.
+    """
+    grid = grid_from_keywords(options)
+    _check_search(search, trials, grid)
+    folder = Path(out) if out is not None else default_folder(data)
+    dataset = load_data(data, label=label, default_split="train")
+    test_source = test_data if test_data is not None else default_test_source(data)
+    test = None
+    if test_source is not None:
+        test_label = label if isinstance(test_source, str | Path) else None
+        test = load_data(test_source, label=test_label, default_split="test")
+    record = {
+        "data": data_identity(data, label),
+        "test": _source_text(test_source, test),
+        "grid": grid.to_dict(),
+        "search": search,
+        "trials": trials,
+    }
+    claim(folder, record, overwrite)
+    runner = _Runner(data, label, folder, grid, dataset, test, overwrite, progress, verbose)
+    if search == "grid":
+        settings = grid.settings()
+        for number, setting in enumerate(settings, start=1):
+            runner.add(runner.run(setting, f"{number}/{len(settings)}"))
+    else:
+        seed = int(grid.fixed.get("seed", 0))
+        for row in run_search(grid, folder, trials, seed, runner.run):
+            runner.add(row)
+    return runner.finish(record)
+
+
+def default_folder(data) -> Path:
+    """``sweeps/<data>``: the same command finds its sweep again."""
+    if isinstance(data, str | Path):
+        stem = Path(data).stem if Path(data).suffix else Path(data).name
+        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)
+        return Path("sweeps") / (name or "data")
+    return Path("sweeps") / "data"
+
+
+def default_test_source(data) -> str | None:
+    """A built-in's test split; None for other data (there is no test data to assume)."""
+    if not isinstance(data, str) or Path(data).exists():
+        return None
+    builtin = split_builtin_name(data)
+    return f"{builtin[0]}:test" if builtin is not None else None
+
+
+class _Runner:
+    """Trains, loads or resumes each run, scores it and keeps the table."""
+
+    def __init__(self, data, label, folder, grid, dataset, test, overwrite, progress, verbose):
+        self.data, self.label, self.folder, self.grid = data, label, folder, grid
+        self.dataset, self.test, self.overwrite, self.verbose = dataset, test, overwrite, verbose
+        self.reporter = Progress() if progress else None
+        self.rows: list[dict] = []
+        self.legends: list[str] = []
+        self._scored: dict[str, dict] = {}  # run folder -> its row (a search may repeat one)
+        self._legends: dict[str, str] = {}  # run folder -> its other swept options, for the figure
+        self._splits: dict[tuple, tuple] = {}
+        if self.reporter and test is None:
+            self.reporter.message(_NO_TEST_NOTE)
+
+    def run(self, setting: dict, position: str) -> dict:
+        """The row of ``setting``'s run, trained, resumed or loaded."""
+        run = self.folder / self.grid.folder_name(setting)
+        if str(run) not in self._scored:
+            status, model = self._train(run, self.grid.options(setting))
+            row = {name: _cell(name, value) for name, value in setting.items()}
+            row.setdefault("code_size", model.code_size)
+            row.update(self._scores(run, model))
+            self._scored[str(run)] = row
+            others = {name: value for name, value in setting.items() if name != "code_size"}
+            self._legends[str(run)] = self.grid.label(others)
+            self._report(position, setting, status, row)
+        return dict(self._scored[str(run)])
+
+    def add(self, row: dict) -> None:
+        """Keep ``row`` and rewrite sweep.csv, so an interrupted sweep leaves its table."""
+        self.rows.append(row)
+        self.legends.append(self._legends[row["run"]])
+        write_table(self.folder, pd.DataFrame(self.rows))
+
+    def finish(self, record: dict) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows)
+        if OBJECTIVE in frame and frame[OBJECTIVE].notna().any():
+            frame["best"] = False
+            frame.loc[frame[OBJECTIVE].idxmin(), "best"] = True
+        write_table(self.folder, frame)
+        figure = write_figure(self.folder, frame, self.legends)
+        notes = [] if self.test is not None else [_NO_TEST_NOTE]
+        if "best" in frame:
+            best = frame.loc[frame["best"]].iloc[0]
+            notes.append(f"best run by validation MSE: {best['run']}")
+        write_page(self.folder, frame, record, figure, notes)
+        return frame
+
+    def _train(self, run: Path, options: dict) -> tuple[str, Autoencoder]:
+        if is_finished(run, self.data, label=self.label, **options):
+            return "done before", load(run)
+        resume = has_checkpoint(run)
+        model = train(
+            self.data,
+            label=self.label,
+            out=run,
+            resume=resume,
+            overwrite=self.overwrite,
+            progress=self.verbose,
+            **options,
+        )
+        return ("resumed" if resume else "trained"), model
+
+    def _scores(self, run: Path, model: Autoencoder) -> dict:
+        """The run's figures: training, then validation and test MSE beside PCA's."""
+        result = model.result
+        scores = dict(
+            run=str(run),
+            epochs=result["epochs_run"],
+            best_epoch=result["best_epoch"],
+            stop_reason=result["stop_reason"],
+            seconds=sum(row.get("seconds", 0.0) for row in model.history),
+            best_val_loss=result["best_val_loss"],
+        )
+        train_part, val_part = self._split(model)
+        if val_part is not None:
+            # unlabelled: the probe is a test figure
+            unlabelled = Dataset(val_part.x, None, val_part.name, val_part.feature_names)
+            scores.update(_versus_pca("val", evaluate(model, unlabelled, train_data=train_part)))
+        if self.test is not None:
+            comparison = evaluate(model, self.test, train_data=train_part)
+            scores.update(_versus_pca("test", comparison))
+            if "probe_accuracy" in comparison.rows["aekit"]:
+                scores["probe_accuracy"] = comparison.rows["aekit"]["probe_accuracy"]
+                scores["pca_probe_accuracy"] = comparison.rows["pca"]["probe_accuracy"]
+        return scores
+
+    def _split(self, model: Autoencoder) -> tuple[Dataset, Dataset | None]:
+        """The run's training and validation parts: the seeded split training made."""
+        config = model.train_config
+        key = (config.val_fraction, config.seed)
+        if key not in self._splits:
+            self._splits[key] = split_validation(self.dataset, *key)
+        return self._splits[key]
+
+    def _report(self, position: str, setting: dict, status: str, row: dict) -> None:
+        if self.reporter is None:
+            return
+        where = "test" if "test_mse" in row else "val"
+        error = ""
+        if row.get(f"{where}_mse") is not None:
+            error = f"  {where} MSE {row[f'{where}_mse']:.4g} (PCA {row[f'pca_{where}_mse']:.4g})"
+        name = self.grid.label(setting) or f"code={row['code_size']}"
+        self.reporter.message(
+            f"[{position}] {name}  {status}, {row['epochs']} epochs{error}  {row['seconds']:.1f} s"
+        )
+
+
+_NO_TEST_NOTE = (
+    "no test data (give test_data=, CLI --test): the table has validation columns only, and "
+    "the figure shows validation MSE"
+)
+
+
+def _versus_pca(part: str, comparison) -> dict:
+    ours, pca = comparison.rows["aekit"]["mse"], comparison.rows["pca"]["mse"]
+    ratio = ours / pca if pca > 0 else math.nan
+    return {f"{part}_mse": ours, f"pca_{part}_mse": pca, f"{part}_ratio": ratio}
+
+
+def _cell(name: str, value):
+    """A swept value as the table holds it: list options as their text (``512,128``)."""
+    return value_text(name, value) if option_kind(name) in LIST_KINDS else value
+
+
+def _source_text(source, test: Dataset | None) -> str | None:
+    if source is None:
+        return None
+    return str(source) if isinstance(source, str | Path) else f"{test.name} ({len(test)} samples)"
+
+
+def _check_search(search: str, trials, grid: Grid) -> None:
+    if search not in SEARCHES:
+        raise ConfigError(f"search must be one of {', '.join(SEARCHES)}; got {search!r}")
+    if search == "grid" and trials is not None:
+        raise ConfigError("trials is for search='optuna' (--search optuna); a grid trains all")
+    if search == "optuna":
+        if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+            raise ConfigError(f"search='optuna' needs trials, a positive integer; got {trials!r}")
+        check_search(grid)
+        for setting in grid.settings():
+            if make_config(**grid.options(setting)).val_fraction == 0:
+                raise ConfigError(
+                    "search='optuna' chooses by validation error: val_fraction must be above 0"
+                )

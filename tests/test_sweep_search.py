@@ -1,0 +1,83 @@
+"""aekit.sweep(search="optuna"): TPE over the grid's values by validation MSE, resumable."""
+
+import sys
+
+import pytest
+
+import aekit
+import aekit.sweep_runs
+from aekit.errors import ConfigError
+from aekit.sweep_grid import grid_from_keywords
+from aekit.sweep_search import study_name
+
+optuna = pytest.importorskip("optuna")
+
+OPTIONS = dict(code_size=[1, 2, 3, 4], epochs=2, hidden=[16])
+
+
+def _study(out):
+    return optuna.load_study(
+        study_name=study_name(grid_from_keywords(OPTIONS)),
+        storage=f"sqlite:///{out / 'optuna.db'}",
+    )
+
+
+def test_search_resumes_counting_trials_done_and_picks_by_validation(
+    tmp_path, low_rank, monkeypatch
+):
+    out = tmp_path / "search"
+    first = aekit.sweep(low_rank, out=out, search="optuna", trials=2, **OPTIONS)
+    assert first["trial"].tolist() == [0, 1]
+
+    trained = []
+    train = aekit.sweep_runs.train
+    monkeypatch.setattr(
+        aekit.sweep_runs, "train", lambda *a, **k: trained.append(k["out"]) or train(*a, **k)
+    )
+    frame = aekit.sweep(low_rank, out=out, search="optuna", trials=3, **OPTIONS)
+    assert frame["trial"].tolist() == [0, 1, 2]  # the two done count toward the three
+    assert len(trained) <= 1  # at most the third trial's run is new (it may repeat one)
+    assert frame[["trial", "val_mse"]].iloc[:2].equals(first[["trial", "val_mse"]])
+
+    study = _study(out)
+    assert study.best_value == frame["val_mse"].min()  # validation, never test
+    assert frame.loc[frame["best"], "trial"].tolist() == [study.best_trial.number]
+    for row in frame.to_dict("records"):
+        assert row["run"] == str(out / f"code={row['code_size']}")
+        assert study.trials[row["trial"]].value == row["val_mse"]
+
+
+def test_an_interrupted_trial_runs_again_from_its_checkpoint(tmp_path, low_rank, monkeypatch):
+    out = tmp_path / "search"
+    train = aekit.sweep_runs.train
+
+    def interrupted(*args, **kwargs):
+        train(*args, **{**kwargs, "epochs": 1})  # leaves a run with a checkpoint, unfinished
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(aekit.sweep_runs, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        aekit.sweep(low_rank, out=out, search="optuna", trials=2, **OPTIONS)
+    monkeypatch.undo()
+    states = [trial.state.name for trial in _study(out).trials]
+    assert states == ["FAIL", "WAITING"]  # failed, and its setting queued again
+    interrupted_run = _study(out).trials[0].params
+
+    frame = aekit.sweep(low_rank, out=out, search="optuna", trials=1, **OPTIONS)
+    assert frame["code_size"].tolist() == [int(interrupted_run["code_size"])]
+    assert frame["epochs"].tolist() == [2]
+
+
+def test_search_needs_optuna_trials_and_a_choice(tmp_path, low_rank, monkeypatch):
+    out = tmp_path / "search"
+    with pytest.raises(ConfigError, match="needs trials, a positive integer; got None"):
+        aekit.sweep(low_rank, out=out, search="optuna", **OPTIONS)
+    with pytest.raises(ConfigError, match="trials is for search='optuna'"):
+        aekit.sweep(low_rank, out=out, trials=3, **OPTIONS)
+    with pytest.raises(ConfigError, match="val_fraction must be above 0"):
+        aekit.sweep(low_rank, out=out, search="optuna", trials=2, val_fraction=0, **OPTIONS)
+    with pytest.raises(ConfigError, match="give at least one option two or more"):
+        aekit.sweep(low_rank, out=out, search="optuna", trials=2, code_size=2, epochs=1)
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if it were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'aekit\[sweep\]'"):
+        aekit.sweep(low_rank, out=out, search="optuna", trials=2, **OPTIONS)
