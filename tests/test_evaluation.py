@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
+import aekit
+import aekit.data
 from aekit.errors import ConfigError, DataError
 from aekit.evaluation import (
     Comparison,
@@ -263,3 +265,17 @@ def test_compare_rejects_mismatched_shapes() -> None:
     args["recon_test"] = args["recon_test"][:, :4]
     with pytest.raises(DataError, match="same shape"):
         compare_with_pca(**args, data_range=1.0, with_bce=False, dataset="bad")
+
+
+def test_evaluate_encodes_the_training_data_only_for_the_probe(low_rank, monkeypatch) -> None:
+    """Encoding the training data is much of an evaluation's time, and only the probe uses it."""
+    model = aekit.train(low_rank[:150], code_size=2, hidden=[8], epochs=2, progress=False)
+    encoded = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda x, **kw: encoded.append(len(x)) or encode(x, **kw))
+    result = aekit.evaluate(model, low_rank[150:], train_data=low_rank[:150])
+    assert encoded == [50] and "probe_accuracy" not in result.rows["aekit"]
+    labels = (low_rank[:, 0] > np.median(low_rank[:, 0])).astype(int)
+    labelled = aekit.data.Dataset(x=low_rank, y=labels, name="labelled")
+    aekit.evaluate(model, labelled.take(np.arange(150, 200), "test"), train_data=labelled)
+    assert encoded[1:] == [50, 200]

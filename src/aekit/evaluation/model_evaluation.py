@@ -59,12 +59,15 @@ def evaluate_model(
         _check_iw_count("iw_images", iw_images, low=0)
     codes_test = model.encode(x_test)
     space, spaces = _in_space(model, x_train, x_test)
+    y_train = train_part.y if flags is None else None  # outlier flags are not classes
+    y_test = test.y if flags is None else None
+    probed = y_train is not None and y_test is not None  # only the probe needs training codes
     comparison = compare_with_pca(
         **spaces,
-        codes_train=model.encode(x_train),
+        codes_train=model.encode(x_train) if probed else None,
         codes_test=codes_test,
-        y_train=train_part.y if flags is None else None,  # outlier flags are not classes
-        y_test=test.y if flags is None else None,
+        y_train=y_train,
+        y_test=y_test,
         code_size=model.code_size,
         dataset=test.name,
         seed=model.train_config.seed,

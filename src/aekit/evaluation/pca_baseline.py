@@ -230,7 +230,7 @@ def compare_with_pca(
     x_train: np.ndarray,
     x_test: np.ndarray,
     recon_test: np.ndarray,
-    codes_train: np.ndarray,
+    codes_train: np.ndarray | None,
     codes_test: np.ndarray,
     y_train: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
@@ -252,7 +252,8 @@ def compare_with_pca(
         x_train: (n, d) training data in model space; PCA and the probe are fitted on it.
         x_test: (m, d) test data in model space.
         recon_test: (m, d) the model's reconstruction of ``x_test``, in original units.
-        codes_train: (n, k) the model's codes of ``x_train``.
+        codes_train: (n, k) the model's codes of ``x_train``, for the probe; None without
+            labels (encoding the training data is much of an evaluation's time).
         codes_test: (m, k) the model's codes of ``x_test``.
         y_train, y_test: (n,), (m,) labels; the probe runs only when both are given.
         code_size: k, the number of PCA components.
@@ -286,6 +287,8 @@ def compare_with_pca(
         )
 
     if y_train is not None and y_test is not None:
+        if codes_train is None:
+            raise DataError("the probe needs the training codes: codes_train is None")
         codes = {
             "aekit": (codes_train, codes_test),
             "pca": (pca.encode(x_train), pca.encode(x_test)),
@@ -315,9 +318,10 @@ def _check_shapes(x_train, x_test, target, recon_test, codes_train, codes_test) 
             f"x_test {x_test.shape}, x_test_original {target.shape} and recon_test "
             f"{recon_test.shape} must have the same shape"
         )
-    if len(codes_train) != len(x_train) or len(codes_test) != len(x_test):
+    n_codes_train = len(x_train) if codes_train is None else len(codes_train)
+    if n_codes_train != len(x_train) or len(codes_test) != len(x_test):
         raise DataError(
-            f"codes and data differ in length: {len(codes_train)} vs {len(x_train)} (train), "
+            f"codes and data differ in length: {n_codes_train} vs {len(x_train)} (train), "
             f"{len(codes_test)} vs {len(x_test)} (test)"
         )
 
