@@ -91,7 +91,8 @@ def check_search(grid: Grid):
 
 def study_name(grid: Grid) -> str:
     """Fixed by the grid: the same command finds its study; another grid gets its own
-    (Optuna refuses a parameter whose choices change within one study)."""
+    (Optuna refuses a parameter whose choices change within one study), and so do longer runs
+    (more epochs or time), as the trials' validation errors would be those of shorter ones."""
     text = json.dumps(grid.to_dict(), sort_keys=True)
     return "aekit-sweep-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
