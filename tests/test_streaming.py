@@ -1,5 +1,5 @@
-"""Data larger than memory: a file read in chunks trains as the same file in memory does,
-in a seeded order that resumes exactly, with bad rows named before training.
+"""Data larger than memory: a file read in chunks trains and encodes as the same file in memory
+does, in a seeded order that resumes exactly, with bad rows named before training.
 
 The chunk sizes are shrunk (``small_chunks``) so that files of a few hundred rows span many."""
 
@@ -12,8 +12,12 @@ import pytest
 import aekit
 import aekit.data.shuffled_chunks as shuffled
 import aekit.data.streaming as streaming
+import aekit.model
+import aekit.streamed_inference
 import aekit.training
+from aekit.cli import main
 from aekit.data import load_data
+from aekit.data.chunks import read_chunks
 from aekit.data.npy_files import NpyRows, NpyWriter
 from aekit.data.shuffled_chunks import StreamedRows, epoch_order
 from aekit.data.splitting import split_validation
@@ -29,10 +33,13 @@ TRAIN = dict(code_size=2, epochs=2, batch_size=32, seed=3)
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Reads of 40 rows of 6 values, chunks of 25 rows shuffled 3 at a time."""
+    """Reads of 40 rows of 6 values, chunks of 25 rows shuffled 3 at a time, inference batches
+    of 64 rows."""
     monkeypatch.setattr(streaming, "READ_BYTES", 4 * 6 * 40)
     monkeypatch.setattr(shuffled, "CHUNK_BYTES", 4 * 6 * 25)
     monkeypatch.setattr(shuffled, "SHUFFLE_CHUNKS", 3)
+    monkeypatch.setattr(aekit.model, "INFERENCE_BATCH", 64)
+    monkeypatch.setattr(aekit.streamed_inference, "INFERENCE_BATCH", 64)
 
 
 def mixed_table(n: int = 300) -> pd.DataFrame:
@@ -283,3 +290,125 @@ def test_a_streamed_run_killed_mid_epoch_resumes_bit_identical(tmp_path, small_c
     aekit.train(out=tmp_path / "run", resume=True)
     whole, resumed = (tmp_path / name / "model.safetensors" for name in ("whole", "run"))
     assert resumed.read_bytes() == whole.read_bytes()
+
+
+# --- encoding -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv", ".parquet"])
+@pytest.mark.parametrize("method", ["encode", "reconstruct"])
+def test_streamed_transform_writes_what_memory_writes(tmp_path, small_chunks, suffix, method):
+    table = mixed_table()
+    model = aekit.train(table, label="kind", code_size=2, epochs=1, batch_size=64)
+    model.save(tmp_path / "run")
+    data = tmp_path / f"data{suffix}"
+    # another column order: matched by name to the run's, in chunks as in memory
+    write(table[["kind", *COLUMNS[::-1]]] if suffix != ".npy" else table, data)
+    outputs = {}
+    for stream in ("on", "off"):
+        out = tmp_path / f"{stream}.npy"
+        assert (
+            main(
+                [
+                    method,
+                    str(tmp_path / "run"),
+                    str(data),
+                    "-o",
+                    str(out),
+                    "--stream",
+                    stream,
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
+        outputs[stream] = np.load(out)
+    assert outputs["on"].shape[0] == 300
+    assert np.array_equal(outputs["on"], outputs["off"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_streamed_tables_are_written_as_memory_writes_them(tmp_path, small_chunks, suffix):
+    model = aekit.train(grey_images(), code_size=3, epochs=1)
+    model.save(tmp_path / "run")
+    np.save(tmp_path / "x.npy", grey_images())
+    for stream in ("on", "off"):
+        out = tmp_path / f"{stream}{suffix}"
+        main(
+            [
+                "encode",
+                str(tmp_path / "run"),
+                str(tmp_path / "x.npy"),
+                "-o",
+                str(out),
+                "--stream",
+                stream,
+            ]
+        )
+    if suffix == ".csv":
+        assert (tmp_path / "on.csv").read_bytes() == (tmp_path / "off.csv").read_bytes()
+    else:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "on.parquet"), pd.read_parquet(tmp_path / "off.parquet")
+        )
+
+
+def test_python_encode_streams_a_large_file_with_the_same_draws(
+    tmp_path, small_chunks, monkeypatch
+):
+    x = grey_images()
+    vae = aekit.train(x, model="vae", code_size=2, epochs=1)
+    np.save(tmp_path / "x.npy", x)
+    monkeypatch.setattr(streaming, "STREAM_ABOVE_BYTES", 100)
+    read = []
+
+    def counted(*args, **kwargs):
+        read.append(args)
+        return read_chunks(*args, **kwargs)
+
+    monkeypatch.setattr(aekit.streamed_inference, "read_chunks", counted)
+    streamed = vae.encode(tmp_path / "x.npy", sample=True, seed=7)
+    assert read, "the file was not streamed"
+    assert np.array_equal(streamed, vae.encode(x, sample=True, seed=7))
+
+
+def test_a_failed_streamed_transform_leaves_no_file(tmp_path, small_chunks, capsys):
+    table = mixed_table()
+    aekit.train(table, label="kind", code_size=2, epochs=1, out=tmp_path / "run")
+    table.loc[250, "e"] = np.inf  # after the first blocks are written
+    write(table, tmp_path / "bad.csv")
+    out = tmp_path / "codes.csv"
+    out.write_text("an earlier file\n")
+    assert (
+        main(
+            [
+                "encode",
+                str(tmp_path / "run"),
+                str(tmp_path / "bad.csv"),
+                "-o",
+                str(out),
+                "--stream",
+                "on",
+            ]
+        )
+        == 2
+    )
+    assert "(row 250, column 'e')" in capsys.readouterr().err
+    assert out.read_text() == "an earlier file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "codes.csv", "run"]
+    write(table.drop(columns="e"), tmp_path / "narrow.csv")
+    assert (
+        main(
+            [
+                "encode",
+                str(tmp_path / "run"),
+                str(tmp_path / "narrow.csv"),
+                "-o",
+                str(out),
+                "--stream",
+                "on",
+            ]
+        )
+        == 2
+    )
+    assert "missing training column(s) 'e'" in capsys.readouterr().err
