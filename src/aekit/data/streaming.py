@@ -103,7 +103,8 @@ class StreamedFile:
         # the checks a whole file gets: shape, dtype, emptiness
         sample_shape = as_samples(rows.read(0, min(1, len(rows))), name).shape[1:]
         width = int(np.prod(sample_shape))
-        n_val = min(validation_size(len(rows), val_fraction), MAX_VALIDATION_BYTES // (4 * width))
+        most = max(1, MAX_VALIDATION_BYTES // (4 * width))
+        n_val = min(validation_size(len(rows), val_fraction), most)
         held_out = np.sort(split_order(len(rows), seed)[:n_val]) if n_val else _NO_ROWS
         statistics = RunningStatistics.empty(width)
         # every chunk is checked (an .npy file's NaN named by row here, a table's converting it)
