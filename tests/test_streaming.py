@@ -5,11 +5,14 @@ The chunk sizes are shrunk (``small_chunks``) so that files of a few hundred row
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import aekit
+import aekit.data.loading
 import aekit.data.shuffled_chunks as shuffled
 import aekit.data.streaming as streaming
 import aekit.model
@@ -24,7 +27,7 @@ from aekit.data.splitting import split_validation
 from aekit.data.statistics import RunningStatistics
 from aekit.data.streaming import StreamedFile, streams
 from aekit.errors import ConfigError, DataError
-from aekit.runs import read_checkpoint
+from aekit.runs import EVALUATION_FILE, REPORT_FILE, read_checkpoint
 from aekit.scaling import Scaler
 
 COLUMNS = list("abcdef")
@@ -245,7 +248,7 @@ def test_streamed_training_gives_the_codes_memory_gives_in_the_same_order(
 def test_streamed_training_is_seeded(tmp_path, small_chunks):
     write(mixed_table(), tmp_path / "t.npy")
     x = mixed_table()[COLUMNS].to_numpy(np.float32)
-    options = dict(TRAIN, stream="on", val_fraction=0.0)  # no PCA start to fall back on
+    options = dict(TRAIN, epochs=1, stream="on", val_fraction=0.0)  # no PCA start to fall back on
     first, again = (aekit.train(tmp_path / "t.npy", **options) for _ in range(2))
     other = aekit.train(tmp_path / "t.npy", **{**options, "seed": 4})
     assert np.array_equal(first.encode(x), again.encode(x))
@@ -262,13 +265,30 @@ def test_streamed_training_validates_on_data_given_apart(tmp_path, small_chunks)
     assert (info.n_train, info.n_val, info.validation) == (300, 40, "given")
 
 
+def test_a_streamed_run_and_its_report_never_read_the_file_whole(
+    tmp_path, small_chunks, monkeypatch
+):
+    write(mixed_table(), tmp_path / "t.csv")
+
+    def whole(path, *args, **kwargs):
+        raise AssertionError(f"{path} was read whole")
+
+    monkeypatch.setattr(aekit.data.loading, "read_path", whole)
+    aekit.train(tmp_path / "t.csv", label="kind", stream="on", out=tmp_path / "run", **TRAIN)
+    evaluation = json.loads((tmp_path / "run" / EVALUATION_FILE).read_text())
+    # against PCA fitted on the PCA start's sample (here all 270 training rows), on the 30
+    # validation rows
+    assert (evaluation["n_train"], evaluation["n_test"]) == (270, 30)
+    assert (tmp_path / "run" / REPORT_FILE).exists()
+
+
 class Killed(BaseException):
     """Stands in for a kill -9 right after a checkpoint was written."""
 
 
 def test_a_streamed_run_killed_mid_epoch_resumes_bit_identical(tmp_path, small_chunks, monkeypatch):
     write(mixed_table(), tmp_path / "t.csv")
-    options = dict(TRAIN, epochs=3, stream="on", checkpoint_every=4, label="kind")
+    options = dict(TRAIN, epochs=3, stream="on", checkpoint_every=4, label="kind", report=False)
     aekit.train(tmp_path / "t.csv", out=tmp_path / "whole", **options)
 
     real_write = aekit.training.write_checkpoint
