@@ -6,6 +6,9 @@ read by ``aekit.runs``, the loop is ``aekit.training.fit``.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from .config import TrainConfig, make_config, new_model_spelling
 from .config_file import read_config_file
 from .data import Columns, Dataset, load_data
 from .data.splitting import split_validation
+from .data.streaming import StreamedFile, streams
 from .data_info import DataInfo
 from .denoising import make_corruption
 from .errors import ConfigError, DataError
@@ -51,6 +55,7 @@ from .runs import (
 )
 from .scaling import Scaler, ValueRange
 from .training import TrainResult, finished_reason, fit
+from .training_data import MemoryPart, StreamedPart, scaled_tensor
 
 __all__ = ["evaluate", "load", "report", "split_validation", "train"]
 
@@ -85,19 +90,27 @@ def train(
         Path(out), request.checkpoint, finished_reason(request.checkpoint, request.settings)
     ):
         return load(out)
-    dataset, train_part, val_part = _load_and_split(request)
-    if out is not None and not resume:
-        check_out_folder(Path(out), overwrite)
-    flat = train_part.x.reshape(len(train_part), -1)  # (n, d) in the data's units
-    values = ValueRange.of(flat)
+    with _load_and_split(request) as (dataset, train_part, val_part):
+        if out is not None and not resume:
+            check_out_folder(Path(out), overwrite)
+        return _train_on(request, dataset, train_part, val_part, out, progress)
+
+
+def _train_on(request, dataset, train_part, val_part, out, progress: bool) -> Autoencoder:
+    """``train``'s steps once the data is read: ``train_part`` is a ``training_data`` part
+    (in memory or streamed), ``dataset`` what it was taken from, ``val_part`` a Dataset."""
+    values = train_part.values
     settings = with_loss(request.settings, values)
-    scaler = _fit_scaler(settings, dataset, flat, values)
-    settings, net_config, net = _build_net(settings, dataset, scaler, flat, train_part)
-    train_x = _as_tensor(train_part, scaler, net_config)
-    val_x = _as_tensor(val_part, scaler, net_config) if val_part is not None else None
+    scaler = _fit_scaler(settings, dataset, train_part, values)
+    settings, net_config, net = _build_net(settings, dataset, scaler, values, train_part)
+    shape, seed = net_config.input_shape, settings.seed
+    train_x = train_part.network_input(scaler, shape, seed)
+    val_x = scaled_tensor(val_part, scaler, shape) if val_part is not None else None
     start_state = None
     # the untrained network is PCA (see building.py, pca_start.py) where PCA's start can train
-    if net_config.linear_path and net.init_linear_path(train_x):
+    if net_config.linear_path and net.init_linear_path(
+        train_part.pca_input(train_x, scaler, shape, seed)
+    ):
         start_state = {k: v.clone() for k, v in net.state_dict().items()}
     reporter = Progress() if progress else None
     if reporter:
@@ -108,13 +121,16 @@ def train(
     )
     if start_state is not None and val_part is not None and not settings.noise:
         val_flat = val_part.x.reshape(len(val_part), -1)
+        refit = train_part.refit  # the training and validation rows, with their own scaling
         names = dataset.feature_names
-        scaler = settle_pca_start(net, start_state, result, scaler, flat, val_flat, val_x, names)
+        scaler = settle_pca_start(
+            net, start_state, result, scaler, val_x, lambda: refit(scaler, val_flat, seed, names)
+        )
     model = _make_model(net, scaler, data_info, settings, result, train_part)
     if out is not None:
         model._save(out, keep={CHECKPOINT_FILE})  # the report's files are written again below
         if settings.report:
-            _finish_run(out, data_info, train_part, val_part, reporter)
+            _finish_run(out, data_info, train_part, val_part, seed, reporter)
     return model
 
 
@@ -164,42 +180,63 @@ def _resolve_request(data, label, val_data, config, out, resume: bool, options) 
     return _Request(data, label, val_data, settings, checkpoint)
 
 
-def _load_and_split(request: _Request) -> tuple[Dataset, Dataset, Dataset | None]:
-    """(all the data, its training part, its validation part or None)."""
+@contextlib.contextmanager
+def _load_and_split(request: _Request) -> Iterator[tuple]:
+    """(all the data, its training part, its validation part or None), while training runs:
+    a file streamed in chunks (the ``stream`` option) is read from disk, and CSV and Parquet
+    through a float32 copy in a temporary folder, removed at the end."""
     data, label, val_data = request.data, request.label, request.val_data
+    settings = request.settings
+    if streams(data, settings.stream):
+        with tempfile.TemporaryDirectory(prefix="aekit-stream-") as workdir:
+            fraction = settings.val_fraction if val_data is None else 0.0
+            file = StreamedFile.open(
+                Path(data).expanduser(),
+                label=label,
+                val_fraction=fraction,
+                seed=settings.seed,
+                workdir=Path(workdir),
+            )
+            val_part = file.validation() if val_data is None else _given_validation(request, file)
+            yield file, StreamedPart(file), val_part
+        return
     dataset = load_data(data, label=label, default_split="train")
     if val_data is None:
-        settings = request.settings
-        return dataset, *split_validation(dataset, settings.val_fraction, settings.seed)
+        train_part, val_part = split_validation(dataset, settings.val_fraction, settings.seed)
+        yield dataset, MemoryPart(train_part), val_part
+        return
+    yield dataset, MemoryPart(dataset), _given_validation(request, dataset)
+
+
+def _given_validation(request: _Request, dataset) -> Dataset:
+    """The validation data given apart (``val_data``), matched to the training data."""
+    label, val_data = request.label, request.val_data
     # the label column applies to a validation file of the same kind, not to an array
     val_label = label if isinstance(val_data, str | Path) else None
     val_part = load_data(
         val_data, label=val_label, default_split="test", columns=_table_columns(dataset, label)
     )
-    if val_part.sample_shape != dataset.sample_shape:
+    if val_part.sample_shape != tuple(dataset.sample_shape):
         raise DataError(
             f"validation data {val_part.name} has samples of shape {val_part.sample_shape}, "
-            f"training data {dataset.name} has {dataset.sample_shape}"
+            f"training data {dataset.name} has {tuple(dataset.sample_shape)}"
         )
-    return dataset, dataset, val_part
+    return val_part
 
 
-def _fit_scaler(
-    settings: TrainConfig, dataset: Dataset, flat: np.ndarray, values: ValueRange
-) -> Scaler:
-    return Scaler.fit(
-        flat,
+def _fit_scaler(settings: TrainConfig, dataset, train_part, values: ValueRange) -> Scaler:
+    return train_part.fit_scaler(
         choose_scale(settings, dataset, values),
-        per_feature=scale_per_feature(dataset, flat, values),
+        per_feature=scale_per_feature(dataset, train_part.one_unit()),
         names=dataset.feature_names,
     )
 
 
 def _build_net(
-    settings: TrainConfig, dataset: Dataset, scaler: Scaler, flat: np.ndarray, train_part: Dataset
+    settings: TrainConfig, dataset, scaler: Scaler, values: ValueRange, train_part
 ) -> tuple[TrainConfig, NetConfig, torch.nn.Module]:
     """(settings with the defaults that depend on the net, the backbone's config, the net)."""
-    net_config = net_config_for(settings, dataset, scaler.kind, flat)
+    net_config = net_config_for(settings, dataset, scaler.kind, values)
     settings = with_defaults(settings, net_config.backbone, len(train_part))
     check_trainable(settings, net_config, train_part)
     family = MODELS[settings.model]
@@ -208,26 +245,19 @@ def _build_net(
     return settings, net_config, net
 
 
-def _as_tensor(part: Dataset, scaler: Scaler, net_config: NetConfig) -> torch.Tensor:
-    """(n, *input_shape) float32, scaled."""
-    scaled = scaler.transform(part.x.reshape(len(part), -1))
-    return torch.from_numpy(
-        np.ascontiguousarray(scaled.reshape(len(part), *net_config.input_shape))
-    )
-
-
 def _report_start(reporter: Progress, dataset, net_config, train_part, val_part) -> None:
     where = f"{len(train_part)} training and {len(val_part) if val_part else 0} validation samples"
+    streamed = ", read from disk in chunks" if isinstance(train_part, StreamedPart) else ""
     reporter.message(
         f"training a {net_config.backbone} autoencoder (code size {net_config.code_size}) "
-        f"on {dataset.name}: {where} of shape {dataset.sample_shape}"
+        f"on {dataset.name}: {where} of shape {tuple(dataset.sample_shape)}{streamed}"
     )
 
 
 def _describe_data(
     request: _Request,
     dataset: Dataset,
-    train_part: Dataset,
+    train_part,
     val_part: Dataset | None,
     values: ValueRange,
 ) -> DataInfo:
@@ -292,21 +322,23 @@ def _make_model(net, scaler, data_info, settings, result, train_part) -> Autoenc
         # the density is fitted on at most MAX_FIT_CODES codes: encode only those samples
         rows = np.random.default_rng(settings.seed).permutation(len(train_part))[:MAX_FIT_CODES]
         model.fit_code_density_on_use(
-            model.encode(train_part.x[np.sort(rows)]), settings.gmm_components, settings.seed
+            model.encode(train_part.rows(np.sort(rows))), settings.gmm_components, settings.seed
         )
     return model
 
 
-def _finish_run(out, data_info: DataInfo, train_part, val_part, reporter) -> None:
-    """The run's evaluation, pictures and report.html, from the folder just written; a run on
-    in-memory data records no source to reload, so its parts are passed in."""
+def _finish_run(out, data_info: DataInfo, train_part, val_part, seed: int, reporter) -> None:
+    """The run's evaluation, pictures and report.html, from the folder just written. A run on
+    in-memory data records no source to reload, and a streamed file is not reloaded whole, so
+    their parts are passed in (a streamed file's: its validation rows, and PCA's baseline
+    fitted on the sample of training rows its PCA start was, ``training_data``)."""
     data = train_data = None
-    if data_info.source is None:
-        train_data = train_part
+    if data_info.source is None or isinstance(train_part, StreamedPart):
+        train_data = train_part.baseline_rows(seed)
         data = (
             HeldOut(val_part, f"the validation part training held out ({len(val_part)} samples)")
             if val_part is not None
-            else HeldOut(train_part, "training data (the run held no data out)", held_out=False)
+            else HeldOut(train_data, "training data (the run held no data out)", held_out=False)
         )
     path = finish_run(out, data=data, train_data=train_data, progress=reporter)
     if reporter:

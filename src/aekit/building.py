@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
 from .config import TrainConfig
 from .data import Dataset
 from .defaults import (
@@ -27,7 +25,7 @@ from .errors import ConfigError, DataError
 from .models import MODELS, NetConfig
 from .penalties import parse_sparsity
 from .precision import resolve_precision
-from .scaling import ValueRange, one_unit
+from .scaling import ValueRange
 from .training import resolve_device
 
 
@@ -58,20 +56,25 @@ def choose_scale(settings: TrainConfig, data: Dataset, values: ValueRange) -> st
     return "minmax" if data.is_image else "standard"
 
 
-def scale_per_feature(data: Dataset, flat: np.ndarray, values: ValueRange) -> bool:
+def scale_per_feature(data: Dataset, one_unit: bool) -> bool:
     """Scale each column apart (mixed units), or all values together (images, and tables of one
-    unit: all values in [0, 1] or all whole numbers in [0, 255], see ``scaling.one_unit``).
+    unit: all values in [0, 1] or all whole numbers in [0, 255], see ``scaling.one_unit``;
+    ``one_unit`` says whether the training data reads as one).
 
     Per-column statistics of pixels blow up near-constant pixels (a border pixel that is 0 in
     all but a few training images has a tiny std, and held-out values land hundreds of stds
     away). ``evaluate`` reads the same choice from the scaler: errors in the data's own units
     when scaled together, in standardised units when scaled per column.
     """
-    return not data.is_image and not one_unit(flat, values)
+    return not data.is_image and not one_unit
 
 
-def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.ndarray) -> NetConfig:
-    width = flat.shape[1]
+def net_config_for(
+    settings: TrainConfig, data: Dataset, scale: str, values: ValueRange
+) -> NetConfig:
+    """The network for ``data`` (a Dataset or a streamed file: its name and sample shape) whose
+    training values span ``values``, scaled by ``scale``."""
+    width = math.prod(data.sample_shape)
     backbone = settings.backbone
     if backbone == "auto":
         backbone = "conv" if data.is_image and min(data.sample_shape[1:]) >= 16 else "mlp"
@@ -97,7 +100,7 @@ def net_config_for(settings: TrainConfig, data: Dataset, scale: str, flat: np.nd
         hidden = [512, 128]
     else:
         hidden = [max(2 * code_size, min(128, 2 * width))]
-    unit_output = scale == "minmax" or (scale == "none" and flat.min() >= 0 and flat.max() <= 1)
+    unit_output = scale == "minmax" or (scale == "none" and values.in_unit_interval)
     output = _output_kind(settings, unit_output)
     return NetConfig(
         input_shape=tuple(data.sample_shape),

@@ -19,10 +19,13 @@ from .cli_parser import build_parser
 from .comparison import Comparison
 from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
+from .data.streaming import streams
+from .data.writing import write_blocks
 from .errors import AekitDeprecationWarning, AekitError, ConfigError
 from .files import atomic_path
 from .generation import save_generated
 from .runs import read_evaluation, write_evaluation
+from .streamed_inference import streamed_outputs
 from .sweep_grid import grid_from_texts
 from .sweep_runs import default_folder, sweep
 from .training import TrainingInterrupted
@@ -86,14 +89,16 @@ def cmd_sweep(args) -> int:
 
 def cmd_transform(args) -> int:
     model = load(args.run)
-    # columns matched by name to the run's (its label column set aside), as in Python
-    data = model.load_input(args.data, label=args.label, default_split="test")
     options = dict(sample=args.sample, seed=args.seed) if args.method == "encode" else {}
-    save_array(
-        args.output,
-        getattr(model, args.method)(data, **options),
-        column_prefix="z" if args.method == "encode" else "x",
-    )
+    prefix = "z" if args.method == "encode" else "x"
+    if streams(args.data, args.stream):  # read and written a block of rows at a time
+        path = Path(args.data).expanduser()
+        blocks = streamed_outputs(model, args.method, path, label=args.label, **options)
+        write_blocks(args.output, blocks, column_prefix=prefix)
+    else:
+        # columns matched by name to the run's (its label column set aside), as in Python
+        data = model.load_input(args.data, label=args.label, default_split="test")
+        save_array(args.output, getattr(model, args.method)(data, **options), column_prefix=prefix)
     if not args.quiet:
         print(f"wrote {args.output}")
     return 0

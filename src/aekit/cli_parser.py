@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._version import __version__
 from .cli_flags import add_sweep_flags, add_train_flags
+from .config import STREAM_CHOICES
 from .export import PARTS
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .sweep_runs import SEARCHES
@@ -110,6 +111,13 @@ def _add_transforms(commands) -> None:
             "-o", "--output", type=Path, required=True, help="output .npy, .csv or .parquet"
         )
         _label_and_quiet(p)
+        p.add_argument(
+            "--stream",
+            choices=STREAM_CHOICES,
+            default="auto",
+            help="read a .npy/.csv/.parquet file in chunks and write as it goes (auto: files "
+            "over 1 GiB) [auto]",
+        )
         if name == "encode":
             p.add_argument("--sample", action="store_true", help="VAE: draw from the posterior")
             p.add_argument("--seed", type=int, default=0, help="seed of --sample [0]")

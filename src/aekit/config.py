@@ -34,6 +34,7 @@ OLD_MODELS = BACKBONES
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
+STREAM_CHOICES = ("auto", "on", "off")
 
 
 def _sparsity_spec(spec):
@@ -217,6 +218,13 @@ class TrainConfig:
         metavar="SECONDS",
         auto="none",
         help="stop cleanly after this long, keeping the best model",
+    )
+    stream: str = option(
+        "auto",
+        choices=STREAM_CHOICES,
+        group="training",
+        help="read a .npy/.csv/.parquet file in chunks instead of whole (auto: files over "
+        "1 GiB; on: always; off: never)",
     )
     seed: int = option(0, kind="int", low=0, group="training", metavar="N", help="random seed")
     device: str = option("auto", choices=DEVICES, group="training", help="where to train")

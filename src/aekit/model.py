@@ -17,6 +17,7 @@ from ._version import __version__
 from .code_density import CodeDensity
 from .config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
 from .data import Columns, Dataset, load_data
+from .data.streaming import streams
 from .data_info import DataInfo
 from .errors import ConfigError, DataError, ModelFileError
 from .generation import check_count, check_steps
@@ -105,12 +106,21 @@ class Autoencoder:
         return self.net.config
 
     # -- the mirror pair -------------------------------------------------------------------
-    def encode(self, x, *, sample: bool = False, seed: int | None = None) -> np.ndarray:
+    def encode(self, x, *, sample: bool = False, seed=None) -> np.ndarray:
         """x: (n, *sample_shape) data -> (n, code_size) float32 codes.
 
         A VAE gives its posterior means; with ``sample=True`` a draw from each posterior
-        (``seed`` makes it reproducible; a family with a deterministic encoder has none).
+        (``seed``, an int or a NumPy Generator, makes it reproducible; a family with a
+        deterministic encoder has none). A .npy, CSV or Parquet file larger than
+        ``data.streaming.STREAM_ABOVE_BYTES`` is read a block of rows at a time.
         """
+        if streams(x, "auto"):
+            from .streamed_inference import streamed_outputs  # it calls this method per block
+
+            path = Path(x).expanduser()
+            return np.concatenate(
+                list(streamed_outputs(self, "encode", path, sample=sample, seed=seed))
+            )
         scaled = self._scaled_tensor(x)
         if not sample:
             return self._batched(self.net.encode, scaled).reshape(len(scaled), -1)

@@ -14,6 +14,7 @@ large gain passes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -73,23 +74,21 @@ def settle_pca_start(
     start_state: dict[str, torch.Tensor],
     result,
     scaler: Scaler,
-    train_flat: np.ndarray,
-    val_flat: np.ndarray,
     val_x: torch.Tensor,
-    names: list[str] | None,
+    refit: Callable[[], tuple[Scaler, np.ndarray]],
 ) -> Scaler:
     """After training a net that started at PCA: keep the start (epoch 0) unless training
     clearly beat it, and then refit PCA and its scaling on all the rows, as a baseline would.
     ``result`` (a ``training.TrainResult``) is updated; returns the scaler the net goes with.
 
-    train_flat, val_flat: (n, d) and (m, d) rows in the data's units; val_x: the scaled
-    validation tensor.
+    val_x: the scaled validation tensor; ``refit()``: (the scaler fitted on the training and
+    validation rows, the (n, d) rows in the data's units to fit PCA on: all of them, or for a
+    streamed file a sample of its training rows and the validation rows).
     """
     if result.best_epoch == 0 or keep_start_unless_clearly_better(net, start_state, val_x):
-        everything = np.concatenate([train_flat, val_flat])
-        refit = Scaler.fit(everything, scaler.kind, per_feature=scaler.per_feature, names=names)
-        if net.init_linear_path(torch.from_numpy(refit.transform(everything))):
-            scaler = refit
+        refitted, everything = refit()
+        if net.init_linear_path(torch.from_numpy(refitted.transform(everything))):
+            scaler = refitted
         else:  # the validation rows put PCA out of float32's reach: keep the first start
             net.load_state_dict(start_state)
         result.best_epoch = 0

@@ -9,11 +9,13 @@ tables are scaled per feature, with each column's spread floored (see ``SPREAD_F
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .data.statistics import RunningStatistics
 from .errors import ConfigError, DataError
 
 SCALES = ("none", "minmax", "standard")
@@ -55,9 +57,15 @@ def one_unit(x: np.ndarray, values: ValueRange | None = None) -> bool:
     per column and in standardised units. ``values``: ``x``'s range, when already known.
     """
     values = values or ValueRange.of(x)
+    return reads_as_one_unit(values, lambda: bool(np.all(x == np.round(x))))
+
+
+def reads_as_one_unit(values: ValueRange, whole_numbers: Callable[[], bool]) -> bool:
+    """``one_unit`` from the data's range and whether all its values are whole numbers (asked
+    only when the range leaves it open): for data read in a pass (``RunningStatistics``)."""
     if values.in_unit_interval:
         return True
-    return values.low >= 0.0 and values.high <= BYTE_MAX and bool(np.all(x == np.round(x)))
+    return values.low >= 0.0 and values.high <= BYTE_MAX and whole_numbers()
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -80,8 +88,7 @@ class Scaler:
         cls, x: np.ndarray, kind: str, *, per_feature: bool, names: list[str] | None = None
     ) -> Scaler:
         """Fit on ``x``: (n, d) float32. ``names``: column names, for error messages."""
-        if kind not in SCALES:
-            raise ConfigError(f"scale must be one of {', '.join(SCALES)}, got {kind!r}")
+        _check_kind(kind)
         axis = 0 if per_feature else None
         width = x.shape[1] if per_feature else 1
         if kind == "none":
@@ -95,10 +102,51 @@ class Scaler:
         if per_feature and kind != "none":
             value_range = x.max(axis=0).astype(np.float64) - x.min(axis=0)  # float64: no overflow
             spread = np.maximum(spread, SPREAD_FLOOR * value_range)
-        # A constant feature would divide by zero; leave its spread at 1 so it maps to 0.
+
+        def bounds() -> tuple[np.ndarray, np.ndarray]:
+            low = np.asarray(x.min(axis=axis), dtype=np.float64).reshape(-1)
+            return low, np.asarray(x.max(axis=axis), dtype=np.float64).reshape(-1)
+
+        count = len(x) if per_feature else x.size
+        return cls._finished(kind, per_feature, offset, spread, bounds, count, names)
+
+    @classmethod
+    def from_statistics(
+        cls,
+        statistics: RunningStatistics,
+        kind: str,
+        *,
+        per_feature: bool,
+        names: list[str] | None = None,
+    ) -> Scaler:
+        """What ``fit`` gives on the rows ``statistics`` were gathered from (``aekit.data.
+        statistics``: a pass over a file too large to hold), to float64 rounding."""
+        _check_kind(kind)
+        width = len(statistics.mean) if per_feature else 1
+        low, high = statistics.low, statistics.high
+        if not per_feature:
+            low, high = np.array([low.min()]), np.array([high.max()])
+        if kind == "none":
+            offset, spread = np.zeros(width), np.ones(width)
+        elif kind == "minmax":
+            offset, spread = low, high - low
+        elif per_feature:
+            offset, spread = statistics.mean, statistics.std
+        else:
+            offset, spread = np.array([statistics.overall_mean]), np.array([statistics.overall_std])
+        if per_feature and kind != "none":
+            spread = np.maximum(spread, SPREAD_FLOOR * (high - low))
+        count = statistics.count * (1 if per_feature else len(statistics.mean))
+        return cls._finished(kind, per_feature, offset, spread, lambda: (low, high), count, names)
+
+    @classmethod
+    def _finished(cls, kind, per_feature: bool, offset, spread, bounds, count: int, names):
+        """The scaler, with a constant feature's spread left at 1 (it maps to 0) and the
+        float32 range checked; ``bounds()`` gives the data's (low, high) per offset."""
+        width = len(np.atleast_1d(offset))
         spread = np.where(np.asarray(spread) > 1e-12, spread, 1.0)
         if kind != "none":
-            _check_float32_range(x, np.asarray(offset), spread, per_feature, names)
+            _check_float32_range(bounds, np.asarray(offset), spread, count, per_feature, names)
         return cls(
             kind=kind,
             per_feature=per_feature,
@@ -146,18 +194,21 @@ class Scaler:
         )
 
 
-def _check_float32_range(x, offset, spread, per_feature: bool, names) -> None:
+def _check_kind(kind: str) -> None:
+    if kind not in SCALES:
+        raise ConfigError(f"scale must be one of {', '.join(SCALES)}, got {kind!r}")
+
+
+def _check_float32_range(bounds, offset, spread, count: int, per_feature: bool, names) -> None:
     """DataError naming the first column whose spread, or whose distance of a training value
     from the offset (``transform`` subtracts in float32), is beyond float32's range: such a
-    model would save infinities and never load."""
+    model would save infinities and never load. ``bounds()``: the training data's (low, high)
+    per offset; ``count``: the values each offset was fitted on."""
     # No value lies more than sqrt(count) standard deviations (or one min-max spread) from the
     # offset, so only columns whose bound is beyond float32 need the exact pass over the data.
-    count = len(x) if per_feature else x.size
     if not (spread.reshape(-1) * max(1.0, np.sqrt(count)) > _FLOAT32_MAX).any():
         return
-    axis = 0 if per_feature else None
-    low = np.asarray(x.min(axis=axis), dtype=np.float64).reshape(-1)
-    high = np.asarray(x.max(axis=axis), dtype=np.float64).reshape(-1)
+    low, high = bounds()
     offset = offset.reshape(-1)
     reach = np.maximum(np.abs(high - offset), np.abs(low - offset))
     bad = np.flatnonzero((spread.reshape(-1) > _FLOAT32_MAX) | (reach > _FLOAT32_MAX))

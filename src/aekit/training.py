@@ -70,7 +70,8 @@ def fit(
     checkpoint_meta: dict | None = None,
     corrupt: Corruption | None = None,
 ) -> TrainResult:
-    """Train ``model`` in place on ``train_x`` (n, ...) float32, already scaled.
+    """Train ``model`` in place on ``train_x`` (n, ...) float32, already scaled: a tensor, or a
+    file's rows read as the loop goes (``aekit.data.shuffled_chunks.StreamedRows``).
 
     With ``val_x``, the weights of the epoch with the lowest validation loss are restored at the
     end (model selection), and early stopping watches the same number. Without it, the last
@@ -133,7 +134,7 @@ class _Trainer:
         )
         self.optimizer = make_optimizer(model, config)
         self.parameters = [p for p in model.parameters() if p.requires_grad]
-        self.n = n = self.train_x.shape[0]
+        self.n = n = len(self.train_x)
         batch = min(config.batch_size, n)
         check_batch_fits(model, batch)
         self.starts = batch_starts(n, batch)
@@ -197,7 +198,7 @@ class _Trainer:
         self.epoch_start = time.perf_counter()
         self.epoch_seconds_before = loop.epoch_seconds if loop.position > 0 else 0.0
         if loop.position == 0:
-            self.order = torch.randperm(n, generator=self.generator).to(self.device)
+            self.order = self.epoch_order(epoch)
             self.sums = RunningSums()
             loop.seen = 0
         order, sums = self.order, self.sums
@@ -232,6 +233,13 @@ class _Trainer:
             if config.time_limit is not None and self.elapsed() >= config.time_limit:
                 return True
         return False
+
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        """The epoch's sample order: a permutation from the seeded generator, or a streamed
+        file's own (chunks, then rows within them; seeded by the seed and the epoch)."""
+        if isinstance(self.train_x, torch.Tensor):
+            return torch.randperm(self.n, generator=self.generator).to(self.device)
+        return self.train_x.epoch_order(epoch).to(self.device)
 
     def skip_batch(self, saved_buffers: list[torch.Tensor], begin: int) -> None:
         """Undo a non-finite batch's buffer updates; stop once too many were skipped."""

@@ -78,13 +78,16 @@ class Dataset:
         return part
 
 
-def as_samples(x: object, name: str, feature_names: list[str] | None = None) -> np.ndarray:
+def as_samples(
+    x: object, name: str, feature_names: list[str] | None = None, first_row: int = 0
+) -> np.ndarray:
     """Check and convert samples to float32, C-contiguous (n, d) or (n, C, H, W).
 
     Args:
         x: array-like of shape (n, d), (n, H, W) (grey images) or (n, C, H, W), numeric.
         name: where it came from, for error messages.
         feature_names: column names, used to point at NaN/Inf positions in tables.
+        first_row: the row number of ``x[0]`` in messages (a block of a larger file).
 
     Returns:
         float32 array of shape (n, d) or (n, C, H, W); (n, H, W) becomes (n, 1, H, W).
@@ -118,7 +121,7 @@ def as_samples(x: object, name: str, feature_names: list[str] | None = None) -> 
     with np.errstate(over="ignore", invalid="ignore"):
         total = x.sum()
     if not np.isfinite(total) and not np.isfinite(x).all():
-        raise DataError(_non_finite_message(x, name, feature_names))
+        raise DataError(_non_finite_message(x, name, feature_names, first_row))
     return x
 
 
@@ -213,7 +216,9 @@ def _bad_ndim_message(shape: tuple[int, ...], name: str) -> str:
     return f"{name}: samples have shape {shape} ({len(shape)}-D); aekit needs {accepted}"
 
 
-def _non_finite_message(x: np.ndarray, name: str, feature_names: list[str] | None) -> str:
+def _non_finite_message(
+    x: np.ndarray, name: str, feature_names: list[str] | None, first_row: int
+) -> str:
     """Count NaN and Inf values in ``x`` and name the first few positions."""
     n_nan = int(np.isnan(x).sum())
     n_inf = int(np.isinf(x).sum())
@@ -221,6 +226,7 @@ def _non_finite_message(x: np.ndarray, name: str, feature_names: list[str] | Non
         text for count, text in ((n_nan, f"{n_nan} NaN"), (n_inf, f"{n_inf} infinite")) if count
     )
     positions = np.argwhere(~np.isfinite(x))
+    positions[:, 0] += first_row
     shown = [_position_text(pos, feature_names) for pos in positions[:_MAX_POSITIONS]]
     more = ", ..." if len(positions) > _MAX_POSITIONS else ""
     return (

@@ -16,6 +16,7 @@ from aekit.errors import DataError
 from .columns import Columns
 from .dataset import Dataset
 from .idx import idx_dataset, is_idx_path
+from .npy_files import object_array_message, read_npy_header
 
 SUPPORTED_FORMATS = (
     ".npy, .npz, .csv, .parquet/.pq, IDX (*-ubyte, *.idx, optionally .gz) "
@@ -72,16 +73,7 @@ def reject_label(label: str | None, what: str) -> None:
 
 def _read_npy(path: Path) -> np.ndarray:
     """np.load without unpickling; object arrays get a clear message instead of a pickle error."""
-    try:
-        with open(path, "rb") as handle:
-            if np.lib.format.read_magic(handle) == (1, 0):
-                dtype = np.lib.format.read_array_header_1_0(handle)[2]
-            else:
-                dtype = np.lib.format.read_array_header_2_0(handle)[2]
-    except (OSError, ValueError, EOFError) as exc:
-        raise DataError(f"cannot read {path}: not a valid .npy file ({exc})") from exc
-    if dtype.hasobject:
-        raise DataError(_object_array_message(path, dtype))
+    read_npy_header(path)
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:
@@ -118,20 +110,10 @@ def _npz_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarra
         return archive[key]
     except ValueError as exc:
         if "allow_pickle" in str(exc):
-            raise DataError(_object_array_message(path, "object", key)) from exc
+            raise DataError(object_array_message(path, "object", key)) from exc
         raise DataError(f"cannot read array {key!r} of {path}: {exc}") from exc
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"cannot read array {key!r} of {path}: {exc}") from exc
-
-
-def _object_array_message(path: Path, dtype: object, key: str | None = None) -> str:
-    """Why an object array is refused, and how to re-save it."""
-    where = f"array {key!r} of {path}" if key else str(path)
-    return (
-        f"{where} holds Python objects (dtype {dtype}), which only unpickling could read; "
-        "aekit never unpickles files. Re-save it as numbers, e.g. "
-        "np.save(path, x.astype(np.float32))"
-    )
 
 
 def _read_table(path: Path, label: str | None, columns: Columns | None) -> Dataset:

@@ -16,7 +16,18 @@ from .dataset import Dataset
 def frame_dataset(
     frame: pd.DataFrame, name: str, label: str | None = None, columns: Columns | None = None
 ) -> Dataset:
-    """Split ``frame`` into (n, d) float32 features and optional (n,) labels.
+    """Split ``frame`` into (n, d) float32 features and optional (n,) labels (``frame_arrays``),
+    checked as every Dataset is."""
+    x, y, feature_names = frame_arrays(frame, name, label, columns)
+    return Dataset(x=x, y=y, name=name, feature_names=feature_names)
+
+
+def frame_arrays(
+    frame: pd.DataFrame, name: str, label: str | None = None, columns: Columns | None = None
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """(features (n, d) float32, labels (n,) or None, feature names) of ``frame``, the features
+    not yet checked for NaN (``dataset.as_samples`` does that). Messages name rows by the
+    frame's index, so a chunk of a larger table names them as the table numbers them.
 
     Column names are compared as strings, so ``label="3"`` finds an integer column 3.
 
@@ -61,13 +72,25 @@ def frame_dataset(
     if bad:
         described = ", ".join(f"{column!r} ({dtype})" for column, dtype in bad)
         raise DataError(
-            f"{name}: non-numeric column(s) {described}; aekit needs numbers in every feature "
-            "column. Drop or encode them (e.g. pd.get_dummies, or .astype(float) for True/False)"
+            f"{name}: non-numeric column(s) {described}{_first_text(frame[bad[0][0]])}; aekit "
+            "needs numbers in every feature column. Drop or encode them (e.g. pd.get_dummies, "
+            "or .astype(float) for True/False)"
             + ("" if label else ", or pass label=<column> if one holds the labels")
         )
     # Nullable pandas columns (Int64, Float64) hold pd.NA; make those NaN so the check names them.
     x = frame.to_numpy(dtype=np.float32, na_value=np.nan)
-    return Dataset(x=x, y=y, name=name, feature_names=[str(c) for c in frame.columns])
+    return x, y, [str(c) for c in frame.columns]
+
+
+def _first_text(column: pd.Series) -> str:
+    """Where the first value that is not a number sits in ``column``, as a message says it."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    strays = column[numbers.isna() & column.notna()]
+    if strays.empty:
+        return ""
+    return (
+        f", first non-number in row {strays.index[0]} of {str(column.name)!r}: {strays.iloc[0]!r}"
+    )
 
 
 def _check_unique_names(columns: pd.Index, name: str) -> None:
