@@ -28,6 +28,7 @@ from .data import Columns, Dataset, load_data
 from .data.splitting import split_validation
 from .data_info import DataInfo
 from .denoising import make_corruption
+from .distributed import Ranks, join, reports_lost_processes
 from .errors import ConfigError, DataError
 from .evaluation import Comparison
 from .evaluation.model_evaluation import evaluate_model
@@ -47,11 +48,12 @@ from .runs import (
     write_metrics,
 )
 from .scaling import Scaler, ValueRange
-from .training import TrainResult, finished_reason, fit
+from .training import TrainResult, finished_reason, fit, resolve_device
 
 __all__ = ["evaluate", "load", "split_validation", "train"]
 
 
+@reports_lost_processes
 def train(
     data=None,
     *,
@@ -76,42 +78,54 @@ def train(
     and data it was started with (options given here override them; ``data`` may be omitted
     when the run was trained on a file or a built-in).
     ``progress=True`` shows the epochs as they train (off by default; the CLI turns it on).
+    Started by torchrun, or called on every process of a torch.distributed process group,
+    the processes train one model together (``aekit.distributed``); process 0 writes ``out``,
+    and every process returns the model.
     """
     request = _resolve_request(data, label, val_data, config, out, resume, options)
     if request.checkpoint is not None and holds_finished_run(
         Path(out), request.checkpoint, finished_reason(request.checkpoint, request.settings)
     ):
         return load(out)
+    ranks = join(resolve_device(request.settings.device))
+    if request.checkpoint is not None:
+        ranks.check_resumable(request.checkpoint.meta["run"].get("world_size", 1), out)
     dataset, train_part, val_part = _load_and_split(request)
+    ranks.check_same_data(dataset.name, train_part.x, val_part.x if val_part else None)
     if out is not None and not resume:
         check_out_folder(Path(out), overwrite)
     flat = train_part.x.reshape(len(train_part), -1)  # (n, d) in the data's units
     values = ValueRange.of(flat)
     settings = with_loss(request.settings, values)
     scaler = _fit_scaler(settings, dataset, flat, values)
-    settings, net_config, net = _build_net(settings, dataset, scaler, flat, train_part)
+    ranks.broadcast_arrays(scaler.offset, scaler.spread)  # the same bits on every machine
+    settings, net_config, net = _build_net(settings, dataset, scaler, flat, train_part, ranks)
     train_x = _as_tensor(train_part, scaler, net_config)
     val_x = _as_tensor(val_part, scaler, net_config) if val_part is not None else None
     start_state = None
     # the untrained network is PCA (see building.py, pca_start.py) where PCA's start can train
     if net_config.linear_path and net.init_linear_path(train_x):
         start_state = {k: v.clone() for k, v in net.state_dict().items()}
-    reporter = Progress() if progress else None
+    reporter = Progress() if progress and ranks.is_lead else None
     if reporter:
-        _report_start(reporter, dataset, net_config, train_part, val_part)
+        _report_start(reporter, dataset, net_config, train_part, val_part, ranks)
     data_info = _describe_data(request, dataset, train_part, val_part, values)
     result = _train_net(
-        net, train_x, val_x, settings, net_config, data_info, out, request, reporter
+        net, train_x, val_x, settings, net_config, data_info, out, request, reporter, ranks
     )
     if start_state is not None and val_part is not None and not settings.noise:
         val_flat = val_part.x.reshape(len(val_part), -1)
         names = dataset.feature_names
         scaler = settle_pca_start(net, start_state, result, scaler, flat, val_flat, val_x, names)
-    model = _make_model(net, scaler, data_info, settings, result, train_part)
-    if out is not None:
+    # process 0's model is the run's (what it saves); the others take it, bit for bit
+    ranks.broadcast(net.state_dict().values())
+    ranks.broadcast_arrays(scaler.offset, scaler.spread)
+    model = _make_model(net, scaler, data_info, settings, result, train_part, ranks)
+    if out is not None and ranks.is_lead:
         model._save(out, keep={CHECKPOINT_FILE})  # the plots are written again below
         shown = (val_part or train_part).x[:10] if dataset.is_image else None
         save_plots(out, model, shown, noise=settings.noise, seed=settings.seed)
+    ranks.barrier()  # the run folder is complete when any process returns
     return model
 
 
@@ -181,11 +195,18 @@ def _fit_scaler(
 
 
 def _build_net(
-    settings: TrainConfig, dataset: Dataset, scaler: Scaler, flat: np.ndarray, train_part: Dataset
+    settings: TrainConfig,
+    dataset: Dataset,
+    scaler: Scaler,
+    flat: np.ndarray,
+    train_part: Dataset,
+    ranks: Ranks,
 ) -> tuple[TrainConfig, NetConfig, torch.nn.Module]:
     """(settings with the defaults that depend on the net, the backbone's config, the net)."""
     net_config = net_config_for(settings, dataset, scaler.kind, flat)
+    given_batch = settings.batch_size is not None
     settings = with_defaults(settings, net_config.backbone, len(train_part))
+    settings = ranks.batch_size_for(settings, given=given_batch)
     check_trainable(settings, net_config, train_part)
     family = MODELS[settings.model]
     torch.manual_seed(settings.seed)
@@ -201,11 +222,12 @@ def _as_tensor(part: Dataset, scaler: Scaler, net_config: NetConfig) -> torch.Te
     )
 
 
-def _report_start(reporter: Progress, dataset, net_config, train_part, val_part) -> None:
+def _report_start(reporter: Progress, dataset, net_config, train_part, val_part, ranks) -> None:
     where = f"{len(train_part)} training and {len(val_part) if val_part else 0} validation samples"
+    processes = f" on {ranks.size} processes" if ranks.size > 1 else ""
     reporter.message(
         f"training a {net_config.backbone} autoencoder (code size {net_config.code_size}) "
-        f"on {dataset.name}: {where} of shape {dataset.sample_shape}"
+        f"on {dataset.name}{processes}: {where} of shape {dataset.sample_shape}"
     )
 
 
@@ -234,30 +256,36 @@ def _describe_data(
 
 
 def _train_net(
-    net, train_x, val_x, settings, net_config, data_info: DataInfo, out, request, reporter
+    net, train_x, val_x, settings, net_config, data_info: DataInfo, out, request, reporter, ranks
 ) -> TrainResult:
     """The loop (``training.fit``), checkpointing into ``out`` and resuming the request's
     checkpoint, after checking it was made on the same data."""
     checkpoint = request.checkpoint
     if checkpoint is not None:
         check_same_data(checkpoint.meta["run"]["data"], data_info.to_dict(), out)
-    elif out is not None:
+    elif out is not None and ranks.is_lead:
         forget_checkpoint(out)
+    run = {"train": settings.to_dict(), "data": data_info.to_dict(), "world_size": ranks.size}
     return fit(
         net,
         train_x,
         val_x,
         settings,
         progress=reporter,
-        on_epoch=(lambda history: write_metrics(out, history)) if out is not None else None,
+        on_epoch=(
+            (lambda history: write_metrics(out, history))
+            if out is not None and ranks.is_lead
+            else None
+        ),
         checkpoint_dir=out,
         resume=checkpoint,
         corrupt=make_corruption(settings.noise, net_config),
-        checkpoint_meta={"run": {"train": settings.to_dict(), "data": data_info.to_dict()}},
+        checkpoint_meta={"run": run},
+        ranks=ranks,
     )
 
 
-def _make_model(net, scaler, data_info, settings, result, train_part) -> Autoencoder:
+def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> Autoencoder:
     model = Autoencoder(
         net.cpu(),
         scaler,
@@ -269,6 +297,7 @@ def _make_model(net, scaler, data_info, settings, result, train_part) -> Autoenc
             "best_val_loss": result.best_val_loss,
             "stop_reason": result.stop_reason,
             "epochs_run": len(result.history),
+            "world_size": ranks.size,  # how many processes trained it
         },
     )
     if net.code_prior() is None:
