@@ -19,6 +19,7 @@ import torch.distributed as dist
 from safetensors.numpy import load_file
 
 import aekit
+from aekit import distributed
 from aekit.cli import main
 from aekit.distributed import SINGLE, Ranks
 from aekit.errors import ConfigError, DataError, DistributedError
@@ -108,9 +109,9 @@ def test_two_processes_train_the_model_one_process_trains(tmp_path, data_file):
 
 def test_a_killed_run_resumes_exactly_on_as_many_processes(tmp_path, data_file):
     """Process 0 is killed (SIGKILL) after its third checkpoint, mid-epoch 2; resumed on two
-    processes, the run ends with the uninterrupted run's weights bit for bit, dropout (each
-    process's own random stream) included. One process may not resume it."""
-    options = [*OPTIONS, "--dropout", "0.1", "--checkpoint-every", "5"]
+    processes, the run ends with the uninterrupted run's weights bit for bit, with dropout
+    (each process's own random stream) and batch norm (statistics following process 0)."""
+    options = [*OPTIONS, "--dropout", "0.1", "--norm", "batch", "--checkpoint-every", "5"]
     whole, run = tmp_path / "whole", tmp_path / "run"
     _succeeded(_torchrun("train", data_file, "--out", whole, *options))
 
@@ -119,7 +120,7 @@ def test_a_killed_run_resumes_exactly_on_as_many_processes(tmp_path, data_file):
     assert "lost contact with the others" in killed.stderr  # process 1, not a hang
     assert not (run / "config.json").exists()
 
-    assert main(["train", "--resume", str(run), "--quiet"]) == 2  # here: one process
+    assert main(["train", "--resume", str(run), "--quiet"]) == 2  # one process may not resume it
 
     _succeeded(_torchrun("train", "--resume", run, "--quiet"))
     assert (run / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
@@ -240,3 +241,18 @@ def test_processes_with_other_data_are_refused(monkeypatch):
     monkeypatch.setattr(Ranks, "gather", lambda self, mine: [mine, 255 - mine])
     with pytest.raises(DistributedError, match="process 1 of 2 read other data.*data.npy"):
         ranks.check_same_data("data.npy", x, None)
+
+
+def test_processes_share_the_cores_unless_told(monkeypatch):
+    """A process group aekit makes divides the machine's cores among its processes; an
+    OMP_NUM_THREADS (torchrun sets 1 unless it is set) is left to rule."""
+    threads = []
+    monkeypatch.setattr(torch, "set_num_threads", threads.append)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    distributed._set_threads()
+    assert threads == []
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    distributed._set_threads()
+    assert threads == [4]
