@@ -32,6 +32,7 @@ from .data.splitting import split_validation
 from .data.streaming import StreamedFile, streams
 from .data_info import DataInfo
 from .denoising import make_corruption
+from .distributed import Ranks, join, reports_lost_processes
 from .errors import ConfigError, DataError
 from .evaluation import Comparison
 from .evaluation.model_evaluation import evaluate_model
@@ -54,12 +55,13 @@ from .runs import (
     write_metrics,
 )
 from .scaling import Scaler, ValueRange
-from .training import TrainResult, finished_reason, fit
+from .training import TrainResult, finished_reason, fit, resolve_device
 from .training_data import MemoryPart, StreamedPart, scaled_tensor
 
 __all__ = ["evaluate", "load", "report", "split_validation", "train"]
 
 
+@reports_lost_processes
 def train(
     data=None,
     *,
@@ -84,25 +86,34 @@ def train(
     and data it was started with (options given here override them; ``data`` may be omitted
     when the run was trained on a file or a built-in).
     ``progress=True`` shows the epochs as they train (off by default; the CLI turns it on).
+    Started by torchrun, or called on every process of a torch.distributed process group,
+    the processes train one model together (``aekit.distributed``); process 0 writes ``out``,
+    and every process returns the model.
     """
     request = _resolve_request(data, label, val_data, config, out, resume, options)
     if request.checkpoint is not None and holds_finished_run(
         Path(out), request.checkpoint, finished_reason(request.checkpoint, request.settings)
     ):
         return load(out)
+    ranks = join(resolve_device(request.settings.device))
+    if request.checkpoint is not None:
+        ranks.check_resumable(request.checkpoint.meta["run"].get("world_size", 1), out)
     with _load_and_split(request) as (dataset, train_part, val_part):
+        in_memory = train_part.data.x if isinstance(train_part, MemoryPart) else None
+        ranks.check_same_data(dataset.name, in_memory, val_part.x if val_part else None)
         if out is not None and not resume:
             check_out_folder(Path(out), overwrite)
-        return _train_on(request, dataset, train_part, val_part, out, progress)
+        return _train_on(request, dataset, train_part, val_part, out, progress, ranks)
 
 
-def _train_on(request, dataset, train_part, val_part, out, progress: bool) -> Autoencoder:
+def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks) -> Autoencoder:
     """``train``'s steps once the data is read: ``train_part`` is a ``training_data`` part
     (in memory or streamed), ``dataset`` what it was taken from, ``val_part`` a Dataset."""
     values = train_part.values
     settings = with_loss(request.settings, values)
     scaler = _fit_scaler(settings, dataset, train_part, values)
-    settings, net_config, net = _build_net(settings, dataset, scaler, values, train_part)
+    ranks.broadcast_arrays(scaler.offset, scaler.spread)  # the same bits on every machine
+    settings, net_config, net = _build_net(settings, dataset, scaler, values, train_part, ranks)
     shape, seed = net_config.input_shape, settings.seed
     train_x = train_part.network_input(scaler, shape, seed)
     val_x = scaled_tensor(val_part, scaler, shape) if val_part is not None else None
@@ -112,12 +123,12 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool) -> Au
         train_part.pca_input(train_x, scaler, shape, seed)
     ):
         start_state = {k: v.clone() for k, v in net.state_dict().items()}
-    reporter = Progress() if progress else None
+    reporter = Progress() if progress and ranks.is_lead else None
     if reporter:
-        _report_start(reporter, dataset, net_config, train_part, val_part)
+        _report_start(reporter, dataset, net_config, train_part, val_part, ranks)
     data_info = _describe_data(request, dataset, train_part, val_part, values)
     result = _train_net(
-        net, train_x, val_x, settings, net_config, data_info, out, request, reporter
+        net, train_x, val_x, settings, net_config, data_info, out, request, reporter, ranks
     )
     if start_state is not None and val_part is not None and not settings.noise:
         val_flat = val_part.x.reshape(len(val_part), -1)
@@ -126,11 +137,15 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool) -> Au
         scaler = settle_pca_start(
             net, start_state, result, scaler, val_x, lambda: refit(scaler, val_flat, seed, names)
         )
-    model = _make_model(net, scaler, data_info, settings, result, train_part)
-    if out is not None:
+    # process 0's model is the run's (what it saves); the others take it, bit for bit
+    ranks.broadcast(net.state_dict().values())
+    ranks.broadcast_arrays(scaler.offset, scaler.spread)
+    model = _make_model(net, scaler, data_info, settings, result, train_part, ranks)
+    if out is not None and ranks.is_lead:
         model._save(out, keep={CHECKPOINT_FILE})  # the report's files are written again below
         if settings.report:
             _finish_run(out, data_info, train_part, val_part, seed, reporter)
+    ranks.barrier()  # the run folder is complete when any process returns
     return model
 
 
@@ -233,11 +248,18 @@ def _fit_scaler(settings: TrainConfig, dataset, train_part, values: ValueRange) 
 
 
 def _build_net(
-    settings: TrainConfig, dataset, scaler: Scaler, values: ValueRange, train_part
+    settings: TrainConfig,
+    dataset,
+    scaler: Scaler,
+    values: ValueRange,
+    train_part,
+    ranks: Ranks,
 ) -> tuple[TrainConfig, NetConfig, torch.nn.Module]:
     """(settings with the defaults that depend on the net, the backbone's config, the net)."""
     net_config = net_config_for(settings, dataset, scaler.kind, values)
+    given_batch = settings.batch_size is not None
     settings = with_defaults(settings, net_config.backbone, len(train_part))
+    settings = ranks.batch_size_for(settings, given=given_batch)
     check_trainable(settings, net_config, train_part)
     family = MODELS[settings.model]
     torch.manual_seed(settings.seed)
@@ -245,12 +267,13 @@ def _build_net(
     return settings, net_config, net
 
 
-def _report_start(reporter: Progress, dataset, net_config, train_part, val_part) -> None:
+def _report_start(reporter: Progress, dataset, net_config, train_part, val_part, ranks) -> None:
     where = f"{len(train_part)} training and {len(val_part) if val_part else 0} validation samples"
     streamed = ", read from disk in chunks" if isinstance(train_part, StreamedPart) else ""
+    processes = f" on {ranks.size} processes" if ranks.size > 1 else ""
     reporter.message(
         f"training a {net_config.backbone} autoencoder (code size {net_config.code_size}) "
-        f"on {dataset.name}: {where} of shape {tuple(dataset.sample_shape)}{streamed}"
+        f"on {dataset.name}{processes}: {where} of shape {tuple(dataset.sample_shape)}{streamed}"
     )
 
 
@@ -279,30 +302,36 @@ def _describe_data(
 
 
 def _train_net(
-    net, train_x, val_x, settings, net_config, data_info: DataInfo, out, request, reporter
+    net, train_x, val_x, settings, net_config, data_info: DataInfo, out, request, reporter, ranks
 ) -> TrainResult:
     """The loop (``training.fit``), checkpointing into ``out`` and resuming the request's
     checkpoint, after checking it was made on the same data."""
     checkpoint = request.checkpoint
     if checkpoint is not None:
         check_same_data(checkpoint.meta["run"]["data"], data_info.to_dict(), out)
-    elif out is not None:
+    elif out is not None and ranks.is_lead:
         forget_checkpoint(out)
+    run = {"train": settings.to_dict(), "data": data_info.to_dict(), "world_size": ranks.size}
     return fit(
         net,
         train_x,
         val_x,
         settings,
         progress=reporter,
-        on_epoch=(lambda history: write_metrics(out, history)) if out is not None else None,
+        on_epoch=(
+            (lambda history: write_metrics(out, history))
+            if out is not None and ranks.is_lead
+            else None
+        ),
         checkpoint_dir=out,
         resume=checkpoint,
         corrupt=make_corruption(settings.noise, net_config),
-        checkpoint_meta={"run": {"train": settings.to_dict(), "data": data_info.to_dict()}},
+        checkpoint_meta={"run": run},
+        ranks=ranks,
     )
 
 
-def _make_model(net, scaler, data_info, settings, result, train_part) -> Autoencoder:
+def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> Autoencoder:
     model = Autoencoder(
         net.cpu(),
         scaler,
@@ -314,6 +343,7 @@ def _make_model(net, scaler, data_info, settings, result, train_part) -> Autoenc
             "best_val_loss": result.best_val_loss,
             "stop_reason": result.stop_reason,
             "epochs_run": len(result.history),
+            "world_size": ranks.size,  # how many processes trained it
         },
     )
     if net.code_prior() is None:

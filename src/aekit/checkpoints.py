@@ -17,18 +17,25 @@ import math
 import torch
 
 from .config import TrainConfig
-from .run_schema import DATA, OBJECT, TRAIN, check_fields
+from .run_schema import DATA, OBJECT, SIZE, TRAIN, Field, check_fields
 from .runs import Checkpoint, short_json
+
+RUN_FIELDS = {
+    "train": OBJECT,
+    "data": OBJECT,
+    # absent in checkpoints written before runs on several processes: one process
+    "world_size": Field(SIZE.expected, SIZE.ok, required=False),
+}
 
 __all__ = ["Checkpoint", "check_run_meta", "check_tensors", "pack_optimizer", "unpack_optimizer"]
 
 
 def check_run_meta(checkpoint: Checkpoint) -> dict:
-    """The checkpoint's "run" metadata (``aekit.train``'s options and data), checked as a run's
-    config.json sections "train" and "data" are."""
+    """The checkpoint's "run" metadata (``aekit.train``'s options and data, checked as a run's
+    config.json sections "train" and "data" are, and how many processes trained it)."""
     run = checkpoint.meta.get("run")
     path = checkpoint.path or "the checkpoint"
-    check_fields(run, {"train": OBJECT, "data": OBJECT}, "run", path)
+    check_fields(run, RUN_FIELDS, "run", path)
     check_fields(run["train"], TRAIN, "run.train", path)
     check_fields(run["data"], DATA, "run.data", path)
     try:

@@ -21,6 +21,7 @@ from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
 from .data.streaming import streams
 from .data.writing import write_blocks
+from .distributed import is_lead_process, process_label
 from .errors import AekitDeprecationWarning, AekitError, ConfigError
 from .files import atomic_path
 from .generation import save_generated
@@ -52,6 +53,8 @@ def cmd_train(args) -> int:
         progress=not args.quiet,
         **given,
     )
+    if not is_lead_process():  # process 0 of a distributed run speaks for all
+        return 0
     result = model.result
     best = result["best_val_loss"]
     summary = f"best epoch {result['best_epoch']} of {result['epochs_run']}"
@@ -272,10 +275,11 @@ def main(argv: list[str] | None = None) -> int:
             _note_deprecations()
             return HANDLERS[args.handler](args)
     except TrainingInterrupted as exc:
-        print(f"aekit: {exc}", file=sys.stderr)
+        if is_lead_process():  # every process stopped at the same step; one says so
+            print(f"aekit: {exc}", file=sys.stderr)
         return 130
     except AekitError as exc:
-        print(f"aekit: error: {exc}", file=sys.stderr)
+        print(f"aekit{process_label()}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("aekit: interrupted", file=sys.stderr)

@@ -25,3 +25,9 @@ class ModelFileError(AekitError):
 class AekitDeprecationWarning(DeprecationWarning):
     """An old spelling aekit still takes; the message names the new one. The CLI prints these
     as one-line notes."""
+
+
+class DistributedError(AekitError):
+    """Training on several processes cannot start or go on: no process group could be made,
+    the processes disagree (their data, a checkpoint's process count), or one of them was
+    lost."""

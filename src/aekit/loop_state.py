@@ -22,6 +22,7 @@ from .checkpoints import (
     unprefixed,
 )
 from .config import TrainConfig
+from .distributed import SINGLE
 from .run_schema import COUNT, NUMBER, Field, check_fields
 
 
@@ -100,6 +101,12 @@ class RunningSums:
             return {}
         return {k: v / max(seen, 1) for k, v in zip(self.keys, self.values.tolist(), strict=True)}
 
+    def zeroed(self) -> RunningSums:
+        """The same entries at zero."""
+        return RunningSums(
+            self.keys, None if self.values is None else torch.zeros_like(self.values)
+        )
+
     def to_tensors(self) -> dict[str, torch.Tensor]:
         return (
             {} if self.values is None else dict(zip(self.keys, self.values.unbind(), strict=True))
@@ -149,12 +156,17 @@ def finished_reason(checkpoint: Checkpoint, config: TrainConfig) -> str | None:
     return None
 
 
-def pack(loop, model, optimizer, generator, best_state, order, sums, meta) -> Checkpoint:
+def pack(
+    loop, model, optimizer, generator, best_state, order, sums, meta, rng_states
+) -> Checkpoint:
+    """The checkpoint of the loop state. ``rng_states``: torch's global generator state of each
+    process, in rank order (one process: ``[torch.get_rng_state()]``); the other random
+    streams are the same on every process."""
     optim_tensors, optim_meta = pack_optimizer(optimizer)
     tensors = {
         **prefixed("model", model.state_dict()),
         **optim_tensors,
-        "rng.torch": torch.get_rng_state(),
+        **_rng_tensors(rng_states),
         "rng.shuffle": generator.get_state(),
         "loop.order": order.cpu(),
         **prefixed("loop.sums", sums.to_tensors()),
@@ -165,16 +177,17 @@ def pack(loop, model, optimizer, generator, best_state, order, sums, meta) -> Ch
     return Checkpoint(tensors=tensors, meta={"loop": state, **optim_meta, **(meta or {})})
 
 
-def restore(checkpoint: Checkpoint, model, optimizer, generator, device, n: int):
+def restore(checkpoint: Checkpoint, model, optimizer, generator, device, n: int, ranks=SINGLE):
     """The loop state, best weights, sample order and running sums of ``checkpoint``, with the
-    model, optimiser and generators set from it; ModelFileError if it does not fit them."""
+    model, optimiser and generators set from it (torch's global generator from this process's
+    state, ``ranks.rank`` of ``ranks.size``); ModelFileError if it does not fit them."""
     loop = _checked_loop_state(checkpoint, n)
-    _check_loop_tensors(checkpoint, model, optimizer, generator, loop, n)
+    _check_loop_tensors(checkpoint, model, optimizer, generator, loop, n, ranks.size)
     tensors = checkpoint.tensors
     try:
         model.load_state_dict(unprefixed("model", tensors))
         unpack_optimizer(optimizer, checkpoint)
-        torch.set_rng_state(tensors["rng.torch"])
+        torch.set_rng_state(tensors[_rng_name(ranks.rank)])
         generator.set_state(tensors["rng.shuffle"])
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:
         raise checkpoint.error(f"cannot be restored: {exc}") from None
@@ -204,14 +217,23 @@ def _checked_loop_state(checkpoint: Checkpoint, n: int) -> LoopState:
     return LoopState(**{**saved, "result": TrainResult(**saved["result"])})
 
 
-def _check_loop_tensors(checkpoint, model, optimizer, generator, loop: LoopState, n: int):
+def _rng_name(rank: int) -> str:
+    # process 0's under the name a one-process checkpoint gives its only one
+    return "rng.torch" if rank == 0 else f"rng.torch.rank{rank}"
+
+
+def _rng_tensors(states: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {_rng_name(rank): state for rank, state in enumerate(states)}
+
+
+def _check_loop_tensors(checkpoint, model, optimizer, generator, loop, n: int, processes: int):
     """Names, shapes and dtypes of every tensor; the sample order must be one of the n samples."""
     state = model.state_dict()
     expected = {
         **prefixed("model", state),
         **prefixed("best", state),
         **expected_optimizer_tensors(optimizer),
-        "rng.torch": torch.get_rng_state(),
+        **_rng_tensors([torch.get_rng_state()] * processes),
         "rng.shuffle": generator.get_state(),
     }
     tensors = checkpoint.tensors

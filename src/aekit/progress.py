@@ -35,8 +35,12 @@ class Progress:
         self._epoch, self._epochs, self._n_steps = epoch, epochs, n_steps
         self._epoch_start = time.perf_counter()
 
-    def step(self, step: int, samples: int, loss_sum: torch.Tensor) -> None:
-        """``loss_sum``: the epoch's sample-weighted loss so far; read only when drawing."""
+    def step(
+        self, step: int, samples: int, loss_sum: torch.Tensor, counted: int | None = None
+    ) -> None:
+        """``loss_sum``: the epoch's sample-weighted loss so far over ``counted`` of its
+        ``samples`` (all of them unless given: on several processes, this one's share); read
+        only when drawing."""
         if not self.live:
             return
         now = time.perf_counter()
@@ -49,7 +53,7 @@ class Progress:
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
             f"\repoch {self._epoch}/{self._epochs} [{bar}] {step}/{self._n_steps}"
-            f"  loss {loss_sum.item() / max(samples, 1):.5f}  {rate:,.0f} samples/s "
+            f"  loss {loss_sum.item() / max(counted or samples, 1):.5f}  {rate:,.0f} samples/s "
         )
         self.stream.flush()
 

@@ -1,4 +1,5 @@
-"""The one training loop. It only calls ``model.loss(batch) -> (loss, logs)``.
+"""The one training loop. It only calls ``model.loss(batch) -> (loss, logs)`` (on several
+processes, through DistributedDataParallel: ``aekit.distributed``).
 
 It owns the optimiser, the learning-rate schedule, shuffling, validation, early stopping, the
 time limit, the history, checkpoints and interrupts; the CLI, the Python API and the estimator
@@ -21,6 +22,7 @@ from torch import nn
 
 from .checkpoints import Checkpoint
 from .config import TrainConfig
+from .distributed import SINGLE, Ranks
 from .errors import AekitError
 from .loop_state import LoopState, RunningSums, TrainResult, finished_reason, pack, restore
 from .noise import Corruption
@@ -31,8 +33,9 @@ from .stop_signals import stop_requests
 from .training_steps import (
     batch_starts,
     check_batch_fits,
-    evaluate_loss,
+    evaluate_loss,  # re-exported
     finite_step,
+    loss_sum,
     make_optimizer,
     resolve_device,
     set_lr,
@@ -69,6 +72,7 @@ def fit(
     resume: Checkpoint | None = None,
     checkpoint_meta: dict | None = None,
     corrupt: Corruption | None = None,
+    ranks: Ranks = SINGLE,
 ) -> TrainResult:
     """Train ``model`` in place on ``train_x`` (n, ...) float32, already scaled: a tensor, or a
     file's rows read as the loop goes (``aekit.data.shuffled_chunks.StreamedRows``).
@@ -84,12 +88,17 @@ def fit(
     ``config.seed`` and checkpointed. Validation then scores corrupted validation inputs
     against clean targets, with the same corruption every epoch (a fixed seed), so the
     numbers stay comparable from epoch to epoch.
+    With ``ranks`` of a process group (``aekit.distributed``), every process calls ``fit`` with
+    the same data and options; each trains on its share of every batch through DDP, and they
+    agree on every decision. Process 0 alone writes checkpoints; give ``on_epoch`` to it alone.
     """
     if config.lr is None or config.batch_size is None:
         raise ValueError("fit needs a config with lr and batch_size set (aekit.train fills them)")
-    run = _Trainer(model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta)
+    run = _Trainer(model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta, ranks)
     if resume is not None:
         run.restore(resume)
+    else:
+        ranks.seed_own_stream(config.seed)
     run.start_clock()
     if val_x is not None and resume is None and getattr(model, "starts_at_baseline", False):
         run.count_start_as_epoch_zero()
@@ -107,8 +116,8 @@ def fit(
             run.decide_stop(out_of_time)
             loop.epoch, loop.position = epoch + 1, 0
             run.checkpoint()
-            if stop_requested() and not loop.finished:
-                raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir))
+            if ranks.any(stop_requested()) and not loop.finished:
+                raise TrainingInterrupted(_interrupt_message(epoch, loop, checkpoint_dir, ranks))
     if progress:
         progress.end_run()
     return run.finish()
@@ -118,11 +127,16 @@ class _Trainer:
     """The loop's parts and the state they share: the model and its optimiser, the random
     streams, the data, the loop state and the best weights so far."""
 
-    def __init__(self, model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta):
+    def __init__(
+        self, model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta, ranks
+    ):
+        self.ranks = ranks
         self.device = device = resolve_device(config.device)
         # validation and inference stay fp32: model selection compares exact losses
         self.mixed_precision = autocast(config.precision, device)
         self.model = model.to(device)
+        # the training step's loss: DDP around the model on several processes
+        self.step_loss = ranks.training_step(self.model)
         self.train_x = train_x.to(device)
         self.val_x = val_x.to(device) if val_x is not None else None
         self.config, self.corrupt = config, corrupt
@@ -135,9 +149,10 @@ class _Trainer:
         self.optimizer = make_optimizer(model, config)
         self.parameters = [p for p in model.parameters() if p.requires_grad]
         self.n = n = len(self.train_x)
+        ranks.check_enough_samples(n, model)
         batch = min(config.batch_size, n)
-        check_batch_fits(model, batch)
-        self.starts = batch_starts(n, batch)
+        check_batch_fits(model, batch // ranks.size, ranks.size)
+        self.starts = batch_starts(n, batch, ranks.smallest_batch(model))
         self.total_steps = len(self.starts) * config.epochs
         # only when bad batches may be skipped: a skipped batch must not move them (BatchNorm
         # statistics, a VAE's warm-up counter), so they are copied before each step
@@ -146,14 +161,19 @@ class _Trainer:
         self.best_state: dict[str, torch.Tensor] | None = None
         self.order = torch.empty(0, dtype=torch.long)
         self.sums = RunningSums()
+        self.counted = 0  # samples in this process's sums (all of them on one process)
         self.epoch_start = self.epoch_seconds_before = 0.0
 
     def restore(self, checkpoint: Checkpoint) -> None:
         """Continue from ``checkpoint`` (``loop_state.restore``)."""
         self.loop, self.best_state, self.order, self.sums = restore(
-            checkpoint, self.model, self.optimizer, self.generator, self.device, self.n
+            checkpoint, self.model, self.optimizer, self.generator, self.device, self.n, self.ranks
         )
         loop, config = self.loop, self.config
+        # the checkpoint's sums are all processes' (see checkpoint): process 0 carries them on
+        self.counted = loop.seen
+        if not self.ranks.is_lead:
+            self.sums, self.counted = self.sums.zeroed(), 0
         if loop.finished and loop.result.stop_reason == "time_limit":
             # resumed with a larger time limit (else the caller checks finished_reason first)
             loop.finished = config.time_limit is not None and loop.elapsed >= config.time_limit
@@ -180,13 +200,31 @@ class _Trainer:
         self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
 
     def validation_loss(self) -> float:
-        return evaluate_loss(self.model, self.val_x, corrupt=self.corrupt, seed=self.config.seed)
+        """The mean loss over the validation data; each process scores its part of it."""
+        ranks = self.ranks
+        total, count = loss_sum(
+            self.model, self.val_x, corrupt=self.corrupt, seed=self.config.seed, rows=ranks.part
+        )
+        total, count = ranks.sum(torch.tensor([total, count], dtype=torch.float64)).tolist()
+        return total / count
+
+    def total_sums(self) -> RunningSums:
+        """The epoch's loss sums over every process's samples."""
+        if self.sums.values is None:
+            return self.sums
+        return RunningSums(self.sums.keys, self.ranks.sum(self.sums.values))
+
+    def follow_lead_buffers(self) -> None:
+        """Batch-norm statistics as process 0 has them, as DDP sets them at every training
+        step: all processes then validate and checkpoint the same model."""
+        self.ranks.broadcast(self.model.buffers())
 
     def train_epoch(self, progress: Progress | None, stop_requested) -> bool:
         """The steps of ``loop.epoch`` from ``loop.position`` on; True when the time limit cut
         it short."""
-        loop, config, model, optimizer = self.loop, self.config, self.model, self.optimizer
+        loop, config, optimizer, ranks = self.loop, self.config, self.optimizer, self.ranks
         train_x, starts, n, buffers = self.train_x, self.starts, self.n, self.buffers
+        step_loss, part = self.step_loss, ranks.part
         corrupt, noise_generator = self.corrupt, self.noise_generator
         mixed_precision, parameters, total_steps = (
             self.mixed_precision,
@@ -200,37 +238,48 @@ class _Trainer:
         if loop.position == 0:
             self.order = self.epoch_order(epoch)
             self.sums = RunningSums()
-            loop.seen = 0
+            loop.seen = self.counted = 0
         order, sums = self.order, self.sums
         if progress:
             progress.start_epoch(epoch, config.epochs, steps_per_epoch)
         for number in range(bisect.bisect_left(starts, loop.position), steps_per_epoch):
             begin = starts[number]
             end = starts[number + 1] if number + 1 < steps_per_epoch else n
-            index = order[begin:end]
+            index = order[begin:end]  # the whole batch, of all processes
             loop.position = end
-            set_lr(optimizer, config, loop.step, total_steps, self.elapsed())
             saved_buffers = [b.clone() for b in buffers]
-            x = train_x[index]
+            if corrupt:  # the whole batch's draws, as one process makes them, then our rows
+                x = train_x[index]
+                noisy, x = corrupt(x, noise_generator)[part], x[part]
+            else:
+                x = noisy = train_x[index[part]]
             with mixed_precision:
-                loss, logs = model.loss(corrupt(x, noise_generator) if corrupt else x, target=x)
+                loss, logs = step_loss(noisy, target=x)
+            weight = ranks.weight(len(x), len(index))
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if not finite_step(loss, parameters, config):
+            (loss * weight if weight != 1 else loss).backward()
+            finite, stop, elapsed = ranks.agree(
+                finite_step(loss, parameters, config), stop_requested(), self.elapsed()
+            )
+            set_lr(optimizer, config, loop.step, total_steps, elapsed)
+            if not finite:
                 self.skip_batch(saved_buffers, begin)
                 continue
             optimizer.step()
             loop.step += 1
-            sums.add(loss, logs, len(index))
+            sums.add(loss, logs, len(x))
+            self.counted += len(x)
             loop.seen += len(index)
             if progress:
-                progress.step(number + 1, loop.seen, sums.values[0])
-            if stop_requested():
+                progress.step(number + 1, loop.seen, sums.values[0], self.counted)
+            if stop:
                 self.checkpoint()
-                raise TrainingInterrupted(_interrupt_message(epoch, loop, self.checkpoint_dir))
+                raise TrainingInterrupted(
+                    _interrupt_message(epoch, loop, self.checkpoint_dir, ranks)
+                )
             if config.checkpoint_every and loop.step % config.checkpoint_every == 0:
                 self.checkpoint()
-            if config.time_limit is not None and self.elapsed() >= config.time_limit:
+            if config.time_limit is not None and elapsed >= config.time_limit:
                 return True
         return False
 
@@ -256,9 +305,10 @@ class _Trainer:
     def end_epoch(self, out_of_time: bool) -> dict:
         """Validate, keep the best weights, and add the epoch's row to the history."""
         loop, result = self.loop, self.loop.result
+        self.follow_lead_buffers()
         self.check_finite_state()  # a finite loss can come with a non-finite gradient
         train_seconds = time.perf_counter() - self.epoch_start + self.epoch_seconds_before
-        means = self.sums.means(loop.seen)
+        means = self.total_sums().means(loop.seen)
         train_loss = means.pop("loss", math.nan)
         val_loss = self.validation_loss() if self.val_x is not None else None
         watched = val_loss if val_loss is not None else train_loss
@@ -280,6 +330,7 @@ class _Trainer:
             "samples_per_s": loop.seen / max(train_seconds, 1e-9),
             "lr": self.optimizer.param_groups[0]["lr"],
             "best": improved,
+            "world_size": self.ranks.size,
             **{f"train_{key}": value for key, value in means.items()},
         }
         if out_of_time:
@@ -309,7 +360,12 @@ class _Trainer:
         """Write the whole loop state into the run folder, if there is one."""
         if self.checkpoint_dir is None:
             return
+        self.follow_lead_buffers()
         self.check_finite_state()  # never write non-finite weights over the last good checkpoint
+        rng_states = self.ranks.gather(torch.get_rng_state())
+        sums = self.total_sums()
+        if not self.ranks.is_lead:
+            return
         loop = self.loop
         loop.elapsed = self.elapsed()
         loop.epoch_seconds = time.perf_counter() - self.epoch_start + self.epoch_seconds_before
@@ -320,8 +376,9 @@ class _Trainer:
             self.generator,
             self.best_state,
             self.order,
-            self.sums,
+            sums,
             self.checkpoint_meta,
+            rng_states,
         )
         if self.noise_generator is not None:
             packed.tensors["rng.noise"] = self.noise_generator.get_state()
@@ -357,8 +414,11 @@ def _bad_state_message(loop: LoopState, config: TrainConfig, folder) -> str:
     )
 
 
-def _interrupt_message(epoch: int, loop: LoopState, folder) -> str:
+def _interrupt_message(epoch: int, loop: LoopState, folder, ranks: Ranks) -> str:
+    command = f"aekit train --resume {folder}"
+    if ranks.size > 1:
+        command = f"torchrun ... -m {command} on {ranks.size} processes in all, as now"
     return (
         f"training interrupted in epoch {epoch} after step {loop.step}; the checkpoint is in "
-        f"{folder}. Resume with: aekit train --resume {folder}"
+        f"{folder}. Resume with: {command}"
     )

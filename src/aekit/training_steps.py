@@ -33,22 +33,32 @@ def finite_step(loss: torch.Tensor, parameters: list[torch.Tensor], config: Trai
     return bool(torch.isfinite(loss.detach() + norm))
 
 
-def batch_starts(n: int, batch: int) -> list[int]:
+def batch_starts(n: int, batch: int, smallest: int = 2) -> list[int]:
     """Where each batch of an epoch of ``n`` samples begins; a batch ends where the next begins.
 
-    A lone last sample joins the batch before it (a batch of 1 breaks batch norm and gives a
-    noisy step), so that it is still trained on; ``batch`` 1 itself is left as asked.
+    A last batch of fewer than ``smallest`` samples joins the batch before it, so that it is
+    still trained on: alone, one sample breaks batch norm and gives a noisy step (2, the
+    default), and on several processes each needs a share (``Ranks.smallest_batch``).
+    ``batch`` 1 itself is left as asked.
     """
     starts = list(range(0, n, batch))
-    if batch > 1 and len(starts) > 1 and n - starts[-1] == 1:
+    if batch > 1 and len(starts) > 1 and n - starts[-1] < smallest:
         starts.pop()
     return starts
 
 
-def check_batch_fits(model: nn.Module, batch: int) -> None:
+def check_batch_fits(model: nn.Module, batch: int, processes: int = 1) -> None:
     """Batch norm over vectors normalises each feature over the batch: one sample has no spread,
-    and PyTorch refuses to train it. Said before training instead of at the first step."""
+    and PyTorch refuses to train it. Said before training instead of at the first step.
+    ``batch``: the samples of a batch one process holds (of ``processes``)."""
     if batch == 1 and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+        if processes > 1:
+            raise ConfigError(
+                "batch norm over vectors (norm='batch' with the MLP backbone) needs at least 2 "
+                f"samples per batch on each process, but batch_size split across {processes} "
+                f"processes gives each 1; use a batch_size of at least {2 * processes}, or "
+                "norm='layer' or 'none'"
+            )
         raise ConfigError(
             "batch norm over vectors (norm='batch' with the MLP backbone) needs at least 2 "
             "samples per batch, but every batch holds 1 (batch_size=1 or a single training "
@@ -101,7 +111,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-@torch.no_grad()
 def evaluate_loss(
     model: nn.Module, x: torch.Tensor, *, corrupt: Corruption | None = None, seed: int = 0
 ) -> float:
@@ -110,14 +119,35 @@ def evaluate_loss(
     With ``corrupt``: of corrupted inputs against the clean ``x``, drawn from a generator seeded
     with ``seed`` afresh on every call, so every call sees the same corruption.
     """
+    total, count = loss_sum(model, x, corrupt=corrupt, seed=seed)
+    return total / count
+
+
+@torch.no_grad()
+def loss_sum(
+    model: nn.Module,
+    x: torch.Tensor,
+    *,
+    corrupt: Corruption | None = None,
+    seed: int = 0,
+    rows: slice = slice(None),
+) -> tuple[float, int]:
+    """(sum of the per-sample losses, number of samples) over ``rows`` of each chunk of ``x``,
+    as ``evaluate_loss``. On several processes each takes its ``Ranks.part`` of the rows; every
+    process draws the corruption of whole chunks, so the samples get the same corruption as
+    one process gives them."""
     was_training = model.training
     model.eval()
-    total = 0.0
+    total, count = 0.0, 0
     noise_generator = torch.Generator(device=x.device).manual_seed(seed) if corrupt else None
     for begin in range(0, x.shape[0], VALIDATION_BATCH):
         chunk = x[begin : begin + VALIDATION_BATCH]
         noisy = corrupt(chunk, noise_generator) if corrupt else chunk
+        chunk, noisy = chunk[rows], noisy[rows]
+        if chunk.shape[0] == 0:
+            continue
         loss, _ = model.loss(noisy, target=chunk)
         total += loss.item() * chunk.shape[0]
+        count += chunk.shape[0]
     model.train(was_training)
-    return total / x.shape[0]
+    return total, count
