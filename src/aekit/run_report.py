@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from . import html_page
 from .comparison import Comparison
 from .evaluation.model_evaluation import evaluate_model
@@ -92,17 +94,21 @@ def _evaluate(pictures: RunPictures, train_data) -> tuple[Comparison | None, str
             "No evaluation: the run was trained on in-memory data, so PCA's training data "
             "cannot be reloaded; aekit.evaluate(model, test, train_data=...) compares it."
         )
-    comparison = evaluate_model(
-        model,
-        shown.data,
-        train_data=train_data,
-        label=None,
-        outlier_label=None,
-        iw_samples=DEFAULT_IW_SAMPLES,
-        iw_images=0,
-        noise=model.train_config.noise,
-        progress=False,
-    )
+    # BLAS on one thread: right after training, torch's idle threads still spin on the cores,
+    # and OpenBLAS's threads fighting them made PCA's eigendecomposition (784 x 784) take
+    # 12-16 s instead of 0.3 s on two cores (the whole evaluation then took 3 s)
+    with threadpool_limits(1, user_api="blas"):
+        comparison = evaluate_model(
+            model,
+            shown.data,
+            train_data=train_data,
+            label=None,
+            outlier_label=None,
+            iw_samples=DEFAULT_IW_SAMPLES,
+            iw_images=0,
+            noise=model.train_config.noise,
+            progress=False,
+        )
     comparison.notes.append(f"held-out data: {shown.description}")
     return comparison, "computed for this report"
 
