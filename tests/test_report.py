@@ -190,3 +190,14 @@ def test_the_report_counts_on_a_terminal_and_says_nothing_elsewhere(digits_run, 
     write_report(digits_run, tmp_path / "b.html", progress=Progress(quiet, live=False))
     aekit.report(digits_run, tmp_path / "c.html")
     assert quiet.getvalue() == "" and capsys.readouterr().err == ""
+
+
+def test_a_report_that_fails_does_not_fail_the_finished_training(tmp_path, monkeypatch, caplog):
+    def moved_away(*args, **kwargs):
+        raise aekit.DataError("table.csv does not exist")
+
+    monkeypatch.setattr("aekit.run_report.RunPictures", moved_away)
+    model = aekit.train("digits", out=tmp_path / "run", **TINY)
+    assert (tmp_path / "run" / "model.safetensors").exists() and model.code_size == 3
+    assert not (tmp_path / "run" / "report.html").exists()
+    assert "its report could not be written: table.csv does not exist" in caplog.text

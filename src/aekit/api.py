@@ -36,7 +36,6 @@ from .distributed import Ranks, join, reports_lost_processes
 from .errors import ConfigError, DataError
 from .evaluation import Comparison
 from .evaluation.model_evaluation import evaluate_model
-from .evaluation.run_data import HeldOut
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from .model import Autoencoder
 from .models import MODELS, NetConfig
@@ -144,7 +143,16 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
     if out is not None and ranks.is_lead:
         model._save(out, keep={CHECKPOINT_FILE})  # the report's files are written again below
         if settings.report:
-            _finish_run(out, data_info, train_part, val_part, seed, reporter)
+            if isinstance(train_part, StreamedPart):  # never read whole: its samples stand in
+                finish_run(
+                    out,
+                    train_part.baseline_rows(seed),
+                    val_part,
+                    progress=reporter,
+                    reload_data=False,
+                )
+            else:
+                finish_run(out, train_part.data, val_part, progress=reporter)
     ranks.barrier()  # the run folder is complete when any process returns
     return model
 
@@ -357,24 +365,6 @@ def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> 
     return model
 
 
-def _finish_run(out, data_info: DataInfo, train_part, val_part, seed: int, reporter) -> None:
-    """The run's evaluation, pictures and report.html, from the folder just written. A run on
-    in-memory data records no source to reload, and a streamed file is not reloaded whole, so
-    their parts are passed in (a streamed file's: its validation rows, and PCA's baseline
-    fitted on the sample of training rows its PCA start was, ``training_data``)."""
-    data = train_data = None
-    if data_info.source is None or isinstance(train_part, StreamedPart):
-        train_data = train_part.baseline_rows(seed)
-        data = (
-            HeldOut(val_part, f"the validation part training held out ({len(val_part)} samples)")
-            if val_part is not None
-            else HeldOut(train_data, "training data (the run held no data out)", held_out=False)
-        )
-    path = finish_run(out, data=data, train_data=train_data, progress=reporter)
-    if reporter:
-        reporter.message(f"report: {path}")
-
-
 def _validation_kind(val_data, val_part: Dataset | None) -> str:
     """How validation data was made: "given" (val_data), "split" (held out) or "none"."""
     if val_data is not None:
@@ -450,18 +440,12 @@ def evaluate(
 def report(
     run: str | Path, output: str | Path | None = None, data=None, *, progress: bool = False
 ) -> Path:
-    """Write the HTML report of the run folder ``run``; returns the path written.
+    """Write the HTML report of the run folder ``run`` (default: its report.html, the one
+    training writes at its end) and return the path; see README "The run report".
 
-    One self-contained file (images inlined, no script, nothing fetched): the run's options and
-    data, its loss curves, its evaluation against PCA and its pictures (``aekit.pictures``),
-    all from the folder's files, so runs saved by older versions get one too. ``output``
-    defaults to ``report.html`` in the run folder (training writes that one at its end).
-
-    ``data``: the data the pictures and the evaluation use; None for the run's own held-out
-    data: a built-in's test split, or the validation part a file run held out (the report
-    says which). The evaluation shown is the one stored in the run's evaluation.json when
-    ``data`` is None (``aekit evaluate RUN`` stores its full one there, a VAE's likelihood
-    included), else one computed on ``data`` (without the VAE's IWAE bound).
-    ``progress=True`` counts the pictures on a terminal.
+    One self-contained page of the run's options, data, loss curves, evaluation against PCA and
+    pictures (``aekit.pictures``), from the folder's files only. ``data``: what the pictures and
+    the evaluation use; None: the run's own held-out data and the evaluation stored in its
+    evaluation.json. ``progress=True`` counts the pictures on a terminal.
     """
     return write_report(run, output, data, progress=Progress() if progress else None)
