@@ -129,6 +129,7 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
     result = _train_net(
         net, train_x, val_x, settings, net_config, data_info, out, request, reporter, ranks
     )
+    del train_x  # the scaled training rows (or a streamed file's chunks): the report needs room
     if start_state is not None and val_part is not None and not settings.noise:
         val_flat = val_part.x.reshape(len(val_part), -1)
         refit = train_part.refit  # the training and validation rows, with their own scaling
