@@ -59,17 +59,17 @@ def finish_run(
     None.
     """
     try:
-        pictures = RunPictures(folder)
+        own = (
+            HeldOut(val_part, f"the validation part training held out ({len(val_part)} samples)")
+            if val_part is not None
+            else HeldOut(train_part, "training data (the run held no data out)", False)
+        )
+        # a streamed file is never reloaded: training's parts stand in from the start
+        pictures = RunPictures(folder) if reload_data else RunPictures(folder, data=own)
         train_data = None
         if pictures.shown is None or not reload_data:
             train_data = train_part
-            pictures.shown = (
-                HeldOut(
-                    val_part, f"the validation part training held out ({len(val_part)} samples)"
-                )
-                if val_part is not None
-                else HeldOut(train_part, "training data (the run held no data out)", False)
-            )
+            pictures.shown = own
         evaluation, provenance = _evaluate(pictures, train_data)
         if evaluation is not None:
             write_evaluation(folder, evaluation.to_dict())
