@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 
@@ -23,3 +24,13 @@ def blob_images(n: int) -> np.ndarray:
 @pytest.fixture
 def small_images():
     return blob_images(96)
+
+
+@pytest.fixture
+def table(tmp_path, low_rank):
+    """A CSV of the low-rank rows with a text label column, "kind"."""
+    path = tmp_path / "table.csv"
+    frame = pd.DataFrame(low_rank, columns=[f"f{i}" for i in range(8)])
+    frame["kind"] = np.where(low_rank[:, 0] > np.median(low_rank[:, 0]), "a", "b")
+    frame.to_csv(path, index=False)
+    return path

@@ -8,7 +8,6 @@ import re
 import shutil
 from html.parser import HTMLParser
 
-import numpy as np
 import pandas as pd
 import pytest
 from test_run_format import as_format_1
@@ -85,15 +84,6 @@ def digits_run(tmp_path_factory):
 @pytest.fixture
 def run(digits_run, tmp_path):
     return shutil.copytree(digits_run, tmp_path / "run")
-
-
-@pytest.fixture
-def table(tmp_path, low_rank):
-    path = tmp_path / "table.csv"
-    frame = pd.DataFrame(low_rank, columns=[f"f{i}" for i in range(8)])
-    frame["kind"] = np.where(low_rank[:, 0] > np.median(low_rank[:, 0]), "a", "b")
-    frame.to_csv(path, index=False)
-    return path
 
 
 def test_the_report_is_one_self_contained_file(digits_run):

@@ -2,7 +2,6 @@
 and the report use when no data is named."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import aekit
@@ -11,15 +10,6 @@ from aekit.data.splitting import split_validation
 from aekit.evaluation.run_data import held_out_part
 
 FAST = dict(code_size=2, hidden=[8], epochs=2, progress=False)
-
-
-@pytest.fixture
-def table(tmp_path, low_rank):
-    path = tmp_path / "table.csv"
-    frame = pd.DataFrame(low_rank, columns=[f"f{i}" for i in range(8)])
-    frame["kind"] = np.where(low_rank[:, 0] > np.median(low_rank[:, 0]), "a", "b")
-    frame.to_csv(path, index=False)
-    return path
 
 
 def test_a_file_run_holds_out_its_validation_rows(table):
