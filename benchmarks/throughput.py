@@ -9,7 +9,7 @@ timed from the NumPy array in to the model out: scaling, the validation split, t
 loop with its validation passes, the code density fitted for sampling, everything. Its
 samples/s is the training samples it trains on (3 epochs of the 90% it keeps) over the call's
 wall time. The hand-written loop is what a PyTorch user writes for the same job: the array to a
-tensor, the same network, the same optimiser (AdamW with foreach, as aekit uses), randperm,
+tensor, the same network, the same optimiser (AdamW, fused, as aekit uses), randperm,
 slice, forward, BCE on logits, backward, step, for 3 epochs over the same number of samples.
 pythae (optional: ``pip install pythae``) runs its own ``TrainingPipeline`` with the same
 784-128-32 MLP (its AE trains with MSE; it has no BCE option), 3 epochs, batch 256, lr 1e-3,
@@ -79,7 +79,7 @@ def hand_call(x: np.ndarray) -> int:
     data = torch.from_numpy(x[:n])
     torch.manual_seed(0)
     net = hand_net(x.shape[1])
-    optimizer = torch.optim.AdamW(net.parameters(), lr=LR, foreach=True)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=LR, fused=True)
     for _ in range(EPOCHS):
         order = torch.randperm(n)
         for begin in range(0, n, BATCH):
