@@ -125,10 +125,12 @@ def _with_linear_path(settings: TrainConfig, backbone: str, output: str) -> bool
 
     Not for conv (a linear path over every pixel would cost more than the conv net on large
     images), a family without one (a VAE), a sigmoid output (PCA is not the solution in logit
-    space), nor with code penalties, whose closed forms assume a plain MLP encoder.
+    space), nor with code penalties, whose closed forms assume a plain MLP encoder, nor with
+    ``linear_path="off"`` (a detector wants the network alone: see ``defaults.DETECTOR_TABLE``).
     """
     return (
-        backbone == "mlp"
+        settings.linear_path == "auto"
+        and backbone == "mlp"
         and MODELS[settings.model].takes_linear_path
         and output == "identity"
         and settings.loss in ("mse", "mae")

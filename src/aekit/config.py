@@ -35,6 +35,7 @@ OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("auto", "cpu", "cuda")
 STREAM_CHOICES = ("auto", "on", "off")
+LINEAR_PATH_CHOICES = ("auto", "off")
 
 
 def _sparsity_spec(spec):
@@ -122,6 +123,14 @@ class TrainConfig:
         group="model",
         metavar="P",
         help="dropout of the MLP layers",
+    )
+    linear_path: str = option(
+        "auto",
+        choices=LINEAR_PATH_CHOICES,
+        group="model",
+        help="plain MLP autoencoder: a linear path beside the network, started at PCA, so "
+        "training starts from PCA's solution (auto: where the loss and output allow it; off: "
+        "the network alone)",
     )
     norm: str | None = option(
         None,

@@ -74,6 +74,7 @@ class VAENet(Family):
     ignored_options = {
         "sparsity": "its KL term already shapes the code",
         "contractive": "its KL term already shapes the code",
+        "linear_path": "it never has one: PCA's start is a plain autoencoder's",
     }
 
     def __init__(self, config: VAEConfig):
