@@ -138,3 +138,37 @@ def test_an_interrupted_cli_sweep_says_to_run_it_again(tmp_path, monkeypatch, ca
     # the default folder is named after the data, so the same command finds it again
     assert (tmp_path / "sweeps" / "digits" / "sweep.json").exists()
     assert default_folder("data/table.csv") == Path("sweeps/table")
+
+
+def test_cli_sweep_reads_a_config_file_and_flags_override_it(tmp_path, capsys):
+    config = tmp_path / "sweep.toml"
+    # one file for train and sweep: [train] fixes what both use, [sweep] holds the grid
+    config.write_text("[train]\nepochs = 1\nhidden = [16]\n\n[sweep]\ncode_size = [2, 3]\n")
+    out = tmp_path / "sweep"
+    args = ["sweep", "digits", "--out", str(out), "--config", str(config), "--quiet"]
+    assert main([*args, "--hidden", "8"]) == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["code_size"].tolist() == [2, 3]
+    config_of_run = json.loads((out / "code=3" / "config.json").read_text())
+    assert config_of_run["net"]["hidden"] == [8]  # the flag won over the file's [16]
+    assert config_of_run["train"]["epochs"] == 1
+    # aekit train reads the same file and leaves the sweep's table alone
+    run = aekit.train("digits", config=config, code_size=2, out=tmp_path / "run")
+    assert run.train_config.hidden == [16] and run.train_config.epochs == 1
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("code_size = [2, 0]\n", r"sweep\.toml: .*code_size"),
+        ("coed_size = [2, 4]\n", r"sweep\.toml: unknown option 'coed_size'; did you mean"),
+        ("sweep = 3\n", r"sweep\.toml: \[sweep\] must be a table"),
+        ("code_size = [2\n", r"cannot read config file .*sweep\.toml"),
+    ],
+)
+def test_a_bad_sweep_config_file_is_a_clear_error_before_any_run(tmp_path, text, message):
+    config = tmp_path / "sweep.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        aekit.sweep("digits", out=tmp_path / "sweep", config=config, epochs=1)
+    assert not (tmp_path / "sweep").exists()

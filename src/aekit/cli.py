@@ -72,6 +72,7 @@ def cmd_sweep(args) -> int:
         frame = sweep(
             args.data,
             out=out,
+            config=args.config,
             test_data=args.test,
             label=args.label,
             search=args.search,

@@ -72,6 +72,12 @@ def _add_sweep(commands) -> None:
         "--out", type=Path, help="sweep folder, one run folder per setting [sweeps/<data>]"
     )
     p.add_argument(
+        "--config",
+        type=Path,
+        help="TOML file of options to sweep (code_size = [2, 4, 8]; one value: fixed), at the "
+        "top level or under [sweep] or [train]; flags override its keys",
+    )
+    p.add_argument(
         "--test", metavar="DATA", help="held-out data to report on [a built-in's test split]"
     )
     p.add_argument(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .api import evaluate, is_finished, load, train
 from .config import make_config
+from .config_file import read_sweep_file
 from .data import Dataset, load_data
 from .data.builtin import split_builtin_name
 from .data.splitting import split_validation
@@ -34,6 +35,7 @@ def sweep(
     data,
     *,
     out: str | Path | None = None,
+    config: str | Path | None = None,
     test_data=None,
     label: str | None = None,
     search: str = "grid",
@@ -53,6 +55,8 @@ def sweep(
     runs there are loaded, unfinished ones resumed (more ``epochs`` or a larger ``time_limit``
     trains them on); a folder holding a sweep of other data or other fixed options is an error
     unless ``overwrite=True``, which removes its runs first.
+    config: a TOML file of options in the same form (``code_size = [2, 4, 8]``), at the top
+    level or under ``[sweep]`` or ``[train]``; keywords given here override its keys.
     test_data: held-out data for the test columns (default: a built-in's test split); without
     it the table has validation columns only.
     search: ``"grid"`` trains every setting; ``"optuna"`` runs ``trials`` trials of Optuna's TPE
@@ -67,6 +71,8 @@ def sweep(
     (``test_...``), the probe accuracy of each where the test data has labels, and ``best``:
     the run with the lowest validation MSE. An Optuna search adds its ``trial`` numbers first.
     """
+    if config is not None:
+        options = read_sweep_file(config) | options
     grid = grid_from_keywords(options)
     _check_search(search, trials, grid)
     folder = Path(out) if out is not None else default_folder(data)
