@@ -172,3 +172,33 @@ def test_a_bad_sweep_config_file_is_a_clear_error_before_any_run(tmp_path, text,
     with pytest.raises(ConfigError, match=message):
         aekit.sweep("digits", out=tmp_path / "sweep", config=config, epochs=1)
     assert not (tmp_path / "sweep").exists()
+
+
+def test_a_sweep_with_validation_data_trains_on_all_rows_and_scores_on_it(tmp_path, low_rank):
+    train_rows, val_rows = low_rank[:150], low_rank[150:]
+    out = tmp_path / "sweep"
+    frame = aekit.sweep(train_rows, out=out, val_data=val_rows, code_size=[2, 3], epochs=2)
+    for _, row in frame.iterrows():
+        model = aekit.load(row["run"])
+        assert model.data_info["n_train"] == 150 and model.data_info["validation"] == "given"
+        expected = aekit.evaluate(model, val_rows, train_data=train_rows).rows["aekit"]["mse"]
+        assert row["val_mse"] == pytest.approx(expected, rel=1e-6)
+    assert json.loads((out / "sweep.json").read_text())["validation"]["array"] == [50, 8]
+    # the same call finds its runs finished; other validation data is another sweep
+    assert aekit.sweep(train_rows, out=out, val_data=val_rows, code_size=[2, 3], epochs=2).equals(
+        frame
+    )
+    with pytest.raises(ConfigError, match=r"validated on an array of shape \(50, 8\).*not on an"):
+        aekit.sweep(train_rows, out=out, val_data=val_rows[:40], code_size=[2, 3], epochs=2)
+
+
+def test_cli_sweep_takes_validation_data(tmp_path, low_rank, capsys):
+    np.save(tmp_path / "train.npy", low_rank[:150])
+    np.save(tmp_path / "val.npy", low_rank[150:])
+    out = tmp_path / "sweep"
+    args = ["sweep", str(tmp_path / "train.npy"), "--val-data", str(tmp_path / "val.npy")]
+    assert main([*args, "--out", str(out), "--code", "2", "--epochs", "1", "--quiet"]) == 0
+    run = pd.read_csv(out / "sweep.csv")["run"].iloc[0]
+    config = json.loads((Path(run) / "config.json").read_text())
+    assert config["data"]["val_source"] == str(tmp_path / "val.npy")
+    assert config["data"]["n_train"] == 150

@@ -158,13 +158,15 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
     return model
 
 
-def is_finished(out: str | Path, data=None, *, label: str | None = None, **options) -> bool:
+def is_finished(
+    out: str | Path, data=None, *, label: str | None = None, val_data=None, **options
+) -> bool:
     """True when ``out`` holds a run whose training is over under ``options`` and whose model
     is saved: ``train(data, out=out, resume=True, **options)`` would only load it. Says
     nothing (the sweep skips such runs with a line of its own)."""
     if not has_checkpoint(out):
         return False
-    request = _resolve_request(data, label, None, None, out, True, options)
+    request = _resolve_request(data, label, val_data, None, out, True, options)
     checkpoint = request.checkpoint
     finished = finished_reason(checkpoint, request.settings) is not None
     return finished and holds_model_of(Path(out), checkpoint)
@@ -234,7 +236,12 @@ def _load_and_split(request: _Request) -> Iterator[tuple]:
 
 def _given_validation(request: _Request, dataset) -> Dataset:
     """The validation data given apart (``val_data``), matched to the training data."""
-    label, val_data = request.label, request.val_data
+    return load_validation(request.val_data, dataset, request.label)
+
+
+def load_validation(val_data, dataset, label: str | None) -> Dataset:
+    """``val_data`` loaded as training reads validation data given apart: a table's columns
+    matched by name to ``dataset``'s, its samples checked to have ``dataset``'s shape."""
     # the label column applies to a validation file of the same kind, not to an array
     val_label = label if isinstance(val_data, str | Path) else None
     val_part = load_data(

@@ -73,6 +73,7 @@ def cmd_sweep(args) -> int:
             args.data,
             out=out,
             config=args.config,
+            val_data=args.val_data,
             test_data=args.test,
             label=args.label,
             search=args.search,

@@ -78,6 +78,11 @@ def _add_sweep(commands) -> None:
         "top level or under [sweep] or [train]; flags override its keys",
     )
     p.add_argument(
+        "--val-data",
+        metavar="DATA",
+        help="validation data for every run (default: each holds out --val-fraction)",
+    )
+    p.add_argument(
         "--test", metavar="DATA", help="held-out data to report on [a built-in's test split]"
     )
     p.add_argument(

@@ -196,6 +196,10 @@ def _difference(earlier: dict, record: dict) -> str | None:
             f"a sweep of {describe_data(earlier['data'])}{with_label}, not of "
             f"{describe_data(record['data'])}"
         )
+    validated = earlier.get("validation"), record.get("validation")  # None: held out
+    if validated[0] != validated[1]:
+        was, will = (describe_data(v) if v else "a held-out part" for v in validated)
+        return f"a sweep validated on {was}, not on {will}"
     before, now = (_fixed_but_length(record["grid"]) for record in (earlier, record))
     if _as_json(before) != _as_json(now):
         grid = Grid.from_dict(record["grid"])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .api import evaluate, is_finished, load, train
+from .api import evaluate, is_finished, load, load_validation, train
 from .config import make_config
 from .config_file import read_sweep_file
 from .data import Dataset, load_data
@@ -36,6 +36,7 @@ def sweep(
     *,
     out: str | Path | None = None,
     config: str | Path | None = None,
+    val_data=None,
     test_data=None,
     label: str | None = None,
     search: str = "grid",
@@ -57,6 +58,8 @@ def sweep(
     unless ``overwrite=True``, which removes its runs first.
     config: a TOML file of options in the same form (``code_size = [2, 4, 8]``), at the top
     level or under ``[sweep]`` or ``[train]``; keywords given here override its keys.
+    val_data: validation data given apart, as ``aekit.train``'s (every run trains on all of
+    ``data`` and is chosen and scored on it); default: each run holds out ``val_fraction``.
     test_data: held-out data for the test columns (default: a built-in's test split); without
     it the table has validation columns only.
     search: ``"grid"`` trains every setting; ``"optuna"`` runs ``trials`` trials of Optuna's TPE
@@ -77,6 +80,7 @@ def sweep(
     _check_search(search, trials, grid)
     folder = Path(out) if out is not None else default_folder(data)
     dataset = load_data(data, label=label, default_split="train")
+    validation = load_validation(val_data, dataset, label) if val_data is not None else None
     test_source = test_data if test_data is not None else default_test_source(data)
     test = None
     if test_source is not None:
@@ -84,13 +88,16 @@ def sweep(
         test = load_data(test_source, label=test_label, default_split="test")
     record = {
         "data": data_identity(data, label),
+        "validation": data_identity(val_data, None) if val_data is not None else None,
         "test": _source_text(test_source, test),
         "grid": grid.to_dict(),
         "search": search,
         "trials": trials,
     }
     claim(folder, record, overwrite)
-    runner = _Runner(data, label, folder, grid, dataset, test, overwrite, progress, verbose)
+    runner = _Runner(
+        data, label, folder, grid, dataset, test, overwrite, progress, verbose, val_data, validation
+    )
     if search == "grid":
         settings = grid.settings()
         for number, setting in enumerate(settings, start=1):
@@ -122,8 +129,12 @@ def default_test_source(data) -> str | None:
 class _Runner:
     """Trains, loads or resumes each run, scores it and keeps the table."""
 
-    def __init__(self, data, label, folder, grid, dataset, test, overwrite, progress, verbose):
+    def __init__(
+        self, data, label, folder, grid, dataset, test, overwrite, progress, verbose, val_data,
+        validation,
+    ):  # fmt: skip
         self.data, self.label, self.folder, self.grid = data, label, folder, grid
+        self.val_data, self.validation = val_data, validation  # as given, and as loaded
         self.dataset, self.test, self.overwrite, self.verbose = dataset, test, overwrite, verbose
         self.reporter = Progress() if progress else None
         self.rows: list[dict] = []
@@ -169,12 +180,13 @@ class _Runner:
         return frame
 
     def _train(self, run: Path, options: dict) -> tuple[str, Autoencoder]:
-        if is_finished(run, self.data, label=self.label, **options):
+        if is_finished(run, self.data, label=self.label, val_data=self.val_data, **options):
             return "done before", load(run)
         resume = has_checkpoint(run)
         model = train(
             self.data,
             label=self.label,
+            val_data=self.val_data,
             out=run,
             resume=resume,
             overwrite=self.overwrite,
@@ -208,7 +220,10 @@ class _Runner:
         return scores
 
     def _split(self, model: Autoencoder) -> tuple[Dataset, Dataset | None]:
-        """The run's training and validation parts: the seeded split training made."""
+        """The run's training and validation parts: the seeded split training made, or all
+        of the data and the validation data given apart."""
+        if self.validation is not None:
+            return self.dataset, self.validation
         config = model.train_config
         key = (config.val_fraction, config.seed)
         if key not in self._splits:
