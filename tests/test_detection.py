@@ -1,5 +1,7 @@
 """Labelled outliers: AUROC and average precision of aekit, PCA and IsolationForest."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -64,7 +66,7 @@ def _table(path, n_normal: int, n_anomalies: int, seed: int):
     return path
 
 
-def test_cli_evaluate_with_outlier_labels_scores_three_detectors(tmp_path, capsys):
+def test_cli_evaluate_with_outlier_labels_scores_four_detectors(tmp_path, capsys):
     import json
 
     from aekit.cli import main
@@ -77,15 +79,18 @@ def test_cli_evaluate_with_outlier_labels_scores_three_detectors(tmp_path, capsy
     capsys.readouterr()
     assert main(["evaluate", str(run), str(test), "--labels", "is_anomaly", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report["detection"]) == {"aekit", "pca", "isolation_forest"}
+    assert set(report["detection"]) == {"aekit", "aekit_both", "pca", "isolation_forest"}
     # anomalies far off the plane of the normal rows: every detector finds them
     assert report["detection"]["aekit"]["auroc"] > 0.95
+    assert report["detection"]["aekit_both"]["auroc"] > 0.95
     assert report["detection"]["pca"]["auroc"] > 0.95
     assert "probe_accuracy" not in report["rows"]["aekit"]  # the flags are not classes
     assert main(["evaluate", str(run), str(test), "--labels", "is_anomaly"]) == 0
     table = capsys.readouterr().out
     auroc = report["detection"]["isolation_forest"]["auroc"]
-    assert f"IsolationForest   {auroc:6.3f}" in table
+    assert re.search(rf"\nIsolationForest +{auroc:6.3f} ", table)
+    both = report["detection"]["aekit_both"]["auroc"]
+    assert re.search(rf"\naekit residual x code distance +{both:6.3f} ", table)
 
 
 def test_outlier_labels_other_than_zero_one_are_a_clear_error(tmp_path, capsys):

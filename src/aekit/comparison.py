@@ -24,7 +24,7 @@ class Comparison:
         dataset: name shown in the header.
         notes: lines printed under the table.
         detection: with labelled outliers, ``{detector: {"auroc", "average_precision"}}`` for
-            "aekit", "pca" and "isolation_forest" (``aekit.detection``).
+            "aekit", "aekit_both", "pca" and "isolation_forest" (``aekit.detection``).
         space: the units the reconstruction metrics are in: ``"data units"`` (the data's own,
             for images and one-unit tables) or ``"standardised units"`` (mixed tables: each
             column divided by its training std; see ``evaluation.evaluation_space``).
@@ -125,7 +125,8 @@ class Comparison:
         """The labelled-outlier table: AUROC and average precision per detector."""
         if not self.detection:
             return []
-        names = {"aekit": "aekit", "pca": f"PCA-{self.code_size} residual"}
+        names = {"aekit": "aekit residual", "aekit_both": "aekit residual x code distance"}
+        names["pca"] = f"PCA-{self.code_size} residual"
         names["isolation_forest"] = "IsolationForest"
         width = max(len(names.get(name, name)) for name in self.detection)
         lines = ["", f"{'anomaly detector'.ljust(width)}    AUROC   average precision"]

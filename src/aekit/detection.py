@@ -1,10 +1,12 @@
 """Anomaly-detection figures for labelled outliers: AUROC and average precision.
 
-``aekit evaluate RUN DATA --labels COLUMN`` scores every test row three ways, each fitted on
+``aekit evaluate RUN DATA --labels COLUMN`` scores every test row four ways, each fitted on
 the model's training data and each higher = more anomalous: the model's reconstruction error
-(``Autoencoder.anomaly_scores``, in its scaled space), PCA's reconstruction error with as many
-components as the code, in the same space, and scikit-learn's IsolationForest on the rows as
-given (its random splits do not depend on a column's units). AUROC is the chance that a random
+(``Autoencoder.anomaly_scores``, in its scaled space), that error times the row's code distance
+to the nearest training codes ("aekit_both": ``aekit.sklearn.AutoencoderAnomalyDetector``'s
+default score, ``aekit.outlier_scores``), PCA's reconstruction error with as many components as
+the code, in the same space, and scikit-learn's IsolationForest on the rows as given (its
+random splits do not depend on a column's units). AUROC is the chance that a random
 anomaly scores above a random normal row (0.5: no better than chance); average precision
 summarises the precision-recall curve, and its chance level is the fraction of anomalies.
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .defaults import DETECTOR_NEIGHBOURS
 from .errors import DataError
+from .outlier_scores import CodeNeighbours, combine
 
 
 def outlier_flags(labels: np.ndarray | None, name: str) -> np.ndarray:
@@ -72,8 +76,11 @@ def add_detection_rows(comparison, model, x_train, x_test, flags: np.ndarray, co
     model takes them), and put each one's AUROC and average precision on ``comparison``."""
     seed = model.train_config.seed
     train_flat, test_flat = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+    errors = model.anomaly_scores(x_test)
+    neighbours = CodeNeighbours(model.encode(x_train), DETECTOR_NEIGHBOURS)
     scores = {
-        "aekit": model.anomaly_scores(x_test),
+        "aekit": errors,
+        "aekit_both": combine("both", errors, neighbours.distances(model.encode(x_test))),
         "pca": pca_scores(model.scale(x_train), model.scale(x_test), model.code_size, seed),
         "isolation_forest": isolation_forest_scores(train_flat, test_flat, seed),
     }
@@ -82,5 +89,7 @@ def add_detection_rows(comparison, model, x_train, x_test, flags: np.ndarray, co
         f"anomaly detection: column {column!r} marks {int(flags.sum())} of {len(flags)} test "
         "rows as anomalies (chance: AUROC 0.5, average precision "
         f"{flags.mean():.3f}); aekit's and PCA's reconstruction errors in the model's scaled "
-        "space, IsolationForest on the rows as given, all fitted on the training data"
+        "space; aekit's error times its code's distance to the nearest training codes (the "
+        "default score of aekit.sklearn.AutoencoderAnomalyDetector); IsolationForest on the "
+        "rows as given; all fitted on the training data"
     )

@@ -17,7 +17,6 @@ The contamination threshold is set from the training rows' own scores.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 
 SCORES = ("both", "reconstruction", "neighbours")
 
@@ -32,6 +31,8 @@ class CodeNeighbours:
     """
 
     def __init__(self, codes: np.ndarray, k: int):
+        from sklearn.neighbors import NearestNeighbors  # scikit-learn loads when a detector fits
+
         self.k = max(1, min(k, len(codes) - 1))
         self.index = NearestNeighbors(n_neighbors=self.k + 1).fit(codes)
 
