@@ -49,3 +49,25 @@ def test_score_refuses_bad_options_before_writing(planted, capsys):
     assert main([*args, str(folder / "scores.txt")]) == 2
     assert "use a .csv or .parquet file" in capsys.readouterr().err
     assert not out.exists() and not (folder / "scores.txt").exists()
+
+
+def test_score_by_both_multiplies_the_error_by_the_code_distance(planted, capsys):
+    folder, x = planted
+    args = ["score", str(folder / "run"), str(folder / "x.npy"), "--anomaly-score", "both"]
+    out = folder / "both.csv"
+    # the run was trained on an in-memory array: its training codes need the data passed in
+    assert main([*args, "-o", str(out), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "code distances of --anomaly-score both" in error and "--train-data" in error
+    assert not out.exists()
+    np.save(folder / "normal.npy", x[:300])
+    given = ["--train-data", str(folder / "normal.npy"), "--contamination", "0.03"]
+    assert main([*args, "-o", str(out), *given, "--quiet"]) == 0
+    scores = pd.read_csv(out)["score"].to_numpy()
+    model = aekit.load(folder / "run")
+    codes, train_codes = model.encode(x), model.encode(x[:300])
+    nearest = np.sort(np.linalg.norm(codes[:, None] - train_codes[None], axis=2), axis=1)
+    distance = nearest[:, 1:21].mean(axis=1)  # the 2nd to 21st nearest training codes
+    expected = np.sqrt(model.anomaly_scores(x)) * distance
+    np.testing.assert_allclose(scores, expected, rtol=1e-4)
+    assert set(np.argsort(-scores)[:10]) == set(range(300, 310))  # the planted rows on top

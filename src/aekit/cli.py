@@ -21,10 +21,13 @@ from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
 from .data.streaming import streams
 from .data.writing import write_blocks
+from .defaults import DETECTOR_NEIGHBOURS
 from .distributed import is_lead_process, process_label
 from .errors import AekitDeprecationWarning, AekitError, ConfigError
+from .evaluation.run_data import training_part
 from .files import atomic_path
 from .generation import save_generated
+from .outlier_scores import CodeNeighbours, combine
 from .runs import read_evaluation, write_evaluation
 from .streamed_inference import streamed_outputs
 from .sweep_grid import grid_from_texts
@@ -182,6 +185,11 @@ def cmd_score(args) -> int:
     model = load(args.run)
     data = model.load_input(args.data, label=args.label, default_split="test")
     scores = model.anomaly_scores(data)
+    if args.anomaly_score != "reconstruction":
+        why = f"the code distances of --anomaly-score {args.anomaly_score}"
+        train_part = training_part(model, args.train_data, args.label, needed_for=why)
+        neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
+        scores = combine(args.anomaly_score, scores, neighbours.distances(model.encode(data)))
     threshold = float(np.quantile(scores, 1 - args.contamination))
     table = pd.DataFrame(
         {"score": scores, "outlier": (scores > threshold).astype(np.int8), "threshold": threshold}

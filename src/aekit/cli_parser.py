@@ -11,6 +11,7 @@ from .cli_flags import add_sweep_flags, add_train_flags
 from .config import STREAM_CHOICES
 from .export import PARTS
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
+from .outlier_scores import SCORES
 from .sweep_runs import SEARCHES
 
 
@@ -227,6 +228,19 @@ def _add_score_and_export(commands) -> None:
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument("data", help="data to score")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument(
+        "--anomaly-score",
+        choices=SCORES,
+        default="reconstruction",
+        help="reconstruction: the row's reconstruction error; both: that error (as RMS) times "
+        "the row's code distance to the nearest training codes (the scikit-learn detector's "
+        "default); neighbours: the distance alone [reconstruction]",
+    )
+    p.add_argument(
+        "--train-data",
+        metavar="DATA",
+        help="the run's training data, for the code distances [reloaded from the run's source]",
+    )
     p.add_argument(
         "--contamination",
         type=float,

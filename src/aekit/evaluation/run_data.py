@@ -65,9 +65,12 @@ def held_out_part(model: Autoencoder, label: str | None = None) -> HeldOut | Non
     return HeldOut(full, f"training data: {source} (the run held no data out)", held_out=False)
 
 
-def training_part(model: Autoencoder, train_data, label: str | None) -> Dataset:
+def training_part(
+    model: Autoencoder, train_data, label: str | None, needed_for: str = "the PCA baseline"
+) -> Dataset:
     """The data PCA is fitted on: ``train_data`` as given, else exactly the model's training
-    part, reloaded from its source and split again only if validation was split off it."""
+    part, reloaded from its source and split again only if validation was split off it;
+    ``needed_for`` says why in the error where it cannot be reloaded."""
     info = model.data_info
     if train_data is not None:
         return model.load_input(
@@ -76,7 +79,7 @@ def training_part(model: Autoencoder, train_data, label: str | None) -> Dataset:
     if info.source is None:
         raise ConfigError(
             "this model was trained on in-memory data, so its training data cannot be "
-            "reloaded for the PCA baseline; pass train_data= (CLI: --train-data)"
+            f"reloaded for {needed_for}; pass train_data= (CLI: --train-data)"
         )
     source = info.source
     full = model.load_input(source, label=label_for(model, source, label), default_split="train")
