@@ -4,10 +4,11 @@
   misses the anomalies a network learned to rebuild as well as the normal rows.
 - "neighbours": the mean distance from the sample's code to its k nearest training codes. An
   anomaly the network rebuilds well still tends to land where few training rows do.
-- "both": the product of the RMS residual and the neighbour distance, so neither's units
-  matter for the ranking and a sample scores low only when it is rebuilt well *and* lies among
-  training rows. On the ADBench tables it ranked anomalies better than either alone, and
-  better than summing the two scores' ranks (see ``defaults.DETECTOR_TABLE``).
+- "both": the product of the RMS residual and the neighbour distance. On a log scale it is
+  the sum of the two, so neither's units matter for the ranking, and a sample ranks high when
+  it is unusual on both counts or very unusual on one. On the ADBench tables it ranked
+  anomalies better than either alone, and better than summing the two scores' ranks (see
+  ``defaults.DETECTOR_TABLE``).
 
 Each score is a sample's own: it does not depend on the other samples scored with it.
 

@@ -219,9 +219,10 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     """Outlier detection with an autoencoder, with scikit-learn's conventions.
 
     ``anomaly_score`` says how a sample is scored (``aekit.outlier_scores``):
-    - "both" (the default): a sample is unusual when the autoencoder rebuilds it badly or its
-      code lies far from the training rows' codes (its RMS reconstruction error times its
-      mean distance to the ``n_neighbors`` nearest training codes);
+    - "both" (the default): its RMS reconstruction error times its code's mean distance to
+      the ``n_neighbors`` nearest training codes (see ``aekit.outlier_scores``): a sample
+      ranks high when the autoencoder rebuilds it badly and its code lies far from the
+      training rows' codes, or when one of the two is far out of the ordinary;
     - "reconstruction": the mean squared reconstruction error in the model's scaled space
       (every feature counts alike);
     - "neighbours": the mean distance to the nearest training codes alone.
