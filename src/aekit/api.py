@@ -1,15 +1,12 @@
 """The Python entry points: ``train``, ``load``, ``evaluate``. The CLI calls exactly these.
 
-``train`` is a pipeline of small steps, top to bottom; the run folder's files are written and
-read by ``aekit.runs``, the loop is ``aekit.training.fit``.
+``train`` is a pipeline of small steps, top to bottom: what it trains on comes from
+``aekit.training_request``, the run folder's files are written and read by ``aekit.runs``, the
+loop is ``aekit.training.fit``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +20,13 @@ from .building import (
     with_defaults,
     with_loss,
 )
-from .checkpoints import Checkpoint, check_run_meta
 from .code_density import MAX_FIT_CODES
-from .config import TrainConfig, make_config, new_model_spelling
-from .config_file import read_config_file
-from .data import Columns, Dataset, load_data
+from .config import TrainConfig
+from .data import Dataset
 from .data.splitting import split_validation
-from .data.streaming import StreamedFile, streams
 from .data_info import DataInfo
 from .denoising import make_corruption
 from .distributed import Ranks, join, reports_lost_processes
-from .errors import ConfigError, DataError
 from .evaluation import Comparison
 from .evaluation.model_evaluation import evaluate_model
 from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
@@ -50,12 +43,17 @@ from .runs import (
     has_checkpoint,
     holds_finished_run,
     holds_model_of,
-    read_checkpoint,
     write_metrics,
 )
 from .scaling import Scaler, ValueRange
 from .training import TrainResult, finished_reason, fit, resolve_device
 from .training_data import MemoryPart, StreamedPart, scaled_tensor
+from .training_request import (
+    TrainRequest,
+    load_and_split,
+    resolve_request,
+    validation_kind,
+)
 
 __all__ = ["evaluate", "load", "report", "split_validation", "train"]
 
@@ -89,7 +87,7 @@ def train(
     the processes train one model together (``aekit.distributed``); process 0 writes ``out``,
     and every process returns the model.
     """
-    request = _resolve_request(data, label, val_data, config, out, resume, options)
+    request = resolve_request(data, label, val_data, config, out, resume, options)
     if request.checkpoint is not None and holds_finished_run(
         Path(out), request.checkpoint, finished_reason(request.checkpoint, request.settings)
     ):
@@ -97,7 +95,7 @@ def train(
     ranks = join(resolve_device(request.settings.device))
     if request.checkpoint is not None:
         ranks.check_resumable(request.checkpoint.meta["run"].get("world_size", 1), out)
-    with _load_and_split(request) as (dataset, train_part, val_part):
+    with load_and_split(request) as (dataset, train_part, val_part):
         in_memory = train_part.data.x if isinstance(train_part, MemoryPart) else None
         ranks.check_same_data(dataset.name, in_memory, val_part.x if val_part else None)
         if out is not None and not resume:
@@ -166,93 +164,10 @@ def is_finished(
     nothing (the sweep skips such runs with a line of its own)."""
     if not has_checkpoint(out):
         return False
-    request = _resolve_request(data, label, val_data, None, out, True, options)
+    request = resolve_request(data, label, val_data, None, out, True, options)
     checkpoint = request.checkpoint
     finished = finished_reason(checkpoint, request.settings) is not None
     return finished and holds_model_of(Path(out), checkpoint)
-
-
-@dataclass
-class _Request:
-    """What to train on and with which options, from the call or the run being resumed."""
-
-    data: object
-    label: str | None
-    val_data: object
-    settings: TrainConfig
-    checkpoint: Checkpoint | None  # the run's latest, when resuming
-
-
-def _resolve_request(data, label, val_data, config, out, resume: bool, options) -> _Request:
-    """Options from the TOML file, overridden by keywords; resuming, the saved run's options
-    and data fill in what the call leaves out."""
-    file_options = read_config_file(config) if config is not None else {}
-    checkpoint = None
-    if resume:
-        if out is None:
-            raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
-        checkpoint = read_checkpoint(out)
-        saved = check_run_meta(checkpoint)
-        # a run saved before model named the family: its old spelling is no user's to warn of
-        file_options = {**new_model_spelling(saved["train"]), **file_options}
-        data = data if data is not None else saved["data"]["source"]
-        label = label if label is not None else saved["data"]["label"]
-        val_data = val_data if val_data is not None else saved["data"]["val_source"]
-        if data is None:
-            raise ConfigError(f"{out} was trained on in-memory data: pass the same data to resume")
-    elif data is None:
-        raise ConfigError("name the data to train on")
-    settings = make_config(**{**file_options, **options})
-    return _Request(data, label, val_data, settings, checkpoint)
-
-
-@contextlib.contextmanager
-def _load_and_split(request: _Request) -> Iterator[tuple]:
-    """(all the data, its training part, its validation part or None), while training runs:
-    a file streamed in chunks (the ``stream`` option) is read from disk, and CSV and Parquet
-    through a float32 copy in a temporary folder, removed at the end."""
-    data, label, val_data = request.data, request.label, request.val_data
-    settings = request.settings
-    if streams(data, settings.stream):
-        with tempfile.TemporaryDirectory(prefix="aekit-stream-") as workdir:
-            fraction = settings.val_fraction if val_data is None else 0.0
-            file = StreamedFile.open(
-                Path(data).expanduser(),
-                label=label,
-                val_fraction=fraction,
-                seed=settings.seed,
-                workdir=Path(workdir),
-            )
-            val_part = file.validation() if val_data is None else _given_validation(request, file)
-            yield file, StreamedPart(file), val_part
-        return
-    dataset = load_data(data, label=label, default_split="train")
-    if val_data is None:
-        train_part, val_part = split_validation(dataset, settings.val_fraction, settings.seed)
-        yield dataset, MemoryPart(train_part), val_part
-        return
-    yield dataset, MemoryPart(dataset), _given_validation(request, dataset)
-
-
-def _given_validation(request: _Request, dataset) -> Dataset:
-    """The validation data given apart (``val_data``), matched to the training data."""
-    return load_validation(request.val_data, dataset, request.label)
-
-
-def load_validation(val_data, dataset, label: str | None) -> Dataset:
-    """``val_data`` loaded as training reads validation data given apart: a table's columns
-    matched by name to ``dataset``'s, its samples checked to have ``dataset``'s shape."""
-    # the label column applies to a validation file of the same kind, not to an array
-    val_label = label if isinstance(val_data, str | Path) else None
-    val_part = load_data(
-        val_data, label=val_label, default_split="test", columns=_table_columns(dataset, label)
-    )
-    if val_part.sample_shape != tuple(dataset.sample_shape):
-        raise DataError(
-            f"validation data {val_part.name} has samples of shape {val_part.sample_shape}, "
-            f"training data {dataset.name} has {tuple(dataset.sample_shape)}"
-        )
-    return val_part
 
 
 def _fit_scaler(settings: TrainConfig, dataset, train_part, values: ValueRange) -> Scaler:
@@ -294,7 +209,7 @@ def _report_start(reporter: Progress, dataset, net_config, train_part, val_part,
 
 
 def _describe_data(
-    request: _Request,
+    request: TrainRequest,
     dataset: Dataset,
     train_part,
     val_part: Dataset | None,
@@ -307,7 +222,7 @@ def _describe_data(
         val_source=str(val_data) if isinstance(val_data, str | Path) else None,
         label=str(label) if label is not None else None,
         feature_names=dataset.feature_names,
-        validation=_validation_kind(val_data, val_part),
+        validation=validation_kind(val_data, val_part),
         sample_shape=list(dataset.sample_shape),
         output_shape=list(np.shape(data)[1:]) if isinstance(data, np.ndarray) else None,
         n_train=len(train_part),
@@ -371,20 +286,6 @@ def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> 
             model.encode(train_part.rows(np.sort(rows))), settings.gmm_components, settings.seed
         )
     return model
-
-
-def _validation_kind(val_data, val_part: Dataset | None) -> str:
-    """How validation data was made: "given" (val_data), "split" (held out) or "none"."""
-    if val_data is not None:
-        return "given"
-    return "split" if val_part is not None else "none"
-
-
-def _table_columns(data: Dataset, label) -> Columns | None:
-    """The training table's columns, to match a validation table's by name."""
-    if data.feature_names is None:
-        return None
-    return Columns(data.feature_names, str(label) if label is not None else None)
 
 
 def load(folder: str | Path) -> Autoencoder:

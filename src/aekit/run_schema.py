@@ -170,7 +170,7 @@ DATA = {
     "val_source": _optional(TEXT),
     "label": _optional(TEXT),
     "feature_names": _optional(Field("a list of strings", _list_of(lambda i: isinstance(i, str)))),
-    # how validation data was made (aekit.api._validation_kind); absent in older runs
+    # how validation data was made (aekit.training_request.validation_kind); absent in older runs
     "validation": Field(
         "one of 'split', 'given', 'none'",
         lambda value: value in ("split", "given", "none"),

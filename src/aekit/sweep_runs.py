@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .api import evaluate, is_finished, load, load_validation, train
+from .api import evaluate, is_finished, load, train
 from .config import make_config
 from .config_file import read_sweep_file
 from .data import Dataset, load_data
@@ -27,6 +27,7 @@ from .runs import has_checkpoint
 from .sweep_folder import claim, data_identity, write_figure, write_page, write_table
 from .sweep_grid import LIST_KINDS, Grid, grid_from_keywords, option_kind, value_text
 from .sweep_search import OBJECTIVE, check_search, run_search
+from .training_request import load_validation
 
 SEARCHES = ("grid", "optuna")
 

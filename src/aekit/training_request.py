@@ -1,0 +1,118 @@
+"""What a ``train`` call trains on: its options, resolved from the call, a TOML file and the
+run it resumes; its data, loaded and split into training and validation parts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checkpoints import Checkpoint, check_run_meta
+from .config import TrainConfig, make_config, new_model_spelling
+from .config_file import read_config_file
+from .data import Columns, Dataset, load_data
+from .data.splitting import split_validation
+from .data.streaming import StreamedFile, streams
+from .errors import ConfigError, DataError
+from .runs import read_checkpoint
+from .training_data import MemoryPart, StreamedPart
+
+
+@dataclass
+class TrainRequest:
+    """What to train on and with which options, from the call or the run being resumed."""
+
+    data: object
+    label: str | None
+    val_data: object
+    settings: TrainConfig
+    checkpoint: Checkpoint | None  # the run's latest, when resuming
+
+
+def resolve_request(data, label, val_data, config, out, resume: bool, options) -> TrainRequest:
+    """Options from the TOML file, overridden by keywords; resuming, the saved run's options
+    and data fill in what the call leaves out."""
+    file_options = read_config_file(config) if config is not None else {}
+    checkpoint = None
+    if resume:
+        if out is None:
+            raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
+        checkpoint = read_checkpoint(out)
+        saved = check_run_meta(checkpoint)
+        # a run saved before model named the family: its old spelling is no user's to warn of
+        file_options = {**new_model_spelling(saved["train"]), **file_options}
+        data = data if data is not None else saved["data"]["source"]
+        label = label if label is not None else saved["data"]["label"]
+        val_data = val_data if val_data is not None else saved["data"]["val_source"]
+        if data is None:
+            raise ConfigError(f"{out} was trained on in-memory data: pass the same data to resume")
+    elif data is None:
+        raise ConfigError("name the data to train on")
+    settings = make_config(**{**file_options, **options})
+    return TrainRequest(data, label, val_data, settings, checkpoint)
+
+
+@contextlib.contextmanager
+def load_and_split(request: TrainRequest) -> Iterator[tuple]:
+    """(all the data, its training part, its validation part or None), while training runs:
+    a file streamed in chunks (the ``stream`` option) is read from disk, and CSV and Parquet
+    through a float32 copy in a temporary folder, removed at the end."""
+    data, label, val_data = request.data, request.label, request.val_data
+    settings = request.settings
+    if streams(data, settings.stream):
+        with tempfile.TemporaryDirectory(prefix="aekit-stream-") as workdir:
+            fraction = settings.val_fraction if val_data is None else 0.0
+            file = StreamedFile.open(
+                Path(data).expanduser(),
+                label=label,
+                val_fraction=fraction,
+                seed=settings.seed,
+                workdir=Path(workdir),
+            )
+            val_part = file.validation() if val_data is None else _given_validation(request, file)
+            yield file, StreamedPart(file), val_part
+        return
+    dataset = load_data(data, label=label, default_split="train")
+    if val_data is None:
+        train_part, val_part = split_validation(dataset, settings.val_fraction, settings.seed)
+        yield dataset, MemoryPart(train_part), val_part
+        return
+    yield dataset, MemoryPart(dataset), _given_validation(request, dataset)
+
+
+def _given_validation(request: TrainRequest, dataset) -> Dataset:
+    """The validation data given apart (``val_data``), matched to the training data."""
+    return load_validation(request.val_data, dataset, request.label)
+
+
+def load_validation(val_data, dataset, label: str | None) -> Dataset:
+    """``val_data`` loaded as training reads validation data given apart: a table's columns
+    matched by name to ``dataset``'s, its samples checked to have ``dataset``'s shape."""
+    # the label column applies to a validation file of the same kind, not to an array
+    val_label = label if isinstance(val_data, str | Path) else None
+    val_part = load_data(
+        val_data, label=val_label, default_split="test", columns=table_columns(dataset, label)
+    )
+    if val_part.sample_shape != tuple(dataset.sample_shape):
+        raise DataError(
+            f"validation data {val_part.name} has samples of shape {val_part.sample_shape}, "
+            f"training data {dataset.name} has {tuple(dataset.sample_shape)}"
+        )
+    return val_part
+
+
+def validation_kind(val_data, val_part: Dataset | None) -> str:
+    """How validation data was made: "given" (val_data), "split" (held out) or "none"."""
+    if val_data is not None:
+        return "given"
+    return "split" if val_part is not None else "none"
+
+
+def table_columns(data: Dataset, label) -> Columns | None:
+    """The training table's columns, to match a validation table's by name."""
+    if data.feature_names is None:
+        return None
+    return Columns(data.feature_names, str(label) if label is not None else None)
