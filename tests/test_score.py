@@ -71,3 +71,12 @@ def test_score_by_both_multiplies_the_error_by_the_code_distance(planted, capsys
     expected = np.sqrt(model.anomaly_scores(x)) * distance
     np.testing.assert_allclose(scores, expected, rtol=1e-4)
     assert set(np.argsort(-scores)[:10]) == set(range(300, 310))  # the planted rows on top
+
+
+def test_train_data_without_a_score_that_uses_it_is_an_error(planted, capsys):
+    folder, _ = planted
+    out = folder / "unused.csv"
+    args = ["score", str(folder / "run"), str(folder / "x.npy"), "-o", str(out)]
+    assert main([*args, "--train-data", str(folder / "x.npy")]) == 2
+    assert "the reconstruction error does not use it" in capsys.readouterr().err
+    assert not out.exists()

@@ -202,3 +202,13 @@ def test_cli_sweep_takes_validation_data(tmp_path, low_rank, capsys):
     config = json.loads((Path(run) / "config.json").read_text())
     assert config["data"]["val_source"] == str(tmp_path / "val.npy")
     assert config["data"]["n_train"] == 150
+
+
+def test_val_fraction_beside_val_data_is_an_error_before_training(tmp_path, low_rank):
+    # the given data is the validation data: a fraction to hold out would be ignored
+    with pytest.raises(ConfigError, match="val_fraction=0.3 holds out part of the data"):
+        aekit.train(low_rank[:150], val_data=low_rank[150:], val_fraction=0.3, epochs=1)
+    with pytest.raises(ConfigError, match="give one of the two"):
+        aekit.sweep(low_rank[:150], out=tmp_path / "s", val_data=low_rank[150:],
+                    val_fraction=[0.2, 0.3], code_size=2, epochs=1)  # fmt: skip
+    assert not (tmp_path / "s").exists()

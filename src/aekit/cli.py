@@ -182,6 +182,11 @@ def cmd_score(args) -> int:
         raise ConfigError(f"--contamination must be in (0, 1), got {args.contamination}")
     if args.output.suffix.lower() not in (".csv", ".parquet"):
         raise ConfigError(f"cannot write scores to {args.output}: use a .csv or .parquet file")
+    if args.train_data is not None and args.anomaly_score == "reconstruction":
+        raise ConfigError(
+            "--train-data gives the training codes of --anomaly-score both or neighbours; the "
+            "reconstruction error does not use it"
+        )
     model = load(args.run)
     data = model.load_input(args.data, label=args.label, default_split="test")
     scores = model.anomaly_scores(data)

@@ -71,16 +71,19 @@ def detection_rows(flags: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str
     }
 
 
-def add_detection_rows(comparison, model, x_train, x_test, flags: np.ndarray, column: str) -> None:
+def add_detection_rows(
+    comparison, model, x_train, x_test, codes_test, flags: np.ndarray, column: str
+) -> None:
     """Score ``x_test`` with aekit, PCA and IsolationForest fitted on ``x_train`` (both as the
-    model takes them), and put each one's AUROC and average precision on ``comparison``."""
+    model takes them; ``codes_test``: the model's codes of ``x_test``), and put each one's
+    AUROC and average precision on ``comparison``."""
     seed = model.train_config.seed
     train_flat, test_flat = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     errors = model.anomaly_scores(x_test)
     neighbours = CodeNeighbours(model.encode(x_train), DETECTOR_NEIGHBOURS)
     scores = {
         "aekit": errors,
-        "aekit_both": combine("both", errors, neighbours.distances(model.encode(x_test))),
+        "aekit_both": combine("both", errors, neighbours.distances(codes_test)),
         "pca": pca_scores(model.scale(x_train), model.scale(x_test), model.code_size, seed),
         "isolation_forest": isolation_forest_scores(train_flat, test_flat, seed),
     }

@@ -267,11 +267,13 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         self._check_contamination()
         self._check_score()
         X = self._train(X)
+        model_input = self._model_input(X)
         self.neighbours_ = None
+        codes = None
         if self.anomaly_score != "reconstruction":
-            codes = self.model_.encode(self._model_input(X))
+            codes = self.model_.encode(model_input)
             self.neighbours_ = CodeNeighbours(codes, self.n_neighbors)
-        training = self._anomaly_scores(X)
+        training = self._scores_of(model_input, codes)
         if self.contamination == "auto":
             median = np.median(training)
             spread = 1.4826 * np.median(np.abs(training - median))
@@ -312,12 +314,16 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         return -self.score_samples(X)
 
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
-        model_input = self._model_input(X)
+        return self._scores_of(self._model_input(X))
+
+    def _scores_of(self, model_input: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+        """The anomaly scores of samples as the model takes them (``codes``: theirs, if known)."""
         errors = self.model_.anomaly_scores(model_input)
         if self.neighbours_ is None:
             return combine(self.anomaly_score, errors, None)
-        distances = self.neighbours_.distances(self.model_.encode(model_input))
-        return combine(self.anomaly_score, errors, distances)
+        if codes is None:
+            codes = self.model_.encode(model_input)
+        return combine(self.anomaly_score, errors, self.neighbours_.distances(codes))
 
     def _check_score(self) -> None:
         kind = self.anomaly_score

@@ -27,7 +27,7 @@ from .runs import has_checkpoint
 from .sweep_folder import claim, data_identity, write_figure, write_page, write_table
 from .sweep_grid import LIST_KINDS, Grid, grid_from_keywords, option_kind, value_text
 from .sweep_search import OBJECTIVE, check_search, run_search
-from .training_request import load_validation
+from .training_request import check_one_validation, load_validation
 
 SEARCHES = ("grid", "optuna")
 
@@ -79,6 +79,8 @@ def sweep(
         options = read_sweep_file(config) | options
     grid = grid_from_keywords(options)
     _check_search(search, trials, grid)
+    for setting in grid.settings():  # before the folder is claimed, as every other check
+        check_one_validation(val_data, grid.options(setting))
     folder = Path(out) if out is not None else default_folder(data)
     dataset = load_data(data, label=label, default_split="train")
     validation = load_validation(val_data, dataset, label) if val_data is not None else None

@@ -36,6 +36,7 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
     """Options from the TOML file, overridden by keywords; resuming, the saved run's options
     and data fill in what the call leaves out."""
     file_options = read_config_file(config) if config is not None else {}
+    check_one_validation(val_data, {**file_options, **options})
     checkpoint = None
     if resume:
         if out is None:
@@ -53,6 +54,17 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
         raise ConfigError("name the data to train on")
     settings = make_config(**{**file_options, **options})
     return TrainRequest(data, label, val_data, settings, checkpoint)
+
+
+def check_one_validation(val_data, given: dict) -> None:
+    """A val_fraction given beside val_data would be ignored (the given data is the validation
+    data, nothing is held out): an error, before anything is read."""
+    fraction = given.get("val_fraction")
+    if val_data is not None and fraction is not None and fraction != TrainConfig().val_fraction:
+        raise ConfigError(
+            f"val_fraction={fraction!r} holds out part of the data, but val_data (--val-data) "
+            "gives the validation data apart; give one of the two"
+        )
 
 
 @contextlib.contextmanager

@@ -79,7 +79,7 @@ def evaluate_model(
     _add_family_scores(comparison, model, x_test, iw_samples, iw_images, progress)
     add_code_sparsity(comparison, model, codes_test)
     if flags is not None:
-        add_detection_rows(comparison, model, x_train, x_test, flags, outlier_label)
+        add_detection_rows(comparison, model, x_train, x_test, codes_test, flags, outlier_label)
     if noise:
         add_denoising_rows(
             comparison,
