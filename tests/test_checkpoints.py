@@ -603,3 +603,27 @@ def test_an_untouched_checkpoint_resumes(checkpointed_run, tmp_path):
     run = shutil.copytree(checkpointed_run, tmp_path / "run")
     edit_checkpoint(run)  # read and written back as the tampering tests do
     assert aekit.train(out=run, resume=True, epochs=2, progress=False).result["epochs_run"] == 2
+
+
+def test_resumed_moments_are_laid_out_like_their_weights(tmp_path, small_images, monkeypatch):
+    # CUDA's fused AdamW refuses moments whose strides differ from their parameter's (resuming
+    # a conv run on a GPU failed so); the conv weights are channels-last, the file contiguous
+    import aekit.training
+
+    run = tmp_path / "run"
+    options = dict(backbone="conv", hidden=[4, 8], code_size=3, batch_size=16, progress=False)
+    aekit.train(small_images, out=run, epochs=1, **options)
+    made = []
+
+    def recording(model, config, _make=aekit.training.make_optimizer):
+        made.append(_make(model, config))
+        return made[-1]
+
+    monkeypatch.setattr(aekit.training, "make_optimizer", recording)
+    aekit.train(small_images, out=run, resume=True, epochs=2, progress=False)
+    channels_last = 0
+    for parameter, state in made[0].state.items():
+        for key in ("exp_avg", "exp_avg_sq"):
+            assert state[key].stride() == parameter.stride(), key
+        channels_last += parameter.dim() == 4 and not parameter.is_contiguous()
+    assert channels_last > 0  # the case that failed is present

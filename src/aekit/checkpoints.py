@@ -116,6 +116,13 @@ def unpack_optimizer(optimizer: torch.optim.Optimizer, checkpoint: Checkpoint) -
             _, index, key = name.split(".", 2)
             state.setdefault(int(index), {})[key] = value
     optimizer.load_state_dict({"state": state, "param_groups": groups})
+    # load_state_dict moves the saved moments to their parameter's device and dtype but keeps
+    # the file's contiguous layout; CUDA's fused AdamW refuses moments laid out unlike their
+    # parameter, and the conv backbone's weights are channels-last
+    for parameter, values in optimizer.state.items():
+        for key, value in values.items():
+            if key != "step" and value.shape == parameter.shape:
+                values[key] = torch.empty_like(parameter).copy_(value)
 
 
 def prefixed(prefix: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
