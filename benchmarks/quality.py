@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--hidden", help="conv channels per stage, e.g. 16,64,128 [preset]")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--lr", type=float)
+    parser.add_argument("--schedule", help="linear, cosine or constant [preset]")
+    parser.add_argument("--warmup", type=float, help="share of the run spent warming up [preset]")
     parser.add_argument("--norm")
     parser.add_argument("--activation")
     parser.add_argument("--loss")
@@ -42,7 +44,16 @@ def main() -> None:
     options = dict(code_size=32, epochs=1000, time_limit=args.time_limit, backbone="conv")
     if args.hidden:
         options["hidden"] = [int(c) for c in args.hidden.split(",")]
-    for name in ("batch_size", "lr", "norm", "activation", "loss", "precision"):
+    for name in (
+        "batch_size",
+        "lr",
+        "schedule",
+        "warmup",
+        "norm",
+        "activation",
+        "loss",
+        "precision",
+    ):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; options {options}")

@@ -88,19 +88,26 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
 
 
 def set_lr(optimizer, config: TrainConfig, step: int, total_steps: int, elapsed: float) -> None:
-    """Cosine decay from ``lr`` to 0 over the run.
+    """A linear rise from 0 over the first ``warmup`` of the run, times the schedule: linear or
+    cosine decay from ``lr`` to 0 over the run, or constant.
 
     With a time limit the run's length is not known in steps, so progress is whichever is
     further along: steps taken or time spent (that makes time-limited runs depend on speed).
     """
-    if config.schedule == "constant":
-        return
     done = step / total_steps
     if config.time_limit is not None:
         done = max(done, elapsed / config.time_limit)
-    lr = config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
+    done = min(done, 1.0)
+    if config.schedule == "linear":
+        factor = 1.0 - done
+    elif config.schedule == "cosine":
+        factor = 0.5 * (1.0 + math.cos(math.pi * done))
+    else:
+        factor = 1.0
+    if done < config.warmup:
+        factor *= done / config.warmup
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        group["lr"] = config.lr * factor
 
 
 def resolve_device(name: str) -> torch.device:
