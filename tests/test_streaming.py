@@ -136,6 +136,12 @@ def test_streamed_file_holds_out_the_rows_memory_holds_out(tmp_path, small_chunk
     _, validation = split_validation(load_data(path, label=label), 0.1, 5)
     np.testing.assert_array_equal(file.validation().x, validation.x)
     assert len(file) == 270 and file.validation().feature_names == validation.feature_names
+    if label is None:
+        assert file.validation().y is None and validation.y is None
+    else:  # the labels are kept, for the probe on the codes
+        np.testing.assert_array_equal(file.validation().y, validation.y)
+        training, _ = split_validation(load_data(path, label=label), 0.1, 5)
+        np.testing.assert_array_equal(file.training_labels(np.arange(len(file))), training.y)
 
 
 def test_validation_rows_are_capped(tmp_path, monkeypatch):
@@ -280,6 +286,9 @@ def test_a_streamed_run_and_its_report_never_read_the_file_whole(
     # validation rows
     assert (evaluation["n_train"], evaluation["n_test"]) == (270, 30)
     assert (tmp_path / "run" / REPORT_FILE).exists()
+    # the label column is kept apart: the codes are probed as in memory
+    assert {"aekit", "pca"} <= set(evaluation["rows"])
+    assert all("probe_accuracy" in evaluation["rows"][name] for name in ("aekit", "pca"))
 
 
 class Killed(BaseException):

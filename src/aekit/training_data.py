@@ -115,7 +115,7 @@ class StreamedPart:
         rows = self._pca_rows(seed)
         return Dataset(
             x=self.rows(rows),
-            y=None,
+            y=self.file.training_labels(rows),
             name=f"{self.name} ({len(rows)} of its training rows, a seeded sample)",
             feature_names=self.file.feature_names,
         )

@@ -77,6 +77,8 @@ class StreamedFile:
         rows: its rows as an .npy file (the file itself, or its float32 copy).
         sample_shape: (d,) or (C, H, W), as a Dataset of the file would have it.
         feature_names: a table's columns (its label column set aside), else None.
+        labels: a table's label column, one value per row of the file (kept in memory: a
+            value a row, for the probe on the codes), else None.
         held_out: the sorted row numbers held out for validation (int64).
         statistics: the training rows' scaling statistics, over their flat values.
     """
@@ -85,6 +87,7 @@ class StreamedFile:
     rows: NpyRows
     sample_shape: tuple[int, ...]
     feature_names: list[str] | None
+    labels: np.ndarray | None
     held_out: np.ndarray
     statistics: RunningStatistics
 
@@ -98,9 +101,9 @@ class StreamedFile:
         rows = NpyRows.open(path) if path.suffix.lower() == ".npy" else None
         if rows is not None and not rows.fortran:  # read where it is
             reject_label(label, f"{path}, an .npy file")
-            feature_names = None
+            feature_names = labels = None
         else:
-            rows, feature_names = _converted(path, label, workdir / "rows.npy")
+            rows, feature_names, labels = _converted(path, label, workdir / "rows.npy")
         # the checks a whole file gets: shape, dtype, emptiness
         sample_shape = as_samples(rows.read(0, min(1, len(rows))), name).shape[1:]
         width = int(np.prod(sample_shape))
@@ -113,7 +116,7 @@ class StreamedFile:
             stop = chunk.first_row + len(chunk.x)
             kept = np.delete(chunk.x, _within(held_out, chunk.first_row, stop), axis=0)
             statistics.add(kept.reshape(len(kept), -1))
-        return cls(name, rows, tuple(sample_shape), feature_names, held_out, statistics)
+        return cls(name, rows, tuple(sample_shape), feature_names, labels, held_out, statistics)
 
     @property
     def is_image(self) -> bool:
@@ -129,7 +132,7 @@ class StreamedFile:
             return None
         return Dataset(
             x=self.rows.take(self.held_out),
-            y=None,
+            y=None if self.labels is None else self.labels[self.held_out],
             name=f"{self.name} (validation part)",
             feature_names=self.feature_names,
         )
@@ -137,9 +140,16 @@ class StreamedFile:
     def training_rows(self, index: np.ndarray) -> np.ndarray:
         """The training rows at ``index`` (numbered 0 to len(self) - 1 without the held-out
         rows; sorted, no repeats): (k, *sample_shape) float32."""
+        return self._samples(self.rows.take(self._file_rows(index)))
+
+    def training_labels(self, index: np.ndarray) -> np.ndarray | None:
+        """The labels of the training rows at ``index`` (as ``training_rows``), or None."""
+        return None if self.labels is None else self.labels[self._file_rows(index)]
+
+    def _file_rows(self, index: np.ndarray) -> np.ndarray:
+        """Training rows ``index`` (sorted) -> their rows in the file."""
         before = self.held_out - np.arange(len(self.held_out))  # training rows before each
-        file_rows = index + np.searchsorted(before, index, side="right")
-        return self._samples(self.rows.take(file_rows))
+        return index + np.searchsorted(before, index, side="right")
 
     def training_block(self, start: int, stop: int) -> np.ndarray:
         """The training rows among file rows ``start`` to ``stop``: (k, *sample_shape)."""
@@ -164,17 +174,20 @@ def _within(sorted_rows: np.ndarray, start: int, stop: int) -> np.ndarray:
     return sorted_rows[first:last] - start
 
 
-def _converted(path: Path, label: str | None, target: Path) -> tuple[NpyRows, list[str] | None]:
-    """A table's feature columns (or an .npy file stored column by column) as float32 rows in
-    the .npy file ``target`` (step 1), and a table's column names; every chunk is checked on
-    the way."""
+def _converted(path: Path, label: str | None, target: Path):
+    """(a table's feature columns, or an .npy file stored column by column, as float32 rows in
+    the .npy file ``target`` (step 1); a table's column names; its labels or None); every chunk
+    is checked on the way."""
     rows = rows_per_read(feature_width(path, label, None))
     names = None
+    labels = []
     with open(target, "wb") as handle:
         writer = None
         for chunk in read_chunks(path, rows=rows, label=label):
             if writer is None:
                 writer, names = NpyWriter(handle, chunk.x.shape[1:], np.float32), chunk.names
             writer.write(chunk.x)
+            if chunk.y is not None:
+                labels.append(chunk.y)
         writer.finish()  # read_chunks raised for a table without rows
-    return NpyRows.open(target), names
+    return NpyRows.open(target), names, np.concatenate(labels) if labels else None
