@@ -164,11 +164,14 @@ def main() -> None:
         call(x[: 4 * BATCH])
     seconds: dict[str, list[float]] = {name: [] for name in calls}
     samples = {}
-    for _ in range(args.rounds):
+    for round_number in range(1, args.rounds + 1):
         for name, call in calls.items():
             start = time.perf_counter()
             samples[name] = call(x)
             seconds[name].append(time.perf_counter() - start)
+        # each round's times: this VM's speed drifts, and the spread says how far to trust
+        times = ", ".join(f"{name} {seconds[name][-1]:.2f} s" for name in calls)
+        print(f"round {round_number}: {times}", flush=True)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
         f"{args.data} {x.shape}; {EPOCHS} epochs, batch {BATCH}; median of {args.rounds} rounds"
