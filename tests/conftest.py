@@ -2,14 +2,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aekit.config import make_config
-
-
-def loop_config(**options):
-    """A config as ``training.fit`` takes it: the schedule ``aekit.train`` fills in for the
-    mlp backbone (cosine, no warm-up), unless given."""
-    return make_config(**{"schedule": "cosine", "warmup": 0.0, **options})
-
 
 @pytest.fixture
 def low_rank():

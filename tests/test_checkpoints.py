@@ -627,14 +627,3 @@ def test_resumed_moments_are_laid_out_like_their_weights(tmp_path, small_images,
             assert state[key].stride() == parameter.stride(), key
         channels_last += parameter.dim() == 4 and not parameter.is_contiguous()
     assert channels_last > 0  # the case that failed is present
-
-
-def test_a_run_saved_before_the_warmup_existed_resumes_without_one(tmp_path, small_images):
-    # the conv default is a warm-up now; an older conv run must go on as it started
-    run = tmp_path / "run"
-    aekit.train(small_images, out=run, backbone="conv", hidden=[4], epochs=1, progress=False)
-    edit_checkpoint(run, edit_meta=lambda meta: meta["run"]["train"].pop("warmup"))
-    resumed = aekit.train(small_images, out=run, resume=True, epochs=2, progress=False)
-    assert resumed.train_config.warmup == 0.0
-    fresh = aekit.train(small_images, backbone="conv", hidden=[4], epochs=1, progress=False)
-    assert fresh.train_config.warmup > 0  # the case that differs

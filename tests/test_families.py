@@ -9,10 +9,9 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import loop_config
 
 import aekit
-from aekit.config import TrainConfig
+from aekit.config import TrainConfig, make_config
 from aekit.models import MODELS, BackboneConfig, Family, NetConfig
 from aekit.training import fit
 
@@ -139,7 +138,7 @@ def test_each_family_overfits_16_samples(name):
             return float(net.loss(x)[0]), float(((net(x) - x) ** 2).mean())
 
     loss_before, error_before = loss_and_error()
-    fit(net, x, None, loop_config(epochs=400, batch_size=16, lr=1e-2, val_fraction=0.0))
+    fit(net, x, None, make_config(epochs=400, batch_size=16, lr=1e-2, val_fraction=0.0))
     loss_after, error_after = loss_and_error()
     assert error_after < 0.3 * error_before, (error_before, error_after)
     assert loss_after < loss_before - 0.5 * abs(loss_before), (loss_before, loss_after)

@@ -4,9 +4,9 @@ import math
 
 import pytest
 import torch
-from conftest import loop_config
 
 from aekit import ConfigError
+from aekit.config import make_config
 from aekit.models import AutoencoderNet, NetConfig, VAEConfig, VAENet
 from aekit.training import TrainingError, evaluate_loss, fit
 
@@ -26,7 +26,7 @@ def _net(seed=0, **kw):
 
 def test_same_seed_gives_identical_weights():
     x = _data()
-    config = loop_config(epochs=5, batch_size=16, lr=1e-3, seed=3)
+    config = make_config(epochs=5, batch_size=16, lr=1e-3, seed=3)
     nets = [_net(), _net()]
     for net in nets:
         fit(net, x, None, config)
@@ -37,8 +37,8 @@ def test_same_seed_gives_identical_weights():
 def test_different_seed_gives_different_order():
     x = _data()
     a, b = _net(), _net()
-    fit(a, x, None, loop_config(epochs=2, batch_size=16, lr=1e-3, seed=1))
-    fit(b, x, None, loop_config(epochs=2, batch_size=16, lr=1e-3, seed=2))
+    fit(a, x, None, make_config(epochs=2, batch_size=16, lr=1e-3, seed=1))
+    fit(b, x, None, make_config(epochs=2, batch_size=16, lr=1e-3, seed=2))
     assert not torch.equal(a.encoder[1][0].weight, b.encoder[1][0].weight)
 
 
@@ -46,7 +46,7 @@ def test_loss_falls_and_history_is_complete():
     x, val = _data(), _data(seed=1)
     net = _net()
     before = evaluate_loss(net, val)
-    result = fit(net, x, val, loop_config(epochs=100, batch_size=16, lr=1e-2, early_stopping=False))
+    result = fit(net, x, val, make_config(epochs=100, batch_size=16, lr=1e-2, early_stopping=False))
     assert len(result.history) == 100
     row = result.history[-1]
     for key in ("epoch", "train_loss", "val_loss", "seconds", "samples_per_s", "lr"):
@@ -76,7 +76,7 @@ def test_best_epoch_weights_are_restored():
     def snapshot(history):
         weights.append(model.w.item())
 
-    config = loop_config(
+    config = make_config(
         epochs=12,
         batch_size=16,
         lr=0.2,
@@ -100,7 +100,7 @@ def test_early_stopping_stops():
         _net(),
         x,
         val,
-        loop_config(epochs=500, batch_size=64, lr=0.3, schedule="constant", patience=3),
+        make_config(epochs=500, batch_size=64, lr=0.3, schedule="constant", patience=3),
     )
     assert result.stop_reason == "early_stopping"
     assert len(result.history) == result.best_epoch + 3
@@ -108,7 +108,7 @@ def test_early_stopping_stops():
 
 def test_time_limit_ends_cleanly():
     x, val = _data(n=4096), _data(seed=1)
-    result = fit(_net(), x, val, loop_config(epochs=10_000, batch_size=4, lr=1e-3, time_limit=0.5))
+    result = fit(_net(), x, val, make_config(epochs=10_000, batch_size=4, lr=1e-3, time_limit=0.5))
     assert result.stop_reason == "time_limit"
     assert result.history[-1].get("partial") is True
     assert sum(row["seconds"] for row in result.history) < 5
@@ -117,7 +117,7 @@ def test_time_limit_ends_cleanly():
 def test_diverging_loss_is_reported():
     x = _data() * 1e30
     with pytest.raises(TrainingError, match="epoch 1"):
-        fit(_net(), x, None, loop_config(epochs=3, batch_size=16, lr=1e-3))
+        fit(_net(), x, None, make_config(epochs=3, batch_size=16, lr=1e-3))
 
 
 def test_logged_terms_are_averaged_per_epoch():
@@ -163,7 +163,7 @@ def test_batch_size_one_trains():
     net = _net()
     before = {k: v.clone() for k, v in net.state_dict().items()}
     sizes = _batch_sizes_seen(net)
-    result = fit(net, x, None, loop_config(epochs=2, batch_size=1, lr=1e-2))
+    result = fit(net, x, None, make_config(epochs=2, batch_size=1, lr=1e-2))
     assert sizes == [1] * 32
     assert all(math.isfinite(row["train_loss"]) for row in result.history)
     assert not torch.equal(before["encoder.1.0.weight"], net.state_dict()["encoder.1.0.weight"])
@@ -173,7 +173,7 @@ def test_a_lone_last_sample_joins_the_previous_batch():
     """17 samples in batches of 8: the 17th is trained on, in a batch of 9, never alone."""
     net = _net()
     sizes = _batch_sizes_seen(net)
-    fit(net, _data(n=17), None, loop_config(epochs=2, batch_size=8, lr=1e-3))
+    fit(net, _data(n=17), None, make_config(epochs=2, batch_size=8, lr=1e-3))
     assert sizes == [8, 9, 8, 9]
 
 
@@ -181,7 +181,7 @@ def test_batch_size_one_with_batch_norm_over_vectors_is_a_config_error():
     net = _net(norm="batch")
     before = {k: v.clone() for k, v in net.state_dict().items()}
     with pytest.raises(ConfigError, match="batch norm"):
-        fit(net, _data(n=16), None, loop_config(epochs=1, batch_size=1, lr=1e-3))
+        fit(net, _data(n=16), None, make_config(epochs=1, batch_size=1, lr=1e-3))
     for name, tensor in net.state_dict().items():
         assert torch.equal(tensor, before[name]), name  # raised before any training
 
@@ -203,7 +203,7 @@ def test_a_skipped_batch_leaves_every_buffer_as_it_was(family):
         net = _net(norm="batch")
     before = {k: v.clone() for k, v in net.named_buffers()}
     assert before  # the test is about buffers
-    fit(net, _poisoned(), None, loop_config(epochs=1, batch_size=64, lr=1e-3, skip_nonfinite=1))
+    fit(net, _poisoned(), None, make_config(epochs=1, batch_size=64, lr=1e-3, skip_nonfinite=1))
     for name, tensor in net.named_buffers():
         assert torch.equal(tensor, before[name]), name
 
@@ -222,7 +222,7 @@ def _rates(schedule: str, warmup: float, steps: int = 100) -> list[float]:
     from aekit.training_steps import set_lr
 
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
-    config = loop_config(epochs=1, batch_size=1, lr=2.0, schedule=schedule, warmup=warmup)
+    config = make_config(epochs=1, batch_size=1, lr=2.0, schedule=schedule, warmup=warmup)
     rates = []
     for step in range(steps + 1):
         set_lr(optimizer, config, step, steps, elapsed=0.0)

@@ -190,25 +190,21 @@ class TrainConfig:
     weight_decay: float = option(
         0.0, kind="number", low=0.0, group="training", metavar="X", help="weight decay"
     )
-    schedule: str | None = option(
-        None,
+    schedule: str = option(
+        "cosine",
         choices=SCHEDULES,
         group="training",
-        auto=f"{BACKBONE_DEFAULTS['mlp']['schedule']} for mlp, "
-        f"{BACKBONE_DEFAULTS['conv']['schedule']} for conv",
         help="learning-rate schedule after the warm-up: linear or cosine decay to 0 over the "
         "epochs or the time limit, or constant",
     )
-    warmup: float | None = option(
-        None,
+    warmup: float = option(
+        0.0,
         kind="number",
         low=0.0,
         high=1.0,
         high_open=True,
         group="training",
         metavar="F",
-        auto=f"{BACKBONE_DEFAULTS['mlp']['warmup']:g} for mlp, "
-        f"{BACKBONE_DEFAULTS['conv']['warmup']:g} for conv",
         help="share of the run over which the learning rate rises linearly from 0 to lr",
     )
     val_fraction: float = option(

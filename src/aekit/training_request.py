@@ -43,9 +43,8 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
             raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
         checkpoint = read_checkpoint(out)
         saved = check_run_meta(checkpoint)
-        # a run saved before model named the family: its old spelling is no user's to warn of;
-        # one saved before the warm-up existed trained without one
-        file_options = {"warmup": 0.0, **new_model_spelling(saved["train"]), **file_options}
+        # a run saved before model named the family: its old spelling is no user's to warn of
+        file_options = {**new_model_spelling(saved["train"]), **file_options}
         data = data if data is not None else saved["data"]["source"]
         label = label if label is not None else saved["data"]["label"]
         val_data = val_data if val_data is not None else saved["data"]["val_source"]
