@@ -19,7 +19,7 @@ from .errors import AekitDeprecationWarning, ConfigError
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .noise import normalise_noise
-from .options import MAX_SIZE, check_value, option, spec_of
+from .options import MAX_SIZE, check_value, option, share_option, spec_of
 from .penalties import parse_sparsity
 from .precision import PRECISIONS
 from .scaling import SCALES
@@ -114,16 +114,7 @@ class TrainConfig:
         auto=f"{BACKBONE_ACTIVATIONS['conv']} for conv, {BACKBONE_ACTIVATIONS['mlp']} for mlp",
         help="none: a linear autoencoder",
     )
-    dropout: float = option(
-        0.0,
-        kind="number",
-        low=0.0,
-        high=1.0,
-        high_open=True,
-        group="model",
-        metavar="P",
-        help="dropout of the MLP layers",
-    )
+    dropout: float = share_option(0.0, group="model", metavar="P", help="dropout of the MLP layers")
     linear_path: str = option(
         "auto",
         choices=LINEAR_PATH_CHOICES,
@@ -197,25 +188,13 @@ class TrainConfig:
         help="learning-rate schedule after the warm-up: linear or cosine decay to 0 over the "
         "epochs or the time limit, or constant",
     )
-    warmup: float = option(
+    warmup: float = share_option(
         0.0,
-        kind="number",
-        low=0.0,
-        high=1.0,
-        high_open=True,
         group="training",
-        metavar="F",
         help="share of the run over which the learning rate rises linearly from 0 to lr",
     )
-    val_fraction: float = option(
-        0.1,
-        kind="number",
-        low=0.0,
-        high=1.0,
-        high_open=True,
-        group="training",
-        metavar="F",
-        help="share of the data held out for validation",
+    val_fraction: float = share_option(
+        0.1, group="training", help="share of the data held out for validation"
     )
     early_stopping: bool = option(
         True, group="training", help="stop once validation stops improving"

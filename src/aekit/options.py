@@ -76,6 +76,20 @@ def option(
     return field(default=default, metadata={"option": meta})
 
 
+def share_option(default: float, *, help: str, group: str, metavar: str = "F"):
+    """An option that is a share of something, in [0, 1)."""
+    return option(
+        default,
+        kind="number",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        group=group,
+        metavar=metavar,
+        help=help,
+    )
+
+
 def spec_of(config_field: dataclasses.Field) -> OptionSpec:
     return config_field.metadata["option"]
 
