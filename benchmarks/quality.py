@@ -8,6 +8,10 @@ images it held out): presets are compared on that figure, never on the test set'
 is a test MSE at most 0.38 x PCA-32's.
 
     .venv/bin/python benchmarks/quality.py [--time-limit 300] [--hidden 32,64,128] ...
+    .venv/bin/python benchmarks/quality.py --lr 6e-3 --warmup 0.03 --schedule linear
+
+The second line is the faster recipe for time-limited conv runs (README, Quality): better here,
+but not the default, since it loses where early stopping ends a run before its schedule does.
 
 Needs Fashion-MNIST's IDX files (Debian: `apt-get install dataset-fashion-mnist`, or
 $AEKIT_DATA/fashion-mnist/); see `aekit datasets`.
