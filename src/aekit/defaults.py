@@ -33,9 +33,10 @@ MAX_DEFAULT_EPOCHS = 2000
 # on scikit-learn's digits as 8x8 images (code 8, default epochs, early stopping; six seeds,
 # test MSE against PCA-8) it lost to the preset on five seeds, 0.418 against 0.397 on average,
 # and lr 6e-3 alone (0.410) or the warm-up and linear decay at 3e-3 alone (0.417) lost too:
-# runs that early stopping ends keep a high rate. Not adopted either: a weight average (EMA
-# 0.999: 0.405), zero-started residual branches 0.407, no batch norm in the encoder 0.406 or
-# the decoder 0.429, training on BCE 0.410. The preset reaches 0.380 at 16 epochs, 0.376 at 20.
+# runs that early stopping ends keep a high rate (benchmarks/conv_recipe.py). Not adopted
+# either: a weight average (EMA 0.999: 0.405), zero-started residual branches 0.407, no batch
+# norm in the encoder 0.406 or the decoder 0.429, training on BCE 0.410. The preset reaches
+# 0.376 at 20 epochs (with a warm-up, 0.380 at 16).
 BACKBONE_DEFAULTS = {
     "mlp": {"batch_size": 256, "lr": 1e-3},
     "conv": {"batch_size": 64, "lr": 3e-3},
