@@ -9,7 +9,9 @@ seeds. Each row is the test MSE against PCA-8's, fitted on the same training ima
     .venv/bin/python benchmarks/conv_recipe.py [--seeds 0,1,2,3,4,5]
 
 Measured 2026-11-26 (2-core machine): the recipe averaged 0.418x over seeds 0-5, the preset
-0.397x; the recipe lost on five of the six seeds, so it is not the default.
+0.397x; the recipe lost on five of the six seeds, so it is not the default. With the
+learning-rate drops at a stall (``lr_drops=2``, the default since): the recipe 0.374x, the
+preset 0.367x, the recipe behind on five of the six seeds again.
 """
 
 from __future__ import annotations

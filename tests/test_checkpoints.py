@@ -478,6 +478,29 @@ def test_a_run_stopped_by_its_time_limit_can_be_extended(tmp_path, small_file):
     assert aekit.load(run).train_config.time_limit == 2.0
 
 
+def test_a_run_resumed_after_a_learning_rate_drop_ends_as_if_never_stopped(tmp_path, small_file):
+    """The drops done are loop state: resumed after the first, the run goes on at the lower
+    rate, drops again at the same epoch and ends with the same weights."""
+    options = dict(
+        code_size=2, hidden=[16], lr=0.03, schedule="constant", patience=2, progress=False
+    )
+    whole = aekit.train(small_file, out=tmp_path / "whole", epochs=16, **options)
+    drops = {row["epoch"]: row["lr_drop"] for row in whole.history if "lr_drop" in row}
+    assert drops == {2: 1, 5: 2}  # the setup: the second drop comes after the stop below
+    run = tmp_path / "run"
+    first = aekit.train(small_file, out=run, epochs=4, **options)
+    assert first.result["stop_reason"] == "epochs"
+    assert read_checkpoint(run).meta["loop"]["lr_drops_done"] == 1
+    resumed = aekit.train(out=run, resume=True, epochs=16, progress=False)
+    assert [row.get("lr_drop") for row in resumed.history] == [
+        row.get("lr_drop") for row in whole.history
+    ]
+    assert [row["lr"] for row in resumed.history] == [row["lr"] for row in whole.history]
+    assert (run / "model.safetensors").read_bytes() == (
+        tmp_path / "whole" / "model.safetensors"
+    ).read_bytes()
+
+
 def test_resuming_a_run_out_of_time_needs_a_larger_limit(tmp_path, small_file, caplog):
     run = tmp_path / "run"
     aekit.train(small_file, out=run, epochs=100_000, time_limit=0.3, **RESUMABLE)
@@ -549,6 +572,7 @@ TAMPERED = {
     "epoch_string": (None, _set("loop.epoch", "2"), "loop.epoch must be an integer >= 1"),
     "step_negative": (None, _set("loop.step", -1), "loop.step must be an integer >= 0"),
     "finished_int": (None, _set("loop.finished", 1), "loop.finished must be true or false"),
+    "lr_drops_done": (None, _set("loop.lr_drops_done", -1), "loop.lr_drops_done must be"),
     "unknown_loop_field": (None, _set("loop.rewind", 3), "loop.rewind is not a field"),
     "stop_reason": (None, _set("loop.result.stop_reason", "x"), "loop.result.stop_reason"),
     "position_past_n": (None, _set("loop.position", 10**6), "loop.position must be at most"),
@@ -602,6 +626,12 @@ def test_an_order_that_is_not_a_permutation_is_refused(checkpointed_run, tmp_pat
 def test_an_untouched_checkpoint_resumes(checkpointed_run, tmp_path):
     run = shutil.copytree(checkpointed_run, tmp_path / "run")
     edit_checkpoint(run)  # read and written back as the tampering tests do
+    assert aekit.train(out=run, resume=True, epochs=2, progress=False).result["epochs_run"] == 2
+
+
+def test_a_checkpoint_from_before_learning_rate_drops_resumes(checkpointed_run, tmp_path):
+    run = shutil.copytree(checkpointed_run, tmp_path / "run")
+    edit_checkpoint(run, edit_meta=lambda meta: meta["loop"].pop("lr_drops_done"))
     assert aekit.train(out=run, resume=True, epochs=2, progress=False).result["epochs_run"] == 2
 
 

@@ -33,6 +33,17 @@ def test_a_log_gets_a_line_per_tenth_of_the_run_and_the_last_epoch():
     assert _epochs_written(stream.getvalue()) == [1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
 
 
+def test_a_log_shows_every_learning_rate_drop():
+    stream = io.StringIO()
+    progress = Progress(stream, live=False)
+    for epoch in range(1, 30):
+        progress.start_epoch(epoch, 100, n_steps=3)
+        progress.end_epoch({**_row(epoch), "lr_drop": 1} if epoch == 13 else _row(epoch))
+    lines = stream.getvalue().splitlines()
+    assert _epochs_written(stream.getvalue()) == [1, 10, 13, 20]
+    assert "stalled: lr x0.1 from the best weights" in lines[2]
+
+
 def test_a_slow_run_gets_a_line_every_few_seconds(monkeypatch):
     now = [0.0]
     monkeypatch.setattr("aekit.progress.time.perf_counter", lambda: now[0])

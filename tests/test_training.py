@@ -96,14 +96,62 @@ def test_best_epoch_weights_are_restored():
 
 def test_early_stopping_stops():
     x, val = _data(), _data(seed=1)
-    result = fit(
-        _net(),
-        x,
-        val,
-        make_config(epochs=500, batch_size=64, lr=0.3, schedule="constant", patience=3),
+    config = make_config(
+        epochs=500, batch_size=64, lr=0.3, schedule="constant", patience=3, lr_drops=0
     )
+    result = fit(_net(), x, val, config)
     assert result.stop_reason == "early_stopping"
     assert len(result.history) == result.best_epoch + 3
+    assert not any("lr_drop" in row for row in result.history)
+
+
+def _walk_past_the_validation_point(lr_drops: int):
+    """_PointModel with training data at 3 and validation data at 1: validation improves while
+    w walks up to 1 and stalls once it walks past. Returns the result and w after each epoch."""
+    model = _PointModel()
+    weights = []
+    config = make_config(
+        epochs=200,
+        batch_size=16,
+        lr=0.2,
+        optimizer="adam",
+        schedule="constant",
+        patience=3,
+        lr_drops=lr_drops,
+    )
+    result = fit(
+        model,
+        torch.full((16, 1), 3.0),
+        torch.ones(4, 1),
+        config,
+        on_epoch=lambda history: weights.append(model.w.item()),
+    )
+    return result, weights, model
+
+
+def test_a_stall_drops_the_learning_rate_and_goes_on_from_the_best_weights():
+    result, weights, model = _walk_past_the_validation_point(lr_drops=2)
+    history = result.history
+    drops = [row for row in history if "lr_drop" in row]
+    assert [row["lr_drop"] for row in drops] == [1, 2]
+    counted_from = 0
+    for row in drops:
+        epoch = row["epoch"]
+        best = max(r["epoch"] for r in history[:epoch] if r["best"])
+        # after patience epochs without a better validation loss, counted afresh after a drop
+        assert epoch == max(best, counted_from) + 3
+        counted_from = epoch
+        assert weights[epoch - 1] == weights[best - 1]  # back to the best weights
+        # each step after the drop is a tenth as large
+        assert history[epoch]["lr"] == pytest.approx(0.2 * 0.1 ** row["lr_drop"])
+    assert history[drops[0]["epoch"] - 1]["lr"] == pytest.approx(0.2)
+    assert result.stop_reason == "early_stopping"
+    assert len(history) == result.best_epoch + 3 > drops[-1]["epoch"]
+    # the smaller steps found a w closer to the validation data's 1 than the first walk did
+    no_drops, _, _ = _walk_past_the_validation_point(lr_drops=0)
+    assert len(no_drops.history) == drops[0]["epoch"]
+    assert result.best_val_loss < 0.5 * no_drops.best_val_loss
+    assert model.w.item() == weights[result.best_epoch - 1]
 
 
 def test_time_limit_ends_cleanly():

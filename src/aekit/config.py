@@ -12,6 +12,8 @@ from .defaults import (
     BACKBONE_DEFAULTS,
     CODE_SIZE_RULE,
     DEFAULT_EPOCHS,
+    DEFAULT_LR_DROPS,
+    LR_DROP_FACTOR,
     MIN_DEFAULT_STEPS,
     MIN_SMALL_DATA_BATCH,
 )
@@ -206,7 +208,19 @@ class TrainConfig:
         high=MAX_SIZE,
         group="training",
         metavar="N",
-        help="epochs without a better validation loss before stopping",
+        help="epochs without a better validation loss before the learning rate drops (see "
+        "lr_drops) or, once it has dropped lr_drops times, training stops",
+    )
+    lr_drops: int = option(
+        DEFAULT_LR_DROPS,
+        kind="int",
+        low=0,
+        high=MAX_SIZE,
+        group="training",
+        metavar="N",
+        help=f"with early stopping, times the learning rate drops to {LR_DROP_FACTOR:g}x when "
+        "validation has stalled for patience epochs, training going on from the best weights, "
+        "before the next stall ends the run; 0: the first stall ends it",
     )
     time_limit: float | None = option(
         None,

@@ -46,6 +46,7 @@ class LoopState:
     elapsed: float = 0.0  # training seconds of the run before the last resume
     skipped: int = 0  # non-finite batches skipped
     epochs_without_improvement: int = 0
+    lr_drops_done: int = 0  # plateaus answered with a lower learning rate (TrainConfig.lr_drops)
     finished: bool = False
     result: TrainResult = field(default_factory=TrainResult)
 
@@ -61,6 +62,8 @@ LOOP_FIELDS = {
     "elapsed": _SECONDS,
     "skipped": COUNT,
     "epochs_without_improvement": COUNT,
+    # absent in checkpoints written before the learning rate could drop: none had
+    "lr_drops_done": Field(COUNT.expected, COUNT.ok, required=False),
     "finished": Field("true or false", lambda v: isinstance(v, bool)),
     "result": Field("a JSON object", lambda v: isinstance(v, dict)),
 }

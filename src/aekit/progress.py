@@ -10,6 +10,8 @@ from typing import TextIO
 
 import torch
 
+from .defaults import LR_DROP_FACTOR
+
 
 class Progress:
     """Receives the loop's events; writes to ``stream`` (stderr by default), never to stdout.
@@ -60,7 +62,7 @@ class Progress:
     def end_epoch(self, row: dict) -> None:
         if self.live:
             self.stream.write("\r\033[K")
-        elif not self._worth_a_line(row["epoch"]):
+        elif not self._worth_a_line(row):
             self._held_back = row
             return
         self._write_epoch(row)
@@ -70,16 +72,20 @@ class Progress:
         if self._held_back is not None:
             self._write_epoch(self._held_back)
 
-    def _worth_a_line(self, epoch: int) -> bool:
+    def _worth_a_line(self, row: dict) -> bool:
+        epoch = row["epoch"]
         tenth = max(self._epochs // 10, 1)
         waited = time.perf_counter() - self._last_line
-        return epoch == 1 or epoch % tenth == 0 or waited >= self.log_every
+        regular = epoch == 1 or epoch % tenth == 0 or waited >= self.log_every
+        return regular or bool(row.get("lr_drop"))
 
     def _write_epoch(self, row: dict) -> None:
         self._held_back = None
         self._last_line = time.perf_counter()
         val = f"  val {row['val_loss']:.5f}" if row.get("val_loss") is not None else ""
         mark = " *" if row.get("best") else ""
+        if row.get("lr_drop"):  # validation stalled: the next epochs go on from the best weights
+            mark += f"  stalled: lr x{LR_DROP_FACTOR ** row['lr_drop']:g} from the best weights"
         self.stream.write(
             f"epoch {row['epoch']}/{self._epochs}  train {row['train_loss']:.5f}{val}"
             f"  {row['seconds']:.1f}s  {row['samples_per_s']:,.0f} samples/s{mark}\n"

@@ -78,8 +78,11 @@ def fit(
     file's rows read as the loop goes (``aekit.data.shuffled_chunks.StreamedRows``).
 
     With ``val_x``, the weights of the epoch with the lowest validation loss are restored at the
-    end (model selection), and early stopping watches the same number. Without it, the last
-    weights are kept. ``on_epoch`` gets the history after every epoch (to save metrics).
+    end (model selection), and early stopping watches the same number: after ``patience``
+    epochs without a better one, the learning rate drops (``lr_drops`` times, each from the
+    best weights; the row of that epoch gets "lr_drop": how many so far), then the run stops.
+    Without it, the last weights are kept. ``on_epoch`` gets the history after every epoch (to
+    save metrics).
     With ``checkpoint_dir``, a checkpoint is written there after every epoch, every
     ``config.checkpoint_every`` steps, on SIGINT/SIGTERM and before a non-finite stop;
     ``checkpoint_meta`` is stored in it as is. ``resume`` continues from such a checkpoint.
@@ -109,11 +112,11 @@ def fit(
             epoch = loop.epoch
             out_of_time = run.train_epoch(progress, stop_requested)
             row = run.end_epoch(out_of_time)
+            run.decide_stop(out_of_time)
             if progress:
                 progress.end_epoch(row)
             if on_epoch:
                 on_epoch(loop.result.history)
-            run.decide_stop(out_of_time)
             loop.epoch, loop.position = epoch + 1, 0
             run.checkpoint()
             if ranks.any(stop_requested()) and not loop.finished:
@@ -261,7 +264,7 @@ class _Trainer:
             finite, stop, elapsed = ranks.agree(
                 finite_step(loss, parameters, config), stop_requested(), self.elapsed()
             )
-            set_lr(optimizer, config, loop.step, total_steps, elapsed)
+            set_lr(optimizer, config, loop.step, total_steps, elapsed, loop.lr_drops_done)
             if not finite:
                 self.skip_batch(saved_buffers, begin)
                 continue
@@ -339,18 +342,32 @@ class _Trainer:
         return row
 
     def decide_stop(self, out_of_time: bool) -> None:
-        """Finish the run at its time limit, or early when validation stopped improving."""
+        """Finish the run at its time limit, or early when validation stopped improving and the
+        learning rate has already dropped ``config.lr_drops`` times (else drop it now)."""
         loop, config = self.loop, self.config
         stopping_early = (
             config.early_stopping
             and self.val_x is not None
             and loop.epochs_without_improvement >= config.patience
         )
+        if stopping_early and not out_of_time and loop.lr_drops_done < config.lr_drops:
+            self.drop_lr()
+            stopping_early = False
         if out_of_time:
             loop.result.stop_reason = "time_limit"
         elif stopping_early:
             loop.result.stop_reason = "early_stopping"
         loop.finished = out_of_time or stopping_early
+
+    def drop_lr(self) -> None:
+        """Validation stalled: go on from the best weights at a lower learning rate (the
+        optimiser's moments stay; they are the recent gradients' scale, which still holds)."""
+        loop = self.loop
+        loop.lr_drops_done += 1
+        loop.epochs_without_improvement = 0
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        loop.result.history[-1]["lr_drop"] = loop.lr_drops_done
 
     def check_finite_state(self) -> None:
         if not state_is_finite(self.model, self.optimizer):

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .config import TrainConfig
+from .defaults import LR_DROP_FACTOR
 from .errors import AekitError, ConfigError
 from .noise import Corruption
 
@@ -87,9 +88,12 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return kind(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
 
 
-def set_lr(optimizer, config: TrainConfig, step: int, total_steps: int, elapsed: float) -> None:
+def set_lr(
+    optimizer, config: TrainConfig, step: int, total_steps: int, elapsed: float, drops: int = 0
+) -> None:
     """A linear rise from 0 over the first ``warmup`` of the run, times the schedule: linear or
-    cosine decay from ``lr`` to 0 over the run, or constant.
+    cosine decay from ``lr`` to 0 over the run, or constant; times ``LR_DROP_FACTOR`` for each
+    of the ``drops`` that plateaus have caused so far.
 
     With a time limit the run's length is not known in steps, so progress is whichever is
     further along: steps taken or time spent (that makes time-limited runs depend on speed).
@@ -106,6 +110,7 @@ def set_lr(optimizer, config: TrainConfig, step: int, total_steps: int, elapsed:
         factor = 1.0
     if done < config.warmup:
         factor *= done / config.warmup
+    factor *= LR_DROP_FACTOR**drops
     for group in optimizer.param_groups:
         group["lr"] = config.lr * factor
 
