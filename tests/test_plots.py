@@ -168,6 +168,15 @@ def test_loss_curves_show_every_logged_term_beside_the_loss() -> None:
     )
 
 
+def test_loss_curves_mark_each_learning_rate_drop() -> None:
+    history = [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.0} for e in range(1, 9)]
+    history[2]["lr_drop"], history[5]["lr_drop"] = 1, 2
+    lines = loss_curves(history).axes[0].get_lines()
+    marks = [line for line in lines if line.get_linestyle() == "--"]
+    assert [list(line.get_xdata()) for line in marks] == [[3, 3], [6, 6]]
+    assert [line.get_label() for line in marks][0] == "stalled: learning rate x0.1"
+
+
 def test_code_map_colours_each_label() -> None:
     rng = np.random.default_rng(0)
     points = np.concatenate([rng.normal(0, 0.3, (50, 2)), rng.normal(3, 0.3, (50, 2))])

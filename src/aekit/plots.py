@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .defaults import LR_DROP_FACTOR
 from .errors import ConfigError, DataError
 from .files import atomic_path
 
@@ -132,7 +133,8 @@ def loss_curves(history: Sequence[dict]) -> Figure:
             ``"train_<term>"`` for each term of the loss (reconstruction, KL, penalties), drawn
             in a second panel where there are two or more. A panel's y axis is logarithmic
             when every finite value in it is positive; the epoch with the lowest validation
-            loss is marked.
+            loss is marked, and so is each epoch after which the learning rate dropped
+            (``"lr_drop"``).
     """
     if len(history) == 0:
         raise DataError("the training history is empty: nothing to plot")
@@ -162,6 +164,16 @@ def loss_curves(history: Sequence[dict]) -> Figure:
             edgecolors="black",
             zorder=3,
             label=f"best validation: {values[best]:.4g} at epoch {epochs[best]:g}",
+        )
+    drops = [record["epoch"] for record in history if record.get("lr_drop")]
+    for number, epoch in enumerate(drops):
+        # validation stalled after this epoch: the next ones go on from the best weights
+        loss_axes.axvline(
+            epoch,
+            color="grey",
+            linestyle="--",
+            linewidth=1,
+            label=f"stalled: learning rate x{LR_DROP_FACTOR:g}" if number == 0 else None,
         )
     _finish_axes(loss_axes, "loss")
     if terms:
