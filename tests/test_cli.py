@@ -139,3 +139,14 @@ def test_demo_shows_training_progress_unless_quiet(tmp_path, monkeypatch, capsys
     assert [options["progress"] for options in seen] == [True, False]
     # the evaluation training stored is printed, not computed a second time
     assert "dataset: digits:test" in capsys.readouterr().out
+
+
+def test_the_summary_says_how_often_the_learning_rate_dropped(tmp_path, capsys):
+    data = tmp_path / "small.npy"
+    np.save(data, np.random.default_rng(1).normal(size=(96, 8)).astype(np.float32))
+    options = ["--code", "2", "--hidden", "16", "--lr", "0.03", "--schedule", "constant"]
+    run = tmp_path / "run"
+    assert main(["train", str(data), "--out", str(run), *options, "--patience", "2"]) == 0
+    assert "(stopped: early stopping, after 2 learning-rate drops)" in capsys.readouterr().out
+    config = json.loads((run / "config.json").read_text())
+    assert config["result"]["lr_drops"] == 2

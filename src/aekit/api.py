@@ -274,6 +274,7 @@ def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> 
             "best_val_loss": result.best_val_loss,
             "stop_reason": result.stop_reason,
             "epochs_run": len(result.history),
+            "lr_drops": sum(1 for row in result.history if row.get("lr_drop")),
             "world_size": ranks.size,  # how many processes trained it
         },
     )

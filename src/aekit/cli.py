@@ -27,6 +27,7 @@ from .errors import AekitDeprecationWarning, AekitError, ConfigError
 from .evaluation.run_data import training_part
 from .files import atomic_path
 from .generation import save_generated
+from .loop_state import how_it_stopped
 from .outlier_scores import CodeNeighbours, combine
 from .runs import read_evaluation, write_evaluation
 from .streamed_inference import streamed_outputs
@@ -63,7 +64,7 @@ def cmd_train(args) -> int:
     summary = f"best epoch {result['best_epoch']} of {result['epochs_run']}"
     if best is not None:
         summary += f", validation loss {best:.6f}"
-    print(f"{summary} (stopped: {result['stop_reason'].replace('_', ' ')})")
+    print(f"{summary} (stopped: {how_it_stopped(result)})")
     print(f"run saved to {out}")
     return 0
 

@@ -34,6 +34,16 @@ class TrainResult:
     stop_reason: str = "epochs"  # "epochs", "early_stopping" or "time_limit"
 
 
+def how_it_stopped(result: dict) -> str:
+    """A saved run's ``result`` (``Autoencoder.result``) in words: "early stopping, after 2
+    learning-rate drops"."""
+    words = str(result.get("stop_reason", "")).replace("_", " ")
+    drops = result.get("lr_drops") or 0
+    if drops:
+        words += f", after {drops} learning-rate drop{'s' if drops > 1 else ''}"
+    return words
+
+
 @dataclass
 class LoopState:
     """Where the loop is; all of it goes into a checkpoint."""

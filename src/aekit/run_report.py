@@ -22,6 +22,7 @@ from .errors import AekitError
 from .evaluation.model_evaluation import evaluate_model
 from .evaluation.run_data import HeldOut
 from .likelihood import DEFAULT_IW_SAMPLES
+from .loop_state import how_it_stopped
 from .pictures import RunPictures
 from .plots import png_bytes
 from .progress import Progress
@@ -193,10 +194,9 @@ def _summary(pictures: RunPictures) -> str:
         f"of shape {tuple(info.sample_shape)}."
     )
     if result:
-        reason = str(result.get("stop_reason", "")).replace("_", " ")
         text += (
             f" Best epoch {result.get('best_epoch')} of {result.get('epochs_run')} "
-            f"(stopped: {reason})."
+            f"(stopped: {how_it_stopped(result)})."
         )
     return text
 
