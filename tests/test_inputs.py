@@ -192,6 +192,8 @@ def test_flat_vectors_are_refused_by_an_image_model(small_images):
         (dict(model="vae", contractive=0.1), "contractive"),
         (dict(backbone="conv", dropout=0.2), "dropout"),
         (dict(model="vae", backbone="conv", dropout=0.2), "dropout"),
+        (dict(early_stopping=False, patience=3), "patience"),
+        (dict(early_stopping=False, lr_drops=1), "lr_drops"),
     ],
 )
 def test_ignored_options_are_refused_before_reading_data(tmp_path, options, name):

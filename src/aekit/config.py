@@ -410,6 +410,14 @@ def _reject_unused_options(config: TrainConfig) -> TrainConfig:
                 f"{name}={value!r} is not used by model={config.model!r} ({why}); leave it "
                 "out, or use model='ae'"
             )
+    if not config.early_stopping:
+        for name in ("patience", "lr_drops"):
+            if getattr(config, name) != getattr(defaults, name):
+                raise ConfigError(
+                    f"{name}={getattr(config, name)!r} is not used with early_stopping=False "
+                    "(it counts epochs without a better validation loss to stop or drop the "
+                    "learning rate); leave it out, or turn early stopping on"
+                )
     if config.dropout > 0 and config.backbone == "conv":
         raise ConfigError(
             f"dropout={config.dropout:g} is not used by the conv backbone (only MLP layers have "
