@@ -175,6 +175,8 @@ def test_loss_curves_mark_each_learning_rate_drop() -> None:
     marks = [line for line in lines if line.get_linestyle() == "--"]
     assert [list(line.get_xdata()) for line in marks] == [[3, 3], [6, 6]]
     assert [line.get_label() for line in marks][0] == "stalled: learning rate x0.1"
+    # the marks span the axes, not the data: the losses, all positive, keep their log axis
+    assert loss_curves(history).axes[0].get_yscale() == "log"
 
 
 def test_code_map_colours_each_label() -> None:

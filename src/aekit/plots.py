@@ -174,6 +174,7 @@ def loss_curves(history: Sequence[dict]) -> Figure:
             linestyle="--",
             linewidth=1,
             label=f"stalled: learning rate x{LR_DROP_FACTOR:g}" if number == 0 else None,
+            gid=_MARKER,
         )
     _finish_axes(loss_axes, "loss")
     if terms:
@@ -268,6 +269,10 @@ def save_image_grid(path: str | os.PathLike, rows: Sequence[np.ndarray], **optio
     save_figure(image_grid(rows, **options), path)
 
 
+# a vertical line marking an epoch: its y values span the axes (0 to 1), not the data
+_MARKER = "epoch-marker"
+
+
 def _figure(width: float, height: float) -> Figure:
     figure = Figure(figsize=(width, height), dpi=_DPI)
     FigureCanvasAgg(figure)
@@ -291,7 +296,8 @@ def _plot_series(ax, history: Sequence[dict], key: str, label: str):
 def _finish_axes(ax, title: str) -> None:
     # Losses often fall by orders of magnitude; a log axis shows the later epochs too, but
     # only works when there is nothing <= 0 to draw.
-    values = np.concatenate([line.get_ydata() for line in ax.get_lines()])
+    series = [line.get_ydata() for line in ax.get_lines() if line.get_gid() != _MARKER]
+    values = np.concatenate(series)
     finite = values[np.isfinite(values)]
     if len(finite) and finite.min() > 0:
         ax.set_yscale("log")
