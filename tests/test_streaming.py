@@ -356,6 +356,42 @@ def test_streamed_transform_writes_what_memory_writes(tmp_path, small_chunks, su
     assert np.array_equal(outputs["on"], outputs["off"])
 
 
+@pytest.mark.parametrize("suffix", [".npy", ".csv", ".parquet"])
+def test_streamed_scores_are_the_scores_of_the_file_read_whole(
+    tmp_path, small_chunks, suffix, monkeypatch
+):
+    table = mixed_table()
+    model = aekit.train(table, label="kind", code_size=2, epochs=1, batch_size=64)
+    model.save(tmp_path / "run")
+    data = tmp_path / f"data{suffix}"
+    write(table[["kind", *COLUMNS[::-1]]] if suffix != ".npy" else table, data)
+    real_read = aekit.data.loading.read_path
+
+    def never_whole(path, *args, **kwargs):
+        raise AssertionError(f"{path} was read whole")
+
+    scores = {}
+    for stream, read in (("on", never_whole), ("off", real_read)):
+        monkeypatch.setattr(aekit.data.loading, "read_path", read)
+        out = tmp_path / f"{stream}.csv"
+        command = ["score", str(tmp_path / "run"), str(data), "-o", str(out), "--quiet"]
+        assert main([*command, "--stream", stream]) == 0
+        scores[stream] = pd.read_csv(out)
+    assert len(scores["on"]) == 300
+    pd.testing.assert_frame_equal(scores["on"], scores["off"])
+
+
+def test_streamed_scores_refuse_the_code_distances(tmp_path, small_chunks, capsys):
+    model = aekit.train(mixed_table(), label="kind", code_size=2, epochs=1, batch_size=64)
+    model.save(tmp_path / "run")
+    write(mixed_table(), tmp_path / "data.csv")
+    out = tmp_path / "scores.csv"
+    command = ["score", str(tmp_path / "run"), str(tmp_path / "data.csv"), "-o", str(out)]
+    assert main([*command, "--stream", "on", "--anomaly-score", "both"]) != 0
+    assert "--anomaly-score both needs the code of every training row" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_streamed_tables_are_written_as_memory_writes_them(tmp_path, small_chunks, suffix):
     model = aekit.train(grey_images(), code_size=3, epochs=1)

@@ -189,8 +189,19 @@ def cmd_score(args) -> int:
             "reconstruction error does not use it"
         )
     model = load(args.run)
-    data = model.load_input(args.data, label=args.label, default_split="test")
-    scores = model.anomaly_scores(data)
+    if streams(args.data, args.stream):  # a block of rows at a time; the scores are kept
+        if args.anomaly_score != "reconstruction":
+            raise ConfigError(
+                f"--anomaly-score {args.anomaly_score} needs the code of every training row in "
+                "memory, and the file is read in chunks (--stream); use --anomaly-score "
+                "reconstruction, or --stream off to read it whole"
+            )
+        path = Path(args.data).expanduser()
+        blocks = streamed_outputs(model, "anomaly_scores", path, label=args.label)
+        scores = np.concatenate(list(blocks))
+    else:
+        data = model.load_input(args.data, label=args.label, default_split="test")
+        scores = model.anomaly_scores(data)
     if args.anomaly_score != "reconstruction":
         why = f"the code distances of --anomaly-score {args.anomaly_score}"
         train_part = training_part(model, args.train_data, args.label, needed_for=why)

@@ -249,6 +249,13 @@ def _add_score_and_export(commands) -> None:
         help="fraction of rows to flag: the threshold is the scores' (1 - FRACTION) quantile [0.1]",
     )
     _label_and_quiet(p)
+    p.add_argument(
+        "--stream",
+        choices=STREAM_CHOICES,
+        default="auto",
+        help="read a .npy/.csv/.parquet file in chunks, keeping only the scores (auto: files "
+        "over 1 GiB; --anomaly-score reconstruction only) [auto]",
+    )
     p.set_defaults(handler="score")
 
     p = commands.add_parser("export", help="write a run as ONNX, its scaling folded in")

@@ -1,4 +1,5 @@
-"""Encoding, reconstructing or denoising a file too large to hold, a block of rows at a time.
+"""Encoding, reconstructing, denoising or scoring a file too large to hold, a block of rows at a
+time.
 
 The file is read in order (``aekit.data.chunks``: .npy row ranges, Parquet row groups, CSV
 chunks), each block checked and matched to the model's columns as a whole file would be, and
@@ -20,7 +21,7 @@ from .data.streaming import rows_per_read
 from .errors import DataError
 from .model import INFERENCE_BATCH, Autoencoder
 
-METHODS = ("encode", "reconstruct", "denoise")
+METHODS = ("encode", "reconstruct", "denoise", "anomaly_scores")
 
 
 def streamed_outputs(
