@@ -80,3 +80,18 @@ def test_train_data_without_a_score_that_uses_it_is_an_error(planted, capsys):
     assert main([*args, "--train-data", str(folder / "x.npy")]) == 2
     assert "the reconstruction error does not use it" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(), dict(model="vae"), dict(backbone="conv"), dict(model="vae", backbone="conv")],
+    ids=["ae", "vae", "conv-ae", "conv-vae"],
+)
+def test_codes_and_scores_from_one_encoding_are_those_of_two(options, small_images):
+    """The code-distance scores take the codes and the errors from one pass through the
+    encoder: the same numbers as encode and anomaly_scores apart."""
+    data = small_images if options.get("backbone") == "conv" else small_images.reshape(96, -1)
+    model = aekit.train(data, code_size=3, epochs=2, progress=False, **options)
+    codes, scores = model.codes_and_anomaly_scores(data)
+    np.testing.assert_array_equal(codes, model.encode(data))
+    np.testing.assert_array_equal(scores, model.anomaly_scores(data))

@@ -199,14 +199,16 @@ def cmd_score(args) -> int:
         path = Path(args.data).expanduser()
         blocks = streamed_outputs(model, "anomaly_scores", path, label=args.label)
         scores = np.concatenate(list(blocks))
-    else:
+    elif args.anomaly_score == "reconstruction":
         data = model.load_input(args.data, label=args.label, default_split="test")
         scores = model.anomaly_scores(data)
-    if args.anomaly_score != "reconstruction":
+    else:
+        data = model.load_input(args.data, label=args.label, default_split="test")
+        codes, errors = model.codes_and_anomaly_scores(data)
         why = f"the code distances of --anomaly-score {args.anomaly_score}"
         train_part = training_part(model, args.train_data, args.label, needed_for=why)
         neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
-        scores = combine(args.anomaly_score, scores, neighbours.distances(model.encode(data)))
+        scores = combine(args.anomaly_score, errors, neighbours.distances(codes))
     threshold = float(np.quantile(scores, 1 - args.contamination))
     table = pd.DataFrame(
         {"score": scores, "outlier": (scores > threshold).astype(np.int8), "threshold": threshold}

@@ -181,9 +181,16 @@ class Autoencoder:
         network sees (so every column weighs alike, whatever its units); higher = more unusual.
         """
         scaled = self._scaled_tensor(x)
-        rebuilt = self._batched(self.net, scaled).reshape(len(scaled), -1)
-        flat = scaled.reshape(len(scaled), -1).numpy()
-        return np.mean((flat.astype(np.float64) - rebuilt) ** 2, axis=1)
+        return _squared_errors(scaled, self._batched(self.net, scaled))
+
+    def codes_and_anomaly_scores(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """(``encode(x)``, ``anomaly_scores(x)``) from one pass through the encoder: what the
+        code-distance scores need (``aekit.outlier_scores``)."""
+        scaled = self._scaled_tensor(x)
+        codes = self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
+        # the network's forward is decode(encode(x)): the same numbers, decoded from the codes
+        rebuilt = self._batched(self.net.decode, torch.from_numpy(codes))
+        return codes, _squared_errors(scaled, rebuilt)
 
     def denoise(self, x) -> np.ndarray:
         """Clean estimate of noisy data ``x``, in original units; shaped like ``x``.
@@ -387,3 +394,9 @@ class Autoencoder:
 
 def _shape_text(shape: tuple[int, ...]) -> str:
     return ", ".join(map(str, shape))
+
+
+def _squared_errors(scaled: torch.Tensor, rebuilt: np.ndarray) -> np.ndarray:
+    """(n,) float64: each sample's mean squared error between ``scaled`` and ``rebuilt``."""
+    flat = scaled.reshape(len(scaled), -1).numpy().astype(np.float64)
+    return np.mean((flat - rebuilt.reshape(len(flat), -1)) ** 2, axis=1)

@@ -318,11 +318,12 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
 
     def _scores_of(self, model_input: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
         """The anomaly scores of samples as the model takes them (``codes``: theirs, if known)."""
-        errors = self.model_.anomaly_scores(model_input)
         if self.neighbours_ is None:
-            return combine(self.anomaly_score, errors, None)
+            return combine(self.anomaly_score, self.model_.anomaly_scores(model_input), None)
         if codes is None:
-            codes = self.model_.encode(model_input)
+            codes, errors = self.model_.codes_and_anomaly_scores(model_input)
+        else:
+            errors = self.model_.anomaly_scores(model_input)
         return combine(self.anomaly_score, errors, self.neighbours_.distances(codes))
 
     def _check_score(self) -> None:
