@@ -501,6 +501,31 @@ def test_a_run_resumed_after_a_learning_rate_drop_ends_as_if_never_stopped(tmp_p
     ).read_bytes()
 
 
+def test_an_early_stopped_run_goes_on_with_more_learning_rate_drops(tmp_path, small_file, caplog):
+    """Resumed with a larger lr_drops, the stall that stopped the run drops the rate instead,
+    and the run ends as one started with that lr_drops."""
+    options = dict(
+        code_size=2, hidden=[16], lr=0.03, schedule="constant", patience=2, progress=False
+    )
+    whole = aekit.train(small_file, out=tmp_path / "whole", lr_drops=2, **options)
+    run = tmp_path / "run"
+    first = aekit.train(small_file, out=run, lr_drops=1, **options)
+    assert first.result["stop_reason"] == "early_stopping" and first.result["lr_drops"] == 1
+    saved = (run / "model.safetensors").stat().st_mtime_ns
+    aekit.train(out=run, resume=True, progress=False)  # the same lr_drops: nothing to do
+    assert "larger --lr-drops" in caplog.text
+    assert (run / "model.safetensors").stat().st_mtime_ns == saved
+    resumed = aekit.train(out=run, resume=True, lr_drops=2, progress=False)
+    assert resumed.result["lr_drops"] == 2 and len(resumed.history) > len(first.history)
+    assert resumed.history == [
+        {**row, "seconds": r["seconds"], "samples_per_s": r["samples_per_s"]}
+        for row, r in zip(whole.history, resumed.history, strict=True)
+    ]
+    assert (run / "model.safetensors").read_bytes() == (
+        tmp_path / "whole" / "model.safetensors"
+    ).read_bytes()
+
+
 def test_resuming_a_run_out_of_time_needs_a_larger_limit(tmp_path, small_file, caplog):
     run = tmp_path / "run"
     aekit.train(small_file, out=run, epochs=100_000, time_limit=0.3, **RESUMABLE)

@@ -143,16 +143,20 @@ def finished_reason(checkpoint: Checkpoint, config: TrainConfig) -> str | None:
     limit is the run's whole training time, so the time already spent counts against it, and
     the learning-rate schedule, which follows the larger of the fractions of steps and of time
     done, is stretched over the longer run. A run that trained all its epochs goes on when
-    resumed with more epochs; an early-stopped run stays stopped.
+    resumed with more epochs; an early-stopped run goes on when resumed with a larger
+    ``lr_drops`` (its learning rate drops at the stall that stopped it), else stays stopped.
     """
     loop = _check_loop_meta(checkpoint)
     result = loop["result"]
     if loop["finished"] and result["stop_reason"] == "early_stopping":
-        return (
-            f"the run stopped early after epoch {len(result['history'])} (best epoch "
-            f"{result['best_epoch']}): its validation loss had stopped improving, so there is "
-            "nothing to resume"
-        )
+        if loop.get("lr_drops_done", 0) >= config.lr_drops or not config.early_stopping:
+            return (
+                f"the run stopped early after epoch {len(result['history'])} (best epoch "
+                f"{result['best_epoch']}): its validation loss had stopped improving after "
+                f"{loop.get('lr_drops_done', 0)} learning-rate drop(s), so there is nothing "
+                "to resume; resume with a larger --lr-drops (lr_drops=) to go on from its best "
+                "weights at a lower learning rate"
+            )
     if loop["finished"] and result["stop_reason"] == "time_limit":
         if config.time_limit is None or loop["elapsed"] < config.time_limit:
             return None
