@@ -68,23 +68,9 @@ class _PointModel(torch.nn.Module):
 
 
 def test_best_epoch_weights_are_restored():
-    """Training data at 3, validation data at 1: w walks from 0 past 1 towards 3, so the best
-    validation loss is in a middle epoch and the last epoch is worse."""
-    model = _PointModel()
-    weights = []
-
-    def snapshot(history):
-        weights.append(model.w.item())
-
-    config = make_config(
-        epochs=12,
-        batch_size=16,
-        lr=0.2,
-        optimizer="adam",
-        schedule="constant",
-        early_stopping=False,
-    )
-    result = fit(model, torch.full((16, 1), 3.0), torch.ones(4, 1), config, on_epoch=snapshot)
+    """w walks from 0 past the validation data's 1 towards 3, so the best validation loss is
+    in a middle epoch and the last epoch is worse."""
+    result, weights, model = _walk_past_the_validation_point(epochs=12, early_stopping=False)
     val_losses = [row["val_loss"] for row in result.history]
     closest = min(range(len(weights)), key=lambda i: abs(weights[i] - 1.0))
     assert 1 < closest + 1 < len(weights)  # the setup: a middle epoch is best
@@ -105,20 +91,14 @@ def test_early_stopping_stops():
     assert not any("lr_drop" in row for row in result.history)
 
 
-def _walk_past_the_validation_point(lr_drops: int):
+def _walk_past_the_validation_point(**options):
     """_PointModel with training data at 3 and validation data at 1: validation improves while
-    w walks up to 1 and stalls once it walks past. Returns the result and w after each epoch."""
+    w walks up to 1 and stalls once it walks past. Returns the result, w after each epoch and
+    the model."""
     model = _PointModel()
     weights = []
-    config = make_config(
-        epochs=200,
-        batch_size=16,
-        lr=0.2,
-        optimizer="adam",
-        schedule="constant",
-        patience=3,
-        lr_drops=lr_drops,
-    )
+    settings = dict(epochs=200, batch_size=16, lr=0.2, optimizer="adam", schedule="constant")
+    config = make_config(**{**settings, **options})
     result = fit(
         model,
         torch.full((16, 1), 3.0),
@@ -130,7 +110,7 @@ def _walk_past_the_validation_point(lr_drops: int):
 
 
 def test_a_stall_drops_the_learning_rate_and_goes_on_from_the_best_weights():
-    result, weights, model = _walk_past_the_validation_point(lr_drops=2)
+    result, weights, model = _walk_past_the_validation_point(patience=3, lr_drops=2)
     history = result.history
     drops = [row for row in history if "lr_drop" in row]
     assert [row["lr_drop"] for row in drops] == [1, 2]
@@ -148,7 +128,7 @@ def test_a_stall_drops_the_learning_rate_and_goes_on_from_the_best_weights():
     assert result.stop_reason == "early_stopping"
     assert len(history) == result.best_epoch + 3 > drops[-1]["epoch"]
     # the smaller steps found a w closer to the validation data's 1 than the first walk did
-    no_drops, _, _ = _walk_past_the_validation_point(lr_drops=0)
+    no_drops, _, _ = _walk_past_the_validation_point(patience=3, lr_drops=0)
     assert len(no_drops.history) == drops[0]["epoch"]
     assert result.best_val_loss < 0.5 * no_drops.best_val_loss
     assert model.w.item() == weights[result.best_epoch - 1]
