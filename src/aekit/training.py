@@ -181,7 +181,8 @@ class _Trainer:
             # resumed with a larger time limit (else the caller checks finished_reason first)
             loop.finished = config.time_limit is not None and loop.elapsed >= config.time_limit
             loop.result.stop_reason = "time_limit" if loop.finished else "epochs"
-        if loop.finished and loop.result.stop_reason == "early_stopping":
+        stopped_early = loop.finished and loop.result.stop_reason == "early_stopping"
+        if stopped_early and loop.lr_drops_done < config.lr_drops:
             # resumed with a larger lr_drops: the stall that stopped it drops the rate instead,
             # as it would have in a run started with that lr_drops
             loop.finished, loop.result.stop_reason = False, "epochs"
