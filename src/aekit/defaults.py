@@ -25,7 +25,7 @@ DEFAULT_EPOCHS = 50
 # epochs and ended early still has most of its learning rate when it stops; the drops anneal it.
 # On scikit-learn's digits as 8x8 images (benchmarks/conv_recipe.py: conv, code 8, default
 # epochs, six seeds, test MSE against PCA-8) the conv preset went from 0.397x to 0.367x with
-# them, better on every seed, for about 40% more epochs (55-97 before, 93-133 after).
+# them, better on every seed, for about 50% more epochs (53-106 before, 93-133 after).
 DEFAULT_LR_DROPS = 2
 LR_DROP_FACTOR = 0.1
 MIN_DEFAULT_STEPS = 5000
