@@ -199,16 +199,9 @@ def cmd_score(args) -> int:
         path = Path(args.data).expanduser()
         blocks = streamed_outputs(model, "anomaly_scores", path, label=args.label)
         scores = np.concatenate(list(blocks))
-    elif args.anomaly_score == "reconstruction":
-        data = model.load_input(args.data, label=args.label, default_split="test")
-        scores = model.anomaly_scores(data)
     else:
         data = model.load_input(args.data, label=args.label, default_split="test")
-        codes, errors = model.codes_and_anomaly_scores(data)
-        why = f"the code distances of --anomaly-score {args.anomaly_score}"
-        train_part = training_part(model, args.train_data, args.label, needed_for=why)
-        neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
-        scores = combine(args.anomaly_score, errors, neighbours.distances(codes))
+        scores = _scores_in_memory(model, data, args)
     threshold = float(np.quantile(scores, 1 - args.contamination))
     table = pd.DataFrame(
         {"score": scores, "outlier": (scores > threshold).astype(np.int8), "threshold": threshold}
@@ -222,6 +215,17 @@ def cmd_score(args) -> int:
         flagged = int(table["outlier"].sum())
         print(f"wrote {args.output}: {len(table)} scores, {flagged} above {threshold:.6g}")
     return 0
+
+
+def _scores_in_memory(model, data, args) -> np.ndarray:
+    """``aekit score``'s scores of ``data``; the code distances from one encoding of it."""
+    if args.anomaly_score == "reconstruction":
+        return model.anomaly_scores(data)
+    codes, errors = model.codes_and_anomaly_scores(data)
+    why = f"the code distances of --anomaly-score {args.anomaly_score}"
+    train_part = training_part(model, args.train_data, args.label, needed_for=why)
+    neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
+    return combine(args.anomaly_score, errors, neighbours.distances(codes))
 
 
 def cmd_export(args) -> int:
