@@ -15,6 +15,7 @@ import aekit
 from aekit import ConfigError, DataError
 from aekit import api as api_module
 from aekit.cli import main
+from aekit.config import make_config
 from aekit.data import load_data
 from aekit.evaluation import model_evaluation
 from aekit.models import MODELS, NetConfig
@@ -199,6 +200,10 @@ def test_flat_vectors_are_refused_by_an_image_model(small_images):
 def test_ignored_options_are_refused_before_reading_data(tmp_path, options, name):
     with pytest.raises(ConfigError, match=name):
         aekit.train(tmp_path / "no-such-file.npy", **options)
+
+
+def test_no_learning_rate_drops_agree_with_no_early_stopping():
+    assert make_config(early_stopping=False, lr_drops=0).lr_drops == 0
 
 
 def test_dropout_with_the_automatic_conv_backbone_is_refused(monkeypatch):

@@ -411,13 +411,17 @@ def _reject_unused_options(config: TrainConfig) -> TrainConfig:
                 "out, or use model='ae'"
             )
     if not config.early_stopping:
-        for name in ("patience", "lr_drops"):
-            if getattr(config, name) != getattr(defaults, name):
-                raise ConfigError(
-                    f"{name}={getattr(config, name)!r} is not used with early_stopping=False "
-                    "(it counts epochs without a better validation loss to stop or drop the "
-                    "learning rate); leave it out, or turn early stopping on"
-                )
+        unused = {
+            "patience": config.patience != defaults.patience,
+            # no drops agrees with no early stopping (a sweep may pair lr_drops=0 with it)
+            "lr_drops": config.lr_drops not in (0, defaults.lr_drops),
+        }
+        for name in (name for name, given in unused.items() if given):
+            raise ConfigError(
+                f"{name}={getattr(config, name)!r} is not used with early_stopping=False "
+                "(it counts epochs without a better validation loss to stop or drop the "
+                "learning rate); leave it out, or turn early stopping on"
+            )
     if config.dropout > 0 and config.backbone == "conv":
         raise ConfigError(
             f"dropout={config.dropout:g} is not used by the conv backbone (only MLP layers have "
