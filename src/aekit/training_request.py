@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .checkpoints import Checkpoint, check_run_meta
 from .config import TrainConfig, make_config, new_model_spelling
-from .config_file import read_config_file
+from .config_file import LABEL_KEY, read_config_file
 from .data import Columns, Dataset, load_data
 from .data.splitting import split_validation
 from .data.streaming import StreamedFile, streams
@@ -33,9 +33,11 @@ class TrainRequest:
 
 
 def resolve_request(data, label, val_data, config, out, resume: bool, options) -> TrainRequest:
-    """Options from the TOML file, overridden by keywords; resuming, the saved run's options
-    and data fill in what the call leaves out."""
+    """Options (and a label column) from the TOML file, overridden by keywords; resuming, the
+    saved run's options and data fill in what the call and the file leave out."""
     file_options = read_config_file(config) if config is not None else {}
+    file_label = file_options.pop(LABEL_KEY, None)
+    label = label if label is not None else file_label
     check_one_validation(val_data, {**file_options, **options})
     checkpoint = None
     if resume:
