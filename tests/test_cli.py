@@ -150,3 +150,17 @@ def test_the_summary_says_how_often_the_learning_rate_dropped(tmp_path, capsys):
     assert "(stopped: early stopping, after 2 learning-rate drops)" in capsys.readouterr().out
     config = json.loads((run / "config.json").read_text())
     assert config["result"]["lr_drops"] == 2
+
+
+def test_table_warnings_and_errors_are_one_line_each(tmp_path, low_rank, capsys):
+    frame = pd.DataFrame(low_rank[:40].astype(np.float64), columns=[f"f{i}" for i in range(8)])
+    indexed = tmp_path / "indexed.csv"
+    frame.to_csv(indexed)  # the index saved as a first column, "Unnamed: 0"
+    _train(tmp_path, indexed, "--no-report")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"aekit: warning: {indexed}: the first column")
+    frame.iloc[5, 2] = 1e300
+    frame.to_csv(tmp_path / "huge.csv", index=False)
+    assert main(["train", str(tmp_path / "huge.csv"), "--quiet"]) == 2
+    lines = capsys.readouterr().err.splitlines()  # no numpy or pandas warning on the way
+    assert len(lines) == 1 and "beyond float32's range" in lines[0], lines
