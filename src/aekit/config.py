@@ -327,6 +327,10 @@ OPTION_NAMES = tuple(f.name for f in fields(TrainConfig))
 # What is built (saved as config.json's "model_options") and how it is trained ("train")
 MODEL_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "model")
 TRAINING_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "training")
+# What a resumed run keeps: what it built, how its data was split (seed, val_fraction) and what
+# its validation loss measures (noise), so its weights fit and its epochs compare; the other
+# training options (epochs, time_limit, lr_drops, batch_size, ...) may change
+KEPT_ON_RESUME = (*MODEL_OPTIONS, "seed", "val_fraction", "noise")
 
 
 def new_model_spelling(options: dict) -> dict:
