@@ -27,12 +27,12 @@ def read_config_file(path: str | Path) -> dict:
     sweep's (``read_sweep_file``) and is skipped here.
     """
     options = read_option_table(path, skipped=("sweep",))
-    label = options.pop(LABEL_KEY, None)
     try:
-        make_config(**options)  # warns of an old model spelling, once: returned rewritten
+        # warns of an old model spelling, once: returned rewritten
+        make_config(**_without_label(options))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    return _with_label(new_model_spelling(options), label)
+    return new_model_spelling(options)
 
 
 def read_sweep_file(path: str | Path) -> dict:
@@ -44,16 +44,15 @@ def read_sweep_file(path: str | Path) -> dict:
     serve ``aekit train`` and ``aekit sweep``; the values are checked with the sweep's grid.
     """
     options = read_option_table(path, tables=("train", "sweep"))
-    label = options.pop(LABEL_KEY, None)
     try:
-        grid_from_keywords(options)
+        grid_from_keywords(_without_label(options))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    return _with_label(options, label)
+    return options
 
 
-def _with_label(options: dict, label: str | None) -> dict:
-    return options if label is None else {**options, LABEL_KEY: label}
+def _without_label(options: dict) -> dict:
+    return {name: value for name, value in options.items() if name != LABEL_KEY}
 
 
 def read_option_table(

@@ -94,7 +94,7 @@ def as_samples(
 
     Raises:
         DataError: wrong number of dimensions, channels-last images, non-numeric dtype,
-            empty, NaN or Inf.
+            empty, NaN or Inf, or a value beyond float32's range (named apart from Inf).
     """
     x = _as_array(x, name, "samples")
     _check_numeric_dtype(x.dtype, name)
@@ -121,7 +121,7 @@ def as_samples(
     with np.errstate(over="ignore", invalid="ignore"):
         total = x.sum()
     if not np.isfinite(total) and not np.isfinite(x).all():
-        _check_float32_range(given, x, name, feature_names, first_row)
+        _check_fits_float32(given, x, name, feature_names, first_row)
         raise DataError(_non_finite_message(x, name, feature_names, first_row))
     return x
 
@@ -136,7 +136,7 @@ def out_of_float32_message(name: str, count: int, value, where: str) -> str:
     )
 
 
-def _check_float32_range(
+def _check_fits_float32(
     given: np.ndarray, x: np.ndarray, name: str, feature_names: list[str] | None, first_row: int
 ) -> None:
     """DataError naming the first finite value of ``given`` that its float32 copy ``x`` made

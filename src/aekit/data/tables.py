@@ -41,6 +41,7 @@ def warn_of_saved_index(feature_names: list[str], name: str) -> None:
 
 
 def no_rows_message(name: str) -> str:
+    """What a table without rows is told, whole or in chunks."""
     return f"{name}: the table has no rows, only column names; it needs at least one sample"
 
 
@@ -61,8 +62,9 @@ def frame_arrays(
             (``Columns.positions``), and its label column, if present, is set aside.
 
     Raises:
-        DataError: ``label`` is not a column, two columns share a name, columns do not
-            match ``columns``, or a feature column is not numeric.
+        DataError: the table has no rows, ``label`` is not a column, two columns share a
+            name, columns do not match ``columns``, a feature column is not numeric, or a
+            value lies beyond float32's range.
     """
     check_unique_names(frame.columns, name)
     if len(frame) == 0:  # before the dtypes: pandas types a column without values as text
@@ -104,11 +106,11 @@ def frame_arrays(
     # Nullable pandas columns (Int64, Float64) hold pd.NA; make those NaN so the check names them.
     with np.errstate(over="ignore"):  # a value beyond float32 is named below, not warned of
         x = frame.to_numpy(dtype=np.float32, na_value=np.nan)
-    _check_float32_range(frame, x, name)
+    _check_frame_fits_float32(frame, x, name)
     return x, y, [str(c) for c in frame.columns]
 
 
-def _check_float32_range(frame: pd.DataFrame, x: np.ndarray, name: str) -> None:
+def _check_frame_fits_float32(frame: pd.DataFrame, x: np.ndarray, name: str) -> None:
     """DataError naming the first finite value of ``frame`` that became infinite in its
     float32 copy ``x``: a real infinity is left to the NaN and Inf check."""
     with np.errstate(over="ignore", invalid="ignore"):
