@@ -548,6 +548,32 @@ def test_resuming_a_run_that_trained_all_its_epochs(tmp_path, small_file, caplog
     assert aekit.train(out=run, resume=True, epochs=3, progress=False).result["epochs_run"] == 3
 
 
+def test_what_a_resumed_run_keeps_cannot_change(tmp_path, small_file, capsys):
+    """The options of what was built and of the data split are named before anything is read
+    or printed (they used to fail on a tensor's shape after "training ... (code size 16)")."""
+    run = tmp_path / "run"
+    aekit.train(small_file, out=run, epochs=2, seed=3, **RESUMABLE)
+    checkpoint = (run / CHECKPOINT_FILE).read_bytes()
+    with pytest.raises(ConfigError) as info:
+        aekit.train(out=run, resume=True, epochs=3, code_size=4, hidden=[16], seed=5)
+    message = str(info.value)
+    assert "code_size=4 (the run's: 2)" in message and "seed=5 (the run's: 3)" in message
+    assert "hidden=" not in message  # the run's own value is no change
+    config = tmp_path / "more.toml"
+    config.write_text('noise = "gaussian:0.1"\nepochs = 3\n')
+    with pytest.raises(ConfigError, match=r"noise=\['gaussian:0\.1'\] \(the run's: None\)"):
+        aekit.train(out=run, resume=True, config=config)
+    assert main(["train", "--resume", str(run), "--code", "16", "--epochs", "3"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("aekit: error: cannot resume") and "code_size=16" in err
+    assert (run / CHECKPOINT_FILE).read_bytes() == checkpoint
+    # what may change still does, beside the kept options given as they are
+    longer = aekit.train(
+        out=run, resume=True, epochs=3, batch_size=32, code_size=2, seed=3, progress=False
+    )
+    assert longer.result["epochs_run"] == 3 and longer.train_config.batch_size == 32
+
+
 # -- checkpoints from elsewhere: every problem is a ModelFileError naming the file ---------------
 @pytest.fixture(scope="module")
 def checkpointed_run(tmp_path_factory):

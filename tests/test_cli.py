@@ -150,3 +150,38 @@ def test_the_summary_says_how_often_the_learning_rate_dropped(tmp_path, capsys):
     assert "(stopped: early stopping, after 2 learning-rate drops)" in capsys.readouterr().out
     config = json.loads((run / "config.json").read_text())
     assert config["result"]["lr_drops"] == 2
+
+
+def test_table_warnings_and_errors_are_one_line_each(tmp_path, low_rank, capsys):
+    frame = pd.DataFrame(low_rank[:40].astype(np.float64), columns=[f"f{i}" for i in range(8)])
+    indexed = tmp_path / "indexed.csv"
+    frame.to_csv(indexed)  # the index saved as a first column, "Unnamed: 0"
+    _train(tmp_path, indexed, "--no-report")
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"aekit: warning: {indexed}: the first column")
+    frame.iloc[5, 2] = 1e300
+    frame.to_csv(tmp_path / "huge.csv", index=False)
+    assert main(["train", str(tmp_path / "huge.csv"), "--quiet"]) == 2
+    lines = capsys.readouterr().err.splitlines()  # no numpy or pandas warning on the way
+    assert len(lines) == 1 and "beyond float32's range" in lines[0], lines
+
+
+@pytest.mark.parametrize("option", ["early_stopping", "report"])
+def test_switches_are_spelled_alike_in_train_and_sweep(option, capsys):
+    parser = build_parser()
+    flag = "--" + option.replace("_", "-")
+    no_flag = "--no-" + flag.removeprefix("--")
+    train = {
+        (flag,): True,
+        (flag, "on"): True,
+        (flag, "off"): False,
+        (no_flag,): False,
+    }
+    for words, value in train.items():
+        assert getattr(parser.parse_args(["train", "digits", *words]), option) is value, words
+        swept = getattr(parser.parse_args(["sweep", "digits", *words]), option)
+        assert swept == ["on" if value else "off"], words
+    assert getattr(parser.parse_args(["sweep", "digits", flag, "on,off"]), option) == ["on,off"]
+    with pytest.raises(SystemExit):  # train takes one value
+        parser.parse_args(["train", "digits", flag, "on,off"])
+    assert "expected on or off" in capsys.readouterr().err

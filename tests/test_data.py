@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import gzip
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
 from aekit.data import Dataset, builtin_datasets, load_data, save_array
 from aekit.data import builtin as builtin_module
-from aekit.errors import DataError
+from aekit.data.chunks import read_chunks
+from aekit.errors import AekitWarning, DataError
 
 IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D}
 
@@ -121,11 +125,6 @@ def test_inf_in_table_names_column() -> None:
     frame = pd.DataFrame({"height": [1.0, 2.0], "weight": [np.inf, 1.0]})
     with pytest.raises(DataError, match=r"1 infinite.*\(row 0, column 'weight'\)"):
         load_data(frame)
-
-
-def test_float64_overflow_becomes_inf_error() -> None:
-    with pytest.raises(DataError, match="infinite"):
-        load_data(np.array([[1e300, 1.0]]))
 
 
 def test_non_numeric_column_named() -> None:
@@ -440,3 +439,75 @@ def test_save_unknown_suffix_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"unknown format '\.txt'; supported: \.npy, \.csv"):
         save_array(tmp_path / "codes.txt", np.zeros((2, 2)))
     assert list(tmp_path.iterdir()) == []
+
+
+# -- tables: one rule for CSV, Parquet and DataFrame, whole or in chunks ------------------------
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path)
+
+
+def test_repeated_column_names_are_refused_in_every_table(tmp_path: Path) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,a,b,c\n1,2,3,4\n5,6,7,8\n")  # pandas alone would read a and a.1
+    parquet = tmp_path / "t.parquet"
+    table = pa.table([pa.array([1.0, 2.0])] * 3, names=["a", "a", "b"])
+    pq.write_table(table, parquet)
+    for path in (csv, parquet):
+        for read in (load_data, lambda p: list(read_chunks(p, rows=2))):
+            with pytest.raises(DataError, match=r"t\.\w+: more than one column is named 'a'"):
+                read(path)
+    with pytest.raises(DataError, match=r"DataFrame: more than one column is named 'a'"):
+        load_data(pd.DataFrame([[1.0, 2.0, 3.0]], columns=["a", "a", "b"]))
+
+
+def test_a_saved_index_column_warns_once_and_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, 6.0]}).to_csv(path)  # index saved
+    for read in (load_data, lambda p: list(read_chunks(p, rows=1))):
+        with pytest.warns(AekitWarning, match=r"'Unnamed: 0'.*index") as caught:
+            read(path)
+        assert len(caught) == 1
+    with pytest.warns(AekitWarning):
+        assert load_data(path).feature_names == ["Unnamed: 0", "a", "b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_data(pd.read_csv(path, index_col=0)).feature_names == ["a", "b"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_table_without_rows_is_called_empty(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"t{suffix}"
+    write_table(pd.DataFrame({"a": [], "b": []}, dtype=object), path)
+    for read in (load_data, lambda p: list(read_chunks(p, rows=2))):
+        with pytest.raises(DataError, match=r"t\.\w+: the table has no rows"):
+            read(path)
+    with pytest.raises(DataError, match=r"DataFrame: the table has no rows"):
+        load_data(pd.DataFrame(columns=["a", "b"]))
+
+
+def test_a_value_beyond_float32_is_named_apart_from_infinity(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, -1e300, 6.0]}).to_csv(path, index=False)
+    message = r"t\.csv: 1 value\(s\) beyond float32's range .*first -1e\+300 in row 1 of column 'b'"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from numpy or pandas on the way
+        for read in (load_data, lambda p: list(read_chunks(p, rows=2))):
+            with pytest.raises(DataError, match=message):
+                read(path)
+        with pytest.raises(DataError, match=r"array: .*1e\+300 at \(row 0, column 0\)"):
+            load_data(np.array([[1e300, 1.0]]))
+    with pytest.raises(DataError, match=r"1 infinite"):  # a real infinity keeps its message
+        load_data(np.array([[np.inf, 1.0]]))
+
+
+def test_pandas_warnings_of_a_mixed_column_do_not_reach_the_user(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    rows = [f"{i},{i}" for i in range(300_000)]  # pandas reads this in several blocks
+    path.write_text("a,b\nx,1\n" + "\n".join(rows) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=r"non-numeric column\(s\) 'a'.*row 0 of 'a': 'x'"):
+            load_data(path)

@@ -1,5 +1,7 @@
 """Denoising autoencoders: noise specs, seeded corruption, training, resume, CLI, evaluation."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ import aekit
 from aekit.cli import main
 from aekit.config import make_config
 from aekit.config_file import read_config_file
-from aekit.errors import ConfigError
+from aekit.errors import AekitWarning, ConfigError
 from aekit.noise import Corruption, corrupt_array, parse_noise
 
 FAST = dict(backbone="mlp", code_size=8, hidden=[64], batch_size=16, lr=3e-3, progress=False)
@@ -116,3 +118,21 @@ def test_cli_denoise(denoiser, small_images_module, tmp_path, capsys):
     code = main(["denoise", str(out), str(tmp_path / "bad.npy"), "-o", str(tmp_path / "d.npy")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("aekit: error:") and err.count("\n") == 1
+
+
+def test_denoising_with_a_model_trained_without_noise_warns(tmp_path, small_images, capsys):
+    out = tmp_path / "plain"
+    plain = aekit.train(small_images, epochs=1, out=out, report=False, **FAST)
+    with pytest.warns(AekitWarning, match=r"trained without noise.*reconstruct"):
+        denoised = plain.denoise(small_images)
+    np.testing.assert_array_equal(denoised, plain.reconstruct(small_images))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # measuring how a plain model denoises is no mistake
+        aekit.evaluate(plain, small_images[:20], train_data=small_images, noise="gaussian:0.3")
+    np.save(tmp_path / "noisy.npy", small_images)
+    for stream in ("off", "on"):
+        args = [str(out), str(tmp_path / "noisy.npy"), "-o", str(tmp_path / f"{stream}.npy")]
+        assert main(["denoise", *args, "--stream", stream, "--quiet"]) == 0
+        lines = capsys.readouterr().err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("aekit: warning: "), lines
+    np.testing.assert_array_equal(np.load(tmp_path / "on.npy"), denoised)

@@ -23,7 +23,7 @@ from .data.streaming import streams
 from .data.writing import write_blocks
 from .defaults import DETECTOR_NEIGHBOURS
 from .distributed import is_lead_process, process_label
-from .errors import AekitDeprecationWarning, AekitError, ConfigError
+from .errors import AekitDeprecationWarning, AekitError, AekitWarning, ConfigError
 from .evaluation.run_data import training_part
 from .files import atomic_path
 from .generation import save_generated
@@ -270,14 +270,16 @@ def _slug(text: str) -> str:
 
 
 def _note_deprecations() -> None:
-    """Show aekit's deprecation warnings (an old option spelling) as one line on stderr:
-    Python's default filters may hide them, and its format names a source line."""
+    """Show aekit's warnings as one line on stderr, deprecations (an old option spelling) as
+    notes: Python's default filters may hide them, and its format names a source line."""
     warnings.filterwarnings("always", category=AekitDeprecationWarning)
     show_others = warnings.showwarning
 
     def note(message, category, *rest) -> None:
         if issubclass(category, AekitDeprecationWarning):
             print(f"aekit: note: {message}", file=sys.stderr)
+        elif issubclass(category, AekitWarning):
+            print(f"aekit: warning: {message}", file=sys.stderr)
         else:
             show_others(message, category, *rest)
 

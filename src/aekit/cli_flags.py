@@ -14,7 +14,7 @@ from dataclasses import fields
 
 from .config import TrainConfig
 from .options import flag_of, shown_default, spec_of
-from .sweep_grid import LIST_KINDS
+from .sweep_grid import LIST_KINDS, SWITCH_OFF, SWITCH_ON
 
 
 def _int_list(text: str) -> list[int]:
@@ -26,11 +26,19 @@ def _int_list(text: str) -> list[int]:
         ) from None
 
 
-# What argparse does with each kind of option; a flag for a list of texts repeats.
+def _switch(text: str) -> bool:
+    word = text.strip().lower()
+    if word not in (*SWITCH_ON, *SWITCH_OFF):
+        raise argparse.ArgumentTypeError(f"expected on or off, got {text!r}")
+    return word in SWITCH_ON
+
+
+# What argparse does with each kind of option; a flag for a list of texts repeats. A switch is
+# spelled as in a sweep: --early-stopping on|off, alone "on" (--no-early-stopping: _add_no_flag)
 _KIND_ARGUMENTS = {
     "int": dict(type=int),
     "number": dict(type=float),
-    "bool": dict(action=argparse.BooleanOptionalAction),
+    "bool": dict(nargs="?", const=True, type=_switch, metavar="on|off"),
     "choice": {},
     "text": {},
     "texts": dict(action="append"),
@@ -55,6 +63,8 @@ def add_train_flags(group: argparse._ArgumentGroup) -> list[str]:
         group.add_argument(
             flag_of(option), dest=option.name, default=None, help=help_text, **arguments
         )
+        if spec.kind == "bool":
+            _add_no_flag(group, option, action="store_const", const=False)
         names.append(option.name)
     return names
 
@@ -74,16 +84,22 @@ def add_sweep_flags(group: argparse._ArgumentGroup) -> list[str]:
         elif spec.kind == "bool":
             # --early-stopping alone is "on", as in train; on,off sweeps both
             arguments = dict(nargs="?", const="on", action="append", metavar="on,off")
-            group.add_argument(
-                "--no-" + flag.removeprefix("--"),
-                dest=option.name,
-                action="append_const",
-                const="off",
-                help=f"the same as {flag} off",
-            )
+            _add_no_flag(group, option, action="append_const", const="off")
         else:
             arguments = dict(action="append", metavar=f"{metavar}[,...]")
         help_text = f"{spec.help} [{shown_default(option)}]"
         group.add_argument(flag, dest=option.name, default=None, help=help_text, **arguments)
         names.append(option.name)
     return names
+
+
+def _add_no_flag(group: argparse._ArgumentGroup, option, **arguments) -> None:
+    """``--no-early-stopping``: short for ``--early-stopping off``, in train and sweep alike
+    (``arguments``: how the command keeps the value)."""
+    flag = flag_of(option)
+    group.add_argument(
+        "--no-" + flag.removeprefix("--"),
+        dest=option.name,
+        help=f"the same as {flag} off",
+        **arguments,
+    )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import sys
-import warnings
 from dataclasses import asdict, dataclass, fields
 
 from .defaults import (
@@ -17,7 +15,7 @@ from .defaults import (
     MIN_DEFAULT_STEPS,
     MIN_SMALL_DATA_BATCH,
 )
-from .errors import AekitDeprecationWarning, ConfigError
+from .errors import AekitDeprecationWarning, ConfigError, warn
 from .losses import LOSSES
 from .nn import ACTIVATIONS, NORMS
 from .noise import normalise_noise
@@ -329,6 +327,10 @@ OPTION_NAMES = tuple(f.name for f in fields(TrainConfig))
 # What is built (saved as config.json's "model_options") and how it is trained ("train")
 MODEL_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "model")
 TRAINING_OPTIONS = tuple(f.name for f in fields(TrainConfig) if spec_of(f).group == "training")
+# What a resumed run keeps: what it built, how its data was split (seed, val_fraction) and what
+# its validation loss measures (noise), so its weights fit and its epochs compare; the other
+# training options (epochs, time_limit, lr_drops, batch_size, ...) may change
+KEPT_ON_RESUME = (*MODEL_OPTIONS, "seed", "val_fraction", "noise")
 
 
 def new_model_spelling(options: dict) -> dict:
@@ -352,21 +354,10 @@ def warn_old_model_spelling(options: dict) -> None:
     if not isinstance(model, str) or model not in OLD_MODELS:
         return
     new = new_model_spelling(options)
-    warnings.warn(
+    warn(
         f"model={model!r} is deprecated: use model='ae', backbone={new['backbone']!r}",
         AekitDeprecationWarning,
-        stacklevel=_outside_aekit(),
     )
-
-
-def _outside_aekit() -> int:
-    """The stacklevel of the first caller outside aekit: the warning then points at the user's
-    line, and Python's default filters show it (they hide DeprecationWarnings from libraries)."""
-    package = __file__.rsplit("config.py", 1)[0]
-    frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def make_config(base: TrainConfig | None = None, **options) -> TrainConfig:

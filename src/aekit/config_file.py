@@ -14,16 +14,22 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# Beside the options, a file may name the call's label column: it says how to read the data's
+# columns, as the options say how to train. The data itself (and val_data) is named by the call.
+LABEL_KEY = "label"
+
 
 def read_config_file(path: str | Path) -> dict:
-    """Options from a TOML file: keys are the option names (``code_size = 32``).
+    """Options from a TOML file: keys are the option names (``code_size = 32``), plus
+    ``label`` (a column name) when the file names one.
 
     Options may sit at the top level or under a ``[train]`` table; a ``[sweep]`` table is the
     sweep's (``read_sweep_file``) and is skipped here.
     """
     options = read_option_table(path, skipped=("sweep",))
     try:
-        make_config(**options)  # warns of an old model spelling, once: returned rewritten
+        # warns of an old model spelling, once: returned rewritten
+        make_config(**_without_label(options))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return new_model_spelling(options)
@@ -31,25 +37,34 @@ def read_config_file(path: str | Path) -> dict:
 
 def read_sweep_file(path: str | Path) -> dict:
     """A sweep's options from a TOML file, as ``aekit.sweep`` takes them: a list of values is
-    swept (``code_size = [2, 4, 8]``, ``hidden = [[128], [512, 128]]``), one value is fixed.
+    swept (``code_size = [2, 4, 8]``, ``hidden = [[128], [512, 128]]``), one value is fixed;
+    plus ``label`` as in ``read_config_file``.
 
     Options may sit at the top level or under a ``[train]`` or ``[sweep]`` table, so one file can
     serve ``aekit train`` and ``aekit sweep``; the values are checked with the sweep's grid.
     """
     options = read_option_table(path, tables=("train", "sweep"))
     try:
-        grid_from_keywords(options)
+        grid_from_keywords(_without_label(options))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return options
 
 
+def _without_label(options: dict) -> dict:
+    return {name: value for name, value in options.items() if name != LABEL_KEY}
+
+
 def read_option_table(
     path: str | Path, tables: tuple[str, ...] = ("train",), skipped: tuple[str, ...] = ()
 ) -> dict:
-    """The TOML file's top-level keys merged with those of ``tables`` (later ones win, the
-    top level last), the ``skipped`` tables left out, dashes in names read as underscores; the
-    values are not checked."""
+    """The TOML file's top-level keys and those of ``tables``, the ``skipped`` tables left out,
+    dashes in names read as underscores; a label that is not a text is an error, the options'
+    values are not checked.
+
+    A key given in two places (the top level and ``[train]``, or ``code-size`` beside
+    ``code_size``) with two values is an error naming both: no place silently wins.
+    """
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -60,11 +75,24 @@ def read_option_table(
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     for table in skipped:
         data.pop(table, None)
-    options = {}
+    places = {}
     for table in tables:
         section = data.pop(table, {})
         if not isinstance(section, dict):
             raise ConfigError(f"{path}: [{table}] must be a table of options")
-        options.update(section)
-    options.update(data)
-    return {key.replace("-", "_"): value for key, value in options.items()}
+        places[f"under [{table}]"] = section
+    places = {"at the top level": data, **places}
+    options, where = {}, {}
+    for place, section in places.items():
+        for key, value in section.items():
+            name = key.replace("-", "_")
+            if name in options and options[name] != value:
+                raise ConfigError(
+                    f"{path}: {name} is given twice: {options[name]!r} {where[name]} and "
+                    f"{value!r} {place}; keep one"
+                )
+            options[name], where[name] = value, place
+    label = options.get(LABEL_KEY)
+    if label is not None and not isinstance(label, str):
+        raise ConfigError(f"{path}: label must be a column name (a string), got {label!r}")
+    return options

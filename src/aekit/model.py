@@ -19,7 +19,7 @@ from .config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
 from .data import Columns, Dataset, load_data
 from .data.streaming import streams
 from .data_info import DataInfo
-from .errors import ConfigError, DataError, ModelFileError
+from .errors import ConfigError, DataError, ModelFileError, warn
 from .generation import check_count, check_steps
 from .models import MODELS, BackboneConfig
 from .run_schema import check_config, saved_options
@@ -196,8 +196,15 @@ class Autoencoder:
         """Clean estimate of noisy data ``x``, in original units; shaped like ``x``.
 
         The same computation as ``reconstruct``, named for the job: a model trained with
-        ``noise=`` learned to map corrupted inputs to clean ones.
+        ``noise=`` learned to map corrupted inputs to clean ones. A model trained without it
+        warns (an AekitWarning) and reconstructs all the same.
         """
+        if not self.train_config.noise:
+            warn(
+                "this model was trained without noise (noise=, --noise), so it was not taught "
+                "to remove any: denoise only gives its reconstruction of the input; train with "
+                "noise= (e.g. 'gaussian:0.3') for a denoising autoencoder"
+            )
         return self.reconstruct(x)
 
     def export_onnx(self, path: str | Path, *, part: str = "both") -> Path:

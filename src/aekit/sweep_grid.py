@@ -23,7 +23,8 @@ from .options import check_value, flag_of, spec_of
 _FIELDS = {option.name: option for option in fields(TrainConfig)}
 # kinds whose one value is itself a list
 LIST_KINDS = ("sizes", "texts")
-_TRUE, _FALSE = ("on", "true", "yes"), ("off", "false", "no")
+# a switch's words, in a sweep's lists and in aekit train's one value alike
+SWITCH_ON, SWITCH_OFF = ("on", "true", "yes"), ("off", "false", "no")
 # characters kept in run folder names; others (":" of a noise spec, "/") become "_"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=,-]")
 
@@ -162,9 +163,9 @@ def _scalar(flag: str, kind: str, text: str):
         what = "an integer" if kind == "int" else "a number"
         raise ConfigError(f"{flag}: {text!r} is not {what}") from None
     if kind == "bool":
-        if text.lower() not in (*_TRUE, *_FALSE):
+        if text.lower() not in (*SWITCH_ON, *SWITCH_OFF):
             raise ConfigError(f"{flag}: {text!r} is not on or off")
-        return text.lower() in _TRUE
+        return text.lower() in SWITCH_ON
     return text
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .api import evaluate, is_finished, load, train
 from .config import make_config
-from .config_file import read_sweep_file
+from .config_file import LABEL_KEY, read_sweep_file
 from .data import Dataset, load_data
 from .data.builtin import split_builtin_name
 from .data.splitting import split_validation
@@ -57,8 +57,8 @@ def sweep(
     runs there are loaded, unfinished ones resumed (more ``epochs`` or a larger ``time_limit``
     trains them on); a folder holding a sweep of other data or other fixed options is an error
     unless ``overwrite=True``, which removes its runs first.
-    config: a TOML file of options in the same form (``code_size = [2, 4, 8]``), at the top
-    level or under ``[sweep]`` or ``[train]``; keywords given here override its keys.
+    config: a TOML file of options in the same form (``code_size = [2, 4, 8]``) and ``label``,
+    at the top level or under ``[sweep]`` or ``[train]``; keywords given here override its keys.
     val_data: validation data given apart, as ``aekit.train``'s (every run trains on all of
     ``data`` and is chosen and scored on it); default: each run holds out ``val_fraction``.
     test_data: held-out data for the test columns (default: a built-in's test split); without
@@ -76,7 +76,10 @@ def sweep(
     the run with the lowest validation MSE. An Optuna search adds its ``trial`` numbers first.
     """
     if config is not None:
-        options = read_sweep_file(config) | options
+        file_options = read_sweep_file(config)
+        file_label = file_options.pop(LABEL_KEY, None)
+        label = label if label is not None else file_label
+        options = file_options | options
     grid = grid_from_keywords(options)
     _check_search(search, trials, grid)
     for setting in grid.settings():  # before the folder is claimed, as every other check

@@ -7,16 +7,17 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .checkpoints import Checkpoint, check_run_meta
-from .config import TrainConfig, make_config, new_model_spelling
-from .config_file import read_config_file
+from .config import KEPT_ON_RESUME, TrainConfig, make_config, new_model_spelling
+from .config_file import LABEL_KEY, read_config_file
 from .data import Columns, Dataset, load_data
 from .data.splitting import split_validation
 from .data.streaming import StreamedFile, streams
 from .errors import ConfigError, DataError
+from .options import spec_of
 from .runs import read_checkpoint
 from .training_data import MemoryPart, StreamedPart
 
@@ -33,9 +34,11 @@ class TrainRequest:
 
 
 def resolve_request(data, label, val_data, config, out, resume: bool, options) -> TrainRequest:
-    """Options from the TOML file, overridden by keywords; resuming, the saved run's options
-    and data fill in what the call leaves out."""
+    """Options (and a label column) from the TOML file, overridden by keywords; resuming, the
+    saved run's options and data fill in what the call and the file leave out."""
     file_options = read_config_file(config) if config is not None else {}
+    file_label = file_options.pop(LABEL_KEY, None)
+    label = label if label is not None else file_label
     check_one_validation(val_data, {**file_options, **options})
     checkpoint = None
     if resume:
@@ -44,7 +47,8 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
         checkpoint = read_checkpoint(out)
         saved = check_run_meta(checkpoint)
         # a run saved before model named the family: its old spelling is no user's to warn of
-        file_options = {**new_model_spelling(saved["train"]), **file_options}
+        saved_options = new_model_spelling(saved["train"])
+        file_options = {**saved_options, **file_options}
         data = data if data is not None else saved["data"]["source"]
         label = label if label is not None else saved["data"]["label"]
         val_data = val_data if val_data is not None else saved["data"]["val_source"]
@@ -53,7 +57,34 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
     elif data is None:
         raise ConfigError("name the data to train on")
     settings = make_config(**{**file_options, **options})
+    if checkpoint is not None:
+        check_kept_on_resume(TrainConfig(**saved_options).validate(), settings, out)
     return TrainRequest(data, label, val_data, settings, checkpoint)
+
+
+def check_kept_on_resume(saved: TrainConfig, settings: TrainConfig, out) -> None:
+    """ConfigError naming each option of ``KEPT_ON_RESUME`` that ``settings``, the options a
+    run is resumed with, change from ``saved``, the run's, with both values."""
+    changed = [name for name in KEPT_ON_RESUME if getattr(settings, name) != getattr(saved, name)]
+    if changed:
+        given = ", ".join(
+            f"{name}={getattr(settings, name)!r} (the run's: {_shown(saved, name)})"
+            for name in changed
+        )
+        raise ConfigError(
+            f"cannot resume {out} with {given}: a resumed run keeps what it built and how its "
+            "data was split (the model options, seed, val_fraction and noise); leave them out, "
+            "or train a new run. Training options such as epochs, time_limit and lr_drops may "
+            "change"
+        )
+
+
+def _shown(settings: TrainConfig, name: str) -> str:
+    """An option's value as a message shows it; None says when the data picked it."""
+    value = getattr(settings, name)
+    declared = next(option for option in fields(settings) if option.name == name)
+    picked = value is None and spec_of(declared).auto not in (None, "none")
+    return "None, picked from the data" if picked else repr(value)
 
 
 def check_one_validation(val_data, given: dict) -> None:

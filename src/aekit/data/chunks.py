@@ -43,6 +43,8 @@ def feature_width(path: Path, label: str | None, columns: Columns | None) -> int
         return int(np.prod(NpyRows.open(path).shape[1:], dtype=np.int64))
     if columns is not None:
         return len(columns.features)
+    from .table_files import table_names
+
     names = table_names(path)
     return len(names) - (label is not None and str(label) in map(str, names))
 
@@ -73,55 +75,22 @@ def _table_chunks(
 ) -> Iterator[Chunk]:
     import pandas as pd  # here: array-only use does not pay for pandas
 
-    from .tables import frame_arrays
+    from .table_files import table_frames
+    from .tables import frame_arrays, no_rows_message, warn_of_saved_index
 
     start = 0
-    for frame in _frames(path, rows):
+    for frame in table_frames(path, rows):
         if frame.empty:
             continue
         frame.index = pd.RangeIndex(start, start + len(frame))  # rows as the file numbers them
         name = _chunk_name(path, start, start + len(frame))
         x, y, names = frame_arrays(frame, str(path), label, columns)
+        if start == 0 and columns is None:  # once for the file, as when it is read whole
+            warn_of_saved_index(names, str(path))
         yield Chunk(start, as_samples(x, name, names, first_row=start), y, names)
         start += len(frame)
     if start == 0:
-        raise DataError(f"{path}: the data is empty (no rows); it needs at least one sample")
-
-
-def _frames(path: Path, rows: int) -> Iterator:
-    """The table's rows as DataFrames of ``rows`` rows (the last may hold fewer)."""
-    import pandas as pd
-
-    try:
-        if path.suffix.lower() == ".csv":
-            with pd.read_csv(path, chunksize=rows) as reader:
-                yield from reader
-            return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table_file = pq.ParquetFile(path)
-        schema = table_file.schema_arrow
-        for batch in table_file.iter_batches(batch_size=rows):
-            # through the schema, so the pandas index columns a writer stored stay the index
-            yield pa.Table.from_batches([batch], schema=schema).to_pandas()
-    except (OSError, ValueError, ImportError) as exc:  # pandas' and pyarrow's errors included
-        raise DataError(f"cannot read {path}: {exc}") from exc
-
-
-def table_names(path: Path) -> list[str]:
-    """A table's column names (with pandas' stored index columns left out)."""
-    import pandas as pd
-
-    try:
-        if path.suffix.lower() == ".csv":
-            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
-        import pyarrow.parquet as pq
-
-        schema = pq.ParquetFile(path).schema_arrow
-        return [str(c) for c in schema.empty_table().to_pandas().columns]
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
+        raise DataError(no_rows_message(str(path)))
 
 
 def _chunk_name(path: Path, start: int, stop: int) -> str:

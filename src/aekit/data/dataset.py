@@ -94,7 +94,7 @@ def as_samples(
 
     Raises:
         DataError: wrong number of dimensions, channels-last images, non-numeric dtype,
-            empty, NaN or Inf.
+            empty, NaN or Inf, or a value beyond float32's range (named apart from Inf).
     """
     x = _as_array(x, name, "samples")
     _check_numeric_dtype(x.dtype, name)
@@ -115,14 +115,41 @@ def as_samples(
         )
     # float32 overflows to inf above ~3.4e38; the check below reports that, so numpy need not.
     with np.errstate(over="ignore"):
-        x = np.ascontiguousarray(x, dtype=np.float32)
+        given, x = x, np.ascontiguousarray(x, dtype=np.float32)
     # a NaN or Inf anywhere makes the sum non-finite: one pass without a mask array; only a
     # non-finite sum (a bad value, or finite values that overflow it) needs the exact check
     with np.errstate(over="ignore", invalid="ignore"):
         total = x.sum()
     if not np.isfinite(total) and not np.isfinite(x).all():
+        _check_fits_float32(given, x, name, feature_names, first_row)
         raise DataError(_non_finite_message(x, name, feature_names, first_row))
     return x
+
+
+def out_of_float32_message(name: str, count: int, value, where: str) -> str:
+    """What a value too large for float32 is told: apart from a NaN or an infinity."""
+    largest = float(np.finfo(np.float32).max)
+    return (
+        f"{name}: {count} value(s) beyond float32's range (magnitude above {largest:.3g}), "
+        f"first {value!r} {where}; aekit computes in float32, where such a value overflows to "
+        "infinity: rescale the data (e.g. divide the column by a power of ten) or drop it"
+    )
+
+
+def _check_fits_float32(
+    given: np.ndarray, x: np.ndarray, name: str, feature_names: list[str] | None, first_row: int
+) -> None:
+    """DataError naming the first finite value of ``given`` that its float32 copy ``x`` made
+    infinite."""
+    if given.dtype.kind != "f" or given.dtype.itemsize <= 4:
+        return  # float32 and smaller, and integers (int64 stays below 1e19), always fit
+    overflowed = np.isinf(x) & np.isfinite(given)
+    if overflowed.any():
+        position = np.argwhere(overflowed)[0]
+        value = given[tuple(position)].item()
+        position[0] += first_row
+        where = f"at {_position_text(position, feature_names)}"
+        raise DataError(out_of_float32_message(name, int(overflowed.sum()), value, where))
 
 
 def _looks_channels_last(shape: tuple[int, ...]) -> bool:

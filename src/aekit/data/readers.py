@@ -117,16 +117,9 @@ def _npz_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarra
 
 
 def _read_table(path: Path, label: str | None, columns: Columns | None) -> Dataset:
-    """CSV (with a header row) or Parquet, through pandas."""
-    import pandas as pd  # imported here so array-only use does not pay for pandas
-
+    """CSV (with a header row) or Parquet, through pandas (``table_files``)."""
+    # imported here so array-only use does not pay for pandas
+    from .table_files import read_table
     from .tables import frame_dataset
 
-    try:
-        if path.suffix.lower() == ".csv":
-            frame = pd.read_csv(path)
-        else:
-            frame = pd.read_parquet(path)
-    except (OSError, ValueError, ImportError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
-    return frame_dataset(frame, str(path), label, columns)
+    return frame_dataset(read_table(path), str(path), label, columns)

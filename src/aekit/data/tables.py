@@ -7,19 +7,42 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from aekit.errors import DataError
+from aekit.errors import DataError, warn
 
 from .columns import Columns
-from .dataset import Dataset
+from .dataset import Dataset, out_of_float32_message
+
+# pandas' name for an unnamed first column: the index ``DataFrame.to_csv`` writes by default
+SAVED_INDEX = "Unnamed: 0"
 
 
 def frame_dataset(
     frame: pd.DataFrame, name: str, label: str | None = None, columns: Columns | None = None
 ) -> Dataset:
     """Split ``frame`` into (n, d) float32 features and optional (n,) labels (``frame_arrays``),
-    checked as every Dataset is."""
+    checked as every Dataset is. Without ``columns`` to match (the data to train on), a first
+    column that looks like a saved index warns (``warn_of_saved_index``)."""
     x, y, feature_names = frame_arrays(frame, name, label, columns)
+    if columns is None:
+        warn_of_saved_index(feature_names, name)
     return Dataset(x=x, y=y, name=name, feature_names=feature_names)
+
+
+def warn_of_saved_index(feature_names: list[str], name: str) -> None:
+    """An AekitWarning when the first feature is pandas' "Unnamed: 0": a row number saved by
+    ``to_csv`` is kept as a feature, as asked, but it is rarely meant as one."""
+    if feature_names and feature_names[0] == SAVED_INDEX:
+        warn(
+            f"{name}: the first column, {SAVED_INDEX!r}, looks like a pandas index saved with "
+            "the table (to_csv without index=False); it is used as a feature. Save the table "
+            "with index=False, or drop the column (pd.read_csv(path, index_col=0) reads it as "
+            "the index)"
+        )
+
+
+def no_rows_message(name: str) -> str:
+    """What a table without rows is told, whole or in chunks."""
+    return f"{name}: the table has no rows, only column names; it needs at least one sample"
 
 
 def frame_arrays(
@@ -39,10 +62,13 @@ def frame_arrays(
             (``Columns.positions``), and its label column, if present, is set aside.
 
     Raises:
-        DataError: ``label`` is not a column, two columns share a name, columns do not
-            match ``columns``, or a feature column is not numeric.
+        DataError: the table has no rows, ``label`` is not a column, two columns share a
+            name, columns do not match ``columns``, a feature column is not numeric, or a
+            value lies beyond float32's range.
     """
-    _check_unique_names(frame.columns, name)
+    check_unique_names(frame.columns, name)
+    if len(frame) == 0:  # before the dtypes: pandas types a column without values as text
+        raise DataError(no_rows_message(name))
     if label is None and columns is not None and columns.label in map(str, frame.columns):
         label = columns.label
     y = None
@@ -78,8 +104,29 @@ def frame_arrays(
             + ("" if label else ", or pass label=<column> if one holds the labels")
         )
     # Nullable pandas columns (Int64, Float64) hold pd.NA; make those NaN so the check names them.
-    x = frame.to_numpy(dtype=np.float32, na_value=np.nan)
+    with np.errstate(over="ignore"):  # a value beyond float32 is named below, not warned of
+        x = frame.to_numpy(dtype=np.float32, na_value=np.nan)
+    _check_frame_fits_float32(frame, x, name)
     return x, y, [str(c) for c in frame.columns]
+
+
+def _check_frame_fits_float32(frame: pd.DataFrame, x: np.ndarray, name: str) -> None:
+    """DataError naming the first finite value of ``frame`` that became infinite in its
+    float32 copy ``x``: a real infinity is left to the NaN and Inf check."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(x.sum()):  # one pass; only a non-finite sum needs the exact look
+            return
+    overflowed = np.isinf(x) & np.isfinite(frame.to_numpy(dtype=np.float64, na_value=np.nan))
+    if overflowed.any():
+        row, column = np.argwhere(overflowed)[0]
+        raise DataError(
+            out_of_float32_message(
+                name,
+                int(overflowed.sum()),
+                float(frame.iat[row, column]),
+                f"in row {frame.index[row]} of column {str(frame.columns[column])!r}",
+            )
+        )
 
 
 def _first_text(column: pd.Series) -> str:
@@ -93,7 +140,7 @@ def _first_text(column: pd.Series) -> str:
     )
 
 
-def _check_unique_names(columns: pd.Index, name: str) -> None:
+def check_unique_names(columns, name: str) -> None:
     """Columns are matched by name (as strings), so two columns may not share one."""
     counts = Counter(str(column) for column in columns)
     repeated = sorted(text for text, count in counts.items() if count > 1)
