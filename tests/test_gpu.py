@@ -70,7 +70,7 @@ def test_export_of_a_cuda_run_matches_pytorch(tmp_path):
 
 
 def test_table_that_keeps_its_pca_start_after_training_on_cuda():
-    # noise: training cannot beat PCA, so PCA is refitted on all rows after a run on the GPU
+    # noise: training cannot beat PCA, so the PCA start is restored after a run on the GPU
     x = np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32)
     model = aekit.train(x, code_size=2, epochs=3, device="cuda", progress=False)
     assert model.result["best_epoch"] == 0

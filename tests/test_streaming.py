@@ -291,6 +291,18 @@ def test_a_streamed_run_and_its_report_never_read_the_file_whole(
     assert all("probe_accuracy" in evaluation["rows"][name] for name in ("aekit", "pca"))
 
 
+def test_a_streamed_run_that_is_pca_ties_pca_in_its_report(tmp_path, small_chunks):
+    # nothing to learn: the model keeps its PCA start, fitted on the PCA start's sample of
+    # training rows, the rows the report fits PCA's baseline on; the validation rows are held out
+    rng = np.random.default_rng(0)
+    noise = pd.DataFrame(rng.normal(size=(300, 6)) * [1, 10, 100, 1, 5, 50], columns=COLUMNS)
+    write(noise.astype(np.float32), tmp_path / "t.csv")
+    model = aekit.train(tmp_path / "t.csv", stream="on", out=tmp_path / "run", **TRAIN)
+    assert model.result["best_epoch"] == 0
+    rows = json.loads((tmp_path / "run" / EVALUATION_FILE).read_text())["rows"]
+    assert rows["aekit"]["mse"] == pytest.approx(rows["pca"]["mse"], rel=1e-5)
+
+
 class Killed(BaseException):
     """Stands in for a kill -9 right after a checkpoint was written."""
 

@@ -192,6 +192,20 @@ def test_a_sweep_with_validation_data_trains_on_all_rows_and_scores_on_it(tmp_pa
         aekit.sweep(train_rows, out=out, val_data=val_rows[:40], code_size=[2, 3], epochs=2)
 
 
+def test_runs_that_are_pca_tie_pca_in_a_sweep_with_validation_data(tmp_path):
+    # nothing to learn: every run keeps its PCA start, fitted on the rows it trained on and
+    # never on the validation rows it is scored on, so each ties PCA fitted on the same rows
+    rng = np.random.default_rng(0)
+    rows = (rng.normal(size=(200, 8)) * [1, 10, 100, 1, 1, 5, 2, 3]).astype(np.float32)
+    frame = aekit.sweep(
+        rows[:150], out=tmp_path / "s", val_data=rows[150:], test_data=rows[150:],
+        hidden=[[8], [16]], code_size=2, epochs=2,
+    )  # fmt: skip
+    assert frame["best_epoch"].tolist() == [0, 0]
+    assert frame["val_ratio"].tolist() == pytest.approx([1.0, 1.0], rel=1e-5)
+    assert frame["test_ratio"].tolist() == pytest.approx([1.0, 1.0], rel=1e-5)
+
+
 def test_cli_sweep_takes_validation_data(tmp_path, low_rank, capsys):
     np.save(tmp_path / "train.npy", low_rank[:150])
     np.save(tmp_path / "val.npy", low_rank[150:])

@@ -5,10 +5,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, load_wine
+from test_report import _Page
 
 import aekit
 from aekit import ModelFileError
+from aekit.data import load_data
+from aekit.data.splitting import split_validation
 from aekit.evaluation import PCABaseline
 from aekit.models import AutoencoderNet, NetConfig
 from aekit.scaling import SPREAD_FLOOR, Scaler, one_unit
@@ -84,16 +87,36 @@ def test_untrained_network_with_linear_path_is_pca():
     assert net.starts_at_baseline
 
 
-def test_on_noise_the_default_keeps_pca_fitted_on_all_training_data():
+def test_on_noise_the_default_keeps_pca_fitted_on_its_training_part():
     # nothing to learn: no epoch beats the PCA start clearly on validation data, so the model
-    # is PCA, refitted on the training and validation rows together
+    # is PCA fitted on the rows it trained on (the validation rows stay held out)
     rng = np.random.default_rng(0)
     train = (rng.normal(size=(120, 8)) * [1, 10, 100, 1, 1, 5, 2, 3]).astype(np.float32)
     test = (rng.normal(size=(60, 8)) * [1, 10, 100, 1, 1, 5, 2, 3]).astype(np.float32)
     model = aekit.train(train, progress=False)
     assert model.result["best_epoch"] == 0
-    report = aekit.evaluate(model, test, train_data=train)
+    config = model.train_config
+    trained_on = split_validation(load_data(train), config.val_fraction, config.seed)[0]
+    report = aekit.evaluate(model, test, train_data=trained_on.x)
     assert report.rows["aekit"]["mse"] == pytest.approx(report.rows["pca"]["mse"], rel=1e-4)
+
+
+def test_a_model_kept_at_its_pca_start_ties_pca_on_the_rows_it_held_out(tmp_path):
+    """The PCA start and its scaler are fitted on the training part only, so the validation rows
+    the default evaluation scores on are held out from every part of the model, and PCA is
+    fitted on the same training part: a model that is PCA reports 1.00x, everywhere."""
+    path = tmp_path / "wine.csv"
+    load_wine(as_frame=True).frame.drop(columns="target").to_csv(path, index=False)
+    model = aekit.train(path, epochs=2, out=tmp_path / "run", progress=False)
+    assert model.result["best_epoch"] == 0  # no epoch beat the start: the model is PCA
+    evaluation = aekit.evaluate(model)
+    assert (evaluation.n_train, evaluation.n_test) == (160, 18)
+    rows = evaluation.rows
+    assert rows["aekit"]["mse"] == pytest.approx(rows["pca"]["mse"], rel=1e-5)
+    stored = json.loads((tmp_path / "run" / "evaluation.json").read_text())["rows"]
+    assert stored["aekit"]["mse"] == pytest.approx(stored["pca"]["mse"], rel=1e-5)
+    shown = _Page((tmp_path / "run" / "report.html").read_text()).evaluation["mse"]
+    assert float(shown[0]) == pytest.approx(float(shown[1]), rel=1e-5)
 
 
 def test_evaluate_names_the_space_it_measured_in():

@@ -128,16 +128,10 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
         net, train_x, val_x, settings, net_config, data_info, out, request, reporter, ranks
     )
     del train_x  # the scaled training rows (or a streamed file's chunks): the report needs room
-    if start_state is not None and val_part is not None and not settings.noise:
-        val_flat = val_part.x.reshape(len(val_part), -1)
-        refit = train_part.refit  # the training and validation rows, with their own scaling
-        names = dataset.feature_names
-        scaler = settle_pca_start(
-            net, start_state, result, scaler, val_x, lambda: refit(scaler, val_flat, seed, names)
-        )
+    if start_state is not None and val_x is not None and not settings.noise:
+        settle_pca_start(net, start_state, result, val_x)
     # process 0's model is the run's (what it saves); the others take it, bit for bit
     ranks.broadcast(net.state_dict().values())
-    ranks.broadcast_arrays(scaler.offset, scaler.spread)
     model = _make_model(net, scaler, data_info, settings, result, train_part, ranks)
     if out is not None and ranks.is_lead:
         model._save(out, keep={CHECKPOINT_FILE})  # the report's files are written again below

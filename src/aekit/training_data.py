@@ -3,11 +3,10 @@ streamed from a file too large to hold (``StreamedPart``, see ``aekit.data.strea
 
 Both answer the same questions: the value range, whether the data reads as one unit, the
 scaler, the network's input (a tensor, or rows read as the loop goes), the rows the PCA start
-is fitted on, a few rows by index (the code density), the refit of the PCA start on all rows,
-and the rows the run's report fits PCA's baseline on. Streamed, the PCA start is fitted on a
-seeded sample of at most ``PCA_SAMPLE_BYTES`` of training rows (all of them when they fit),
-and refitted on that sample and the validation rows, with the scaling of all rows; the
-report's PCA baseline is fitted on the same sample.
+is fitted on, a few rows by index (the code density), and the rows the run's report fits PCA's
+baseline on. All of them are training rows: the validation rows are never fitted on. Streamed,
+the PCA start is fitted on a seeded sample of at most ``PCA_SAMPLE_BYTES`` of training rows (all
+of them when they fit), and the report's PCA baseline on the same sample.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import torch
 
 from .data import Dataset
 from .data.shuffled_chunks import StreamedRows
-from .data.statistics import RunningStatistics
 from .data.streaming import StreamedFile
 from .scaling import Scaler, ValueRange, one_unit, reads_as_one_unit
 
@@ -72,12 +70,6 @@ class MemoryPart:
         """The training rows the run's report fits PCA's baseline on: all of them."""
         return self.data
 
-    def refit(self, scaler: Scaler, val_flat: np.ndarray, seed: int, names):
-        """(the scaler fitted on all rows, all rows (n, d)): to refit the PCA start on."""
-        everything = np.concatenate([self.flat, val_flat])
-        kind, per_feature = scaler.kind, scaler.per_feature
-        return Scaler.fit(everything, kind, per_feature=per_feature, names=names), everything
-
 
 class StreamedPart:
     """Training rows of a file, read a block at a time."""
@@ -119,14 +111,6 @@ class StreamedPart:
             name=f"{self.name} ({len(rows)} of its training rows, a seeded sample)",
             feature_names=self.file.feature_names,
         )
-
-    def refit(self, scaler: Scaler, val_flat: np.ndarray, seed: int, names):
-        statistics = RunningStatistics.of(val_flat)
-        statistics.merge(self.file.statistics)
-        kind, per_feature = scaler.kind, scaler.per_feature
-        refit = Scaler.from_statistics(statistics, kind, per_feature=per_feature, names=names)
-        sample = self.rows(self._pca_rows(seed))
-        return refit, np.concatenate([sample.reshape(len(sample), -1), val_flat])
 
     def _pca_rows(self, seed: int) -> np.ndarray:
         """The training rows the PCA start is fitted on: all, or a seeded sample."""
