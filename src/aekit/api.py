@@ -332,7 +332,8 @@ def evaluate(
     With ``outlier_label``, a column (or .npz key) marking anomalies with 1 and normal rows
     with 0, ``Comparison.detection`` holds the AUROC and average precision of aekit's
     reconstruction error beside PCA's and IsolationForest's, all fitted on the training data
-    (``aekit.detection``); the column is set aside like ``label``.
+    (``aekit.detection``); the column is set aside like ``label``, in the test data only: the
+    training data is read with the run's own label and need not have it.
     """
     return evaluate_model(
         model,

@@ -223,7 +223,8 @@ def _scores_in_memory(model, data, args) -> np.ndarray:
         return model.anomaly_scores(data)
     codes, errors = model.codes_and_anomaly_scores(data)
     why = f"the code distances of --anomaly-score {args.anomaly_score}"
-    train_part = training_part(model, args.train_data, args.label, needed_for=why)
+    # --label names a column of DATA; the training data keeps the run's own label
+    train_part = training_part(model, args.train_data, None, needed_for=why)
     neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
     return combine(args.anomaly_score, errors, neighbours.distances(codes))
 
