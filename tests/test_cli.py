@@ -81,6 +81,22 @@ def test_config_file_and_flags(tmp_path, table):
     assert saved["net"]["loss"] == "mse"  # the flag wins over the file
 
 
+def test_validation_data_need_not_have_the_label_column(tmp_path, table, capsys):
+    """Validation takes no labels: --val-data without the --label column trains, and the run
+    is evaluated on it afterwards; a validation file that has the column gets it set aside."""
+    frame = pd.read_csv(table)[::-1]  # other rows first: matched by name, not position
+    for name, val in (("unlabelled", frame.drop(columns="kind")), ("labelled", frame)):
+        val.to_csv(tmp_path / f"{name}.csv", index=False)
+        run = _train(
+            tmp_path / name, table, "--label", "kind", "--val-data", str(tmp_path / f"{name}.csv")
+        )
+        capsys.readouterr()
+        assert main(["evaluate", str(run), "--json"]) == 0
+        evaluation = json.loads(capsys.readouterr().out)
+        assert evaluation["n_test"] == 200
+        assert ("probe_accuracy" in evaluation["rows"]["aekit"]) == (name == "labelled")
+
+
 def test_help_names_every_option():
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     dests = {
