@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import aekit
 from aekit.cli import build_parser, main
 from aekit.config import TrainConfig
 from aekit.options import flag_of
@@ -95,6 +96,36 @@ def test_validation_data_need_not_have_the_label_column(tmp_path, table, capsys)
         evaluation = json.loads(capsys.readouterr().out)
         assert evaluation["n_test"] == 200
         assert ("probe_accuracy" in evaluation["rows"]["aekit"]) == (name == "labelled")
+
+
+def test_table_outputs_carry_the_training_column_names(tmp_path, table, low_rank):
+    """A table model's reconstructions, decodes and samples are headed by its training columns
+    in training order, whatever the input's order; a model of unnamed columns writes x0, x1."""
+    run = _train(tmp_path, table, "--label", "kind", "--code", "2")
+    features = [f"f{i}" for i in range(8)]
+    shuffled = tmp_path / "shuffled.csv"
+    pd.read_csv(table)[features[::-1]].to_csv(shuffled, index=False)
+
+    def written(command, *options) -> pd.DataFrame:
+        out = tmp_path / f"{command}.csv"
+        assert main([command, str(run), *map(str, options), "-o", str(out)]) == 0
+        return pd.read_csv(out)
+
+    for command in ("reconstruct", "denoise"):
+        rebuilt = written(command, shuffled, "--quiet")
+        assert list(rebuilt.columns) == features
+        expected = aekit.load(run).reconstruct(pd.read_csv(table))
+        np.testing.assert_allclose(rebuilt.to_numpy(), expected, rtol=1e-5)
+    codes = written("encode", shuffled, "--quiet")
+    assert list(codes.columns) == ["z0", "z1"]
+    assert list(written("decode", tmp_path / "encode.csv").columns) == features
+    assert list(written("generate", "-n", 3).columns) == features
+    assert list(written("interpolate", table, "--from", 0, "--to", 1).columns) == features
+    np.save(tmp_path / "rows.npy", low_rank)
+    run = _train(tmp_path / "array", tmp_path / "rows.npy", "--code", "2")
+    assert list(written("reconstruct", tmp_path / "rows.npy", "--quiet").columns) == [
+        f"x{i}" for i in range(8)
+    ]
 
 
 def test_help_names_every_option():
