@@ -128,6 +128,29 @@ def test_table_outputs_carry_the_training_column_names(tmp_path, table, low_rank
     ]
 
 
+def test_decode_matches_code_columns_by_name(tmp_path, table, capsys):
+    """Codes written by encode as z0, z1 decode to the same data in any column order; a table
+    of other columns is an error naming them; an .npy array of codes is taken in order."""
+    run = _train(tmp_path, table, "--label", "kind", "--code", "2")
+    model = aekit.load(run)
+    codes = model.encode(pd.read_csv(table))
+    frame = pd.DataFrame(codes, columns=["z0", "z1"])[["z1", "z0"]]  # reordered
+    frame.to_parquet(tmp_path / "codes.parquet")
+    np.save(tmp_path / "codes.npy", codes)
+    for given in ("codes.parquet", "codes.npy"):
+        assert main(["decode", str(run), str(tmp_path / given), "-o", str(tmp_path / "x.npy")]) == 0
+        np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), model.decode(codes))
+    np.testing.assert_array_equal(model.decode(frame), model.decode(codes))  # in Python too
+    frame.rename(columns={"z1": "q"}).to_csv(tmp_path / "other.csv", index=False)
+    capsys.readouterr()
+    assert (
+        main(["decode", str(run), str(tmp_path / "other.csv"), "-o", str(tmp_path / "y.npy")]) == 2
+    )
+    error = capsys.readouterr().err
+    assert "other.csv: missing code column(s) 'z1'; extra column(s) 'q'" in error
+    assert not (tmp_path / "y.npy").exists()
+
+
 def test_help_names_every_option():
     train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
     dests = {

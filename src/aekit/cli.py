@@ -19,6 +19,7 @@ from .cli_parser import build_parser
 from .comparison import Comparison
 from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
+from .data.columns import code_names
 from .data.streaming import streams
 from .data.writing import write_blocks
 from .defaults import DETECTOR_NEIGHBOURS
@@ -99,7 +100,7 @@ def cmd_sweep(args) -> int:
 def cmd_transform(args) -> int:
     model = load(args.run)
     options = dict(sample=args.sample, seed=args.seed) if args.method == "encode" else {}
-    columns = _code_columns() if args.method == "encode" else _sample_columns(model)
+    columns = _code_columns(model) if args.method == "encode" else _sample_columns(model)
     if streams(args.data, args.stream):  # read and written a block of rows at a time
         path = Path(args.data).expanduser()
         blocks = streamed_outputs(model, args.method, path, label=args.label, **options)
@@ -155,9 +156,9 @@ def _save_generated(model, path: Path, data) -> None:
     )
 
 
-def _code_columns() -> dict:
-    """``save_array``'s column names for codes: z0, z1, ..."""
-    return dict(column_prefix="z")
+def _code_columns(model) -> dict:
+    """``save_array``'s column names for codes: z0, z1, ..., the names ``decode`` reads."""
+    return dict(column_names=code_names(model.code_size))
 
 
 def _sample_columns(model) -> dict:
