@@ -113,6 +113,25 @@ def test_a_file_run_is_shown_on_its_validation_part(tmp_path, table):
     assert (out / "feature_errors.png").exists() and not (out / "samples.png").exists()
 
 
+def test_a_run_records_where_its_data_is_so_any_folder_can_use_it(
+    digits_run, tmp_path, table, monkeypatch, capsys
+):
+    """Relative paths are recorded resolved: the run is evaluated and reported from another
+    folder; a built-in's name stays a name."""
+    monkeypatch.chdir(tmp_path)
+    pd.read_csv(table).iloc[:60].to_csv("val.csv", index=False)
+    aekit.train(table.name, label="kind", val_data="val.csv", out="run", **TINY)
+    data = json.loads((tmp_path / "run" / "config.json").read_text())["data"]
+    where = (str(table.resolve()), str((tmp_path / "val.csv").resolve()))
+    assert (data["source"], data["val_source"]) == where
+    assert json.loads((digits_run / "config.json").read_text())["data"]["source"] == "digits"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["evaluate", "../run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_test"] == 60
+    assert main(["report", "../run", "--data", "../val.csv", "-o", "page.html", "--quiet"]) == 0
+
+
 def test_aekit_report_with_other_data(tmp_path, table, capsys):
     out = tmp_path / "run"
     aekit.train(str(table), label="kind", out=out, **TINY)

@@ -24,7 +24,7 @@ from .code_density import MAX_FIT_CODES
 from .config import TrainConfig
 from .data import Dataset
 from .data.splitting import split_validation
-from .data_info import DataInfo
+from .data_info import DataInfo, recorded_source
 from .denoising import make_corruption
 from .distributed import Ranks, join, reports_lost_processes
 from .evaluation import Comparison
@@ -218,8 +218,8 @@ def _describe_data(
     data, val_data, label = request.data, request.val_data, request.label
     return DataInfo(
         name=dataset.name,
-        source=str(data) if isinstance(data, str | Path) else None,
-        val_source=str(val_data) if isinstance(val_data, str | Path) else None,
+        source=recorded_source(data),
+        val_source=recorded_source(val_data),
         label=str(label) if label is not None else None,
         feature_names=dataset.feature_names,
         validation=validation_kind(val_data, val_part),
