@@ -1,6 +1,7 @@
 """The run report: one self-contained HTML file, written by training and rebuilt by `aekit
 report` for any run (old formats, other data), its evaluation table exactly evaluation.json."""
 
+import base64
 import io
 import json
 import math
@@ -130,6 +131,35 @@ def test_a_run_records_where_its_data_is_so_any_folder_can_use_it(
     assert main(["evaluate", "../run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_test"] == 60
     assert main(["report", "../run", "--data", "../val.csv", "-o", "page.html", "--quiet"]) == 0
+
+
+def test_the_report_of_a_run_whose_data_is_not_found_uses_what_the_folder_holds(
+    tmp_path, table, monkeypatch, capsys
+):
+    """A run saved with a relative path (as aekit recorded them before), read from another
+    folder: the report shows the stored evaluation and pictures and says why; evaluate names
+    the file it cannot find."""
+    out = tmp_path / "run"
+    aekit.train(str(table), label="kind", out=out, **TINY)
+    config = json.loads((out / "config.json").read_text())
+    config["data"]["source"] = table.name
+    (out / "config.json").write_text(json.dumps(config))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    stored = {name: (out / name).read_bytes() for name in ("codes.png", "feature_errors.png")}
+    assert main(["report", str(out), "--quiet"]) == 0
+    text = (out / "report.html").read_text()
+    assert_table_is_the_json(_Page(text), json.loads((out / "evaluation.json").read_text()))
+    for png in stored.values():
+        assert base64.b64encode(png).decode() in text  # the folder's pictures of the data
+    assert "table.csv is not found from here" in text
+    assert main(["evaluate", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "'table.csv': the run's data file is not found from" in error
+    (out / "evaluation.json").unlink()
+    assert main(["report", str(out), "--quiet"]) == 0
+    text = (out / "report.html").read_text()
+    assert "table.csv is not found from here, and the run folder holds no evaluation" in text
 
 
 def test_aekit_report_with_other_data(tmp_path, table, capsys):
