@@ -107,16 +107,14 @@ def _found(source: str) -> str:
     """``source``, or a DataError saying that the run's data file is not found and what to do."""
     if _is_found(source):
         return source
-    where = (
-        "a path relative to the folder the run was trained from, as runs saved by earlier "
-        "aekit versions recorded it"
-        if not Path(source).expanduser().is_absolute()
-        else "moved or deleted since training"
-    )
+    if Path(source).expanduser().is_absolute():
+        why = "moved or deleted since training"
+    else:  # as runs saved by earlier aekit versions recorded it
+        why = "a path relative to the folder the run was trained from: run aekit from there"
     raise DataError(
-        f"{source!r}: the run's data file is not found from {Path.cwd()} ({where}); run aekit "
-        "from that folder, or give the data (aekit evaluate RUN DATA --train-data FILE, "
-        "aekit report RUN --data FILE)"
+        f"{source!r}: the run's data file is not found from {Path.cwd()} ({why}); or give the "
+        "data: aekit evaluate RUN DATA --train-data FILE, aekit report RUN --data FILE "
+        "(Python: test_data=, train_data=, data=)"
     )
 
 
