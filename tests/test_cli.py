@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import aekit
 from aekit.cli import build_parser, main
 from aekit.config import TrainConfig
 from aekit.options import flag_of
@@ -79,6 +80,75 @@ def test_config_file_and_flags(tmp_path, table):
     saved = json.loads((run / "config.json").read_text())
     assert saved["net"]["code_size"] == 3 and saved["net"]["hidden"] == [10]
     assert saved["net"]["loss"] == "mse"  # the flag wins over the file
+
+
+def test_validation_data_need_not_have_the_label_column(tmp_path, table, capsys):
+    """Validation takes no labels: --val-data without the --label column trains, and the run
+    is evaluated on it afterwards; a validation file that has the column gets it set aside."""
+    frame = pd.read_csv(table)[::-1]  # other rows first: matched by name, not position
+    for name, val in (("unlabelled", frame.drop(columns="kind")), ("labelled", frame)):
+        val.to_csv(tmp_path / f"{name}.csv", index=False)
+        run = _train(
+            tmp_path / name, table, "--label", "kind", "--val-data", str(tmp_path / f"{name}.csv")
+        )
+        capsys.readouterr()
+        assert main(["evaluate", str(run), "--json"]) == 0
+        evaluation = json.loads(capsys.readouterr().out)
+        assert evaluation["n_test"] == 200
+        assert ("probe_accuracy" in evaluation["rows"]["aekit"]) == (name == "labelled")
+
+
+def test_table_outputs_carry_the_training_column_names(tmp_path, table, low_rank):
+    """A table model's reconstructions, decodes and samples are headed by its training columns
+    in training order, whatever the input's order; a model of unnamed columns writes x0, x1."""
+    run = _train(tmp_path, table, "--label", "kind", "--code", "2")
+    features = [f"f{i}" for i in range(8)]
+    shuffled = tmp_path / "shuffled.csv"
+    pd.read_csv(table)[features[::-1]].to_csv(shuffled, index=False)
+
+    def written(command, *options) -> pd.DataFrame:
+        out = tmp_path / f"{command}.csv"
+        assert main([command, str(run), *map(str, options), "-o", str(out)]) == 0
+        return pd.read_csv(out)
+
+    for command in ("reconstruct", "denoise"):
+        rebuilt = written(command, shuffled, "--quiet")
+        assert list(rebuilt.columns) == features
+        expected = aekit.load(run).reconstruct(pd.read_csv(table))
+        np.testing.assert_allclose(rebuilt.to_numpy(), expected, rtol=1e-5)
+    codes = written("encode", shuffled, "--quiet")
+    assert list(codes.columns) == ["z0", "z1"]
+    assert list(written("decode", tmp_path / "encode.csv").columns) == features
+    assert list(written("generate", "-n", 3).columns) == features
+    assert list(written("interpolate", table, "--from", 0, "--to", 1).columns) == features
+    np.save(tmp_path / "rows.npy", low_rank)
+    run = _train(tmp_path / "array", tmp_path / "rows.npy", "--code", "2")
+    assert list(written("reconstruct", tmp_path / "rows.npy", "--quiet").columns) == [
+        f"x{i}" for i in range(8)
+    ]
+
+
+def test_decode_matches_code_columns_by_name(tmp_path, table, capsys):
+    """Codes written by encode as z0, z1 decode to the same data in any column order; a table
+    of other columns is an error naming them; an .npy array of codes is taken in order."""
+    run = _train(tmp_path, table, "--label", "kind", "--code", "2")
+    model = aekit.load(run)
+    codes = model.encode(pd.read_csv(table))
+    frame = pd.DataFrame(codes, columns=["z0", "z1"])[["z1", "z0"]]  # reordered
+    frame.to_parquet(tmp_path / "codes.parquet")
+    np.save(tmp_path / "codes.npy", codes)
+    for given in ("codes.parquet", "codes.npy"):
+        assert main(["decode", str(run), str(tmp_path / given), "-o", str(tmp_path / "x.npy")]) == 0
+        np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), model.decode(codes))
+    np.testing.assert_array_equal(model.decode(frame), model.decode(codes))  # in Python too
+    frame.rename(columns={"z1": "q"}).to_csv(tmp_path / "other.csv", index=False)
+    capsys.readouterr()
+    assert (
+        main(["decode", str(run), str(tmp_path / "other.csv"), "-o", str(tmp_path / "y.npy")]) == 2
+    )
+    error = capsys.readouterr().err
+    assert "other.csv: missing code column(s) 'z1'; extra column(s) 'q'" in error
+    assert not (tmp_path / "y.npy").exists()
 
 
 def test_help_names_every_option():

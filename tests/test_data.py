@@ -430,6 +430,14 @@ def test_save_table_round_trips(tmp_path: Path, suffix: str) -> None:
     np.testing.assert_array_equal(data.x, codes)
 
 
+def test_save_table_with_column_names(tmp_path: Path) -> None:
+    save_array(tmp_path / "r.csv", np.zeros((2, 3)), column_names=["b", "a", "c"])
+    assert pd.read_csv(tmp_path / "r.csv").columns.tolist() == ["b", "a", "c"]
+    with pytest.raises(DataError, match=r"wrong.csv: 2 column names for rows of 3 values"):
+        save_array(tmp_path / "wrong.csv", np.zeros((2, 3)), column_names=["a", "b"])
+    assert not (tmp_path / "wrong.csv").exists()
+
+
 def test_save_table_flattens_images(tmp_path: Path) -> None:
     save_array(tmp_path / "r.csv", np.zeros((2, 1, 2, 3)))
     assert pd.read_csv(tmp_path / "r.csv").columns.tolist() == [f"z{i}" for i in range(6)]

@@ -110,3 +110,31 @@ def test_outlier_labels_other_than_zero_one_are_a_clear_error(tmp_path, capsys):
     assert "outlier labels must be 1 (anomaly) or 0 (normal), found the values 0, 2" in (
         capsys.readouterr().err
     )
+
+
+def test_outlier_labels_in_the_test_file_only(tmp_path, capsys):
+    """Labelled outliers usually exist only in the test file: the training data is reloaded
+    with the run's own label column set aside, never read for the test's outlier column."""
+    import json
+
+    import pandas as pd
+
+    import aekit
+    from aekit.cli import main
+
+    train = pd.read_csv(_table(tmp_path / "train.csv", 300, 0, seed=1))
+    train["kind"] = (train["f0"] > 0).astype(int)  # the run's own label, not in the test file
+    train.drop(columns="is_anomaly").to_csv(tmp_path / "train.csv", index=False)
+    test = _table(tmp_path / "test.csv", 100, 10, seed=2)
+    run = tmp_path / "run"
+    main(["train", str(tmp_path / "train.csv"), "--out", str(run), "--label", "kind",
+          "--code", "2", "--epochs", "20", "--quiet"])  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", str(run), str(test), "--labels", "is_anomaly", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_train"] == 270  # the training part, the validation rows split off again
+    assert report["detection"]["aekit"]["auroc"] > 0.95
+    given = aekit.evaluate(
+        aekit.load(run), test, train_data=tmp_path / "train.csv", outlier_label="is_anomaly"
+    )
+    assert given.n_train == 300 and given.detection["pca"]["auroc"] > 0.95

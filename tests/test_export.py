@@ -1,6 +1,9 @@
 """ONNX export: onnxruntime gives what PyTorch gives, in the data's units, at any batch size."""
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import aekit
@@ -11,6 +14,7 @@ ort = pytest.importorskip("onnxruntime", reason="ONNX export tests need aekit[on
 from aekit.export import onnx_metadata  # noqa: E402
 
 TOLERANCE = 1e-5
+COLUMNS = ["height", "age", "weight", "b", "a", "c"]  # not in sorted order
 
 
 def _train(x, **options):
@@ -27,7 +31,7 @@ def models():
     return {
         "conv rgb 30x30": (_train(rgb, backbone="conv", hidden=[4, 8], code_size=5), rgb),
         "conv grey 7x7": (_train(grey, backbone="conv", hidden=[4], code_size=3), grey),
-        "mlp table": (_train(table, hidden=[8], code_size=2), table),
+        "mlp table": (_train(pd.DataFrame(table, columns=COLUMNS), hidden=[8], code_size=2), table),
     }
 
 
@@ -46,6 +50,22 @@ def test_exported_model_matches_pytorch(models, name, tmp_path):
     assert meta["code_size"] == str(model.code_size)
     assert meta["input_shape"] == str(["batch", *x.shape[1:]]).replace("'", '"')
     assert meta["aekit_version"] == aekit.__version__
+
+
+def test_metadata_names_the_features_and_the_codes(models, tmp_path):
+    """A server can check what it feeds in: a table's columns in the graph's order, the code's
+    names as encode writes them, the sample shape."""
+    model, _ = models["mlp table"]
+    for part in ("both", "decoder"):
+        meta = onnx_metadata(model.export_onnx(tmp_path / f"{part}.onnx", part=part))
+        assert json.loads(meta["feature_names"]) == COLUMNS
+        assert json.loads(meta["code_names"]) == ["z0", "z1"]
+        assert json.loads(meta["sample_shape"]) == [6]
+    image_model, _ = models["conv grey 7x7"]
+    meta = onnx_metadata(image_model.export_onnx(tmp_path / "image.onnx"))
+    assert json.loads(meta["feature_names"]) is None  # an image's pixels have no names
+    assert json.loads(meta["code_names"]) == ["z0", "z1", "z2"]
+    assert json.loads(meta["sample_shape"]) == [7, 7]
 
 
 def test_encoder_and_decoder_parts(models, tmp_path):

@@ -1,6 +1,7 @@
 """The run report: one self-contained HTML file, written by training and rebuilt by `aekit
 report` for any run (old formats, other data), its evaluation table exactly evaluation.json."""
 
+import base64
 import io
 import json
 import math
@@ -111,6 +112,54 @@ def test_a_file_run_is_shown_on_its_validation_part(tmp_path, table):
     assert "validation data: the 20 samples of" in text
     assert json.loads((out / "evaluation.json").read_text())["n_test"] == model.data_info.n_val
     assert (out / "feature_errors.png").exists() and not (out / "samples.png").exists()
+
+
+def test_a_run_records_where_its_data_is_so_any_folder_can_use_it(
+    digits_run, tmp_path, table, monkeypatch, capsys
+):
+    """Relative paths are recorded resolved: the run is evaluated and reported from another
+    folder; a built-in's name stays a name."""
+    monkeypatch.chdir(tmp_path)
+    pd.read_csv(table).iloc[:60].to_csv("val.csv", index=False)
+    aekit.train(table.name, label="kind", val_data="val.csv", out="run", **TINY)
+    data = json.loads((tmp_path / "run" / "config.json").read_text())["data"]
+    where = (str(table.resolve()), str((tmp_path / "val.csv").resolve()))
+    assert (data["source"], data["val_source"]) == where
+    assert json.loads((digits_run / "config.json").read_text())["data"]["source"] == "digits"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["evaluate", "../run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_test"] == 60
+    assert main(["report", "../run", "--data", "../val.csv", "-o", "page.html", "--quiet"]) == 0
+
+
+def test_the_report_of_a_run_whose_data_is_not_found_uses_what_the_folder_holds(
+    tmp_path, table, monkeypatch, capsys
+):
+    """A run saved with a relative path (as aekit recorded them before), read from another
+    folder: the report shows the stored evaluation and pictures and says why; evaluate names
+    the file it cannot find."""
+    out = tmp_path / "run"
+    aekit.train(str(table), label="kind", out=out, **TINY)
+    config = json.loads((out / "config.json").read_text())
+    config["data"]["source"] = table.name
+    (out / "config.json").write_text(json.dumps(config))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    stored = {name: (out / name).read_bytes() for name in ("codes.png", "feature_errors.png")}
+    assert main(["report", str(out), "--quiet"]) == 0
+    text = (out / "report.html").read_text()
+    assert_table_is_the_json(_Page(text), json.loads((out / "evaluation.json").read_text()))
+    for png in stored.values():
+        assert base64.b64encode(png).decode() in text  # the folder's pictures of the data
+    assert "table.csv is not found from here" in text
+    assert main(["evaluate", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "'table.csv': the run's data file is not found from" in error
+    (out / "evaluation.json").unlink()
+    assert main(["report", str(out), "--quiet"]) == 0
+    text = (out / "report.html").read_text()
+    assert "table.csv is not found from here, and the run folder holds no evaluation" in text
 
 
 def test_aekit_report_with_other_data(tmp_path, table, capsys):

@@ -95,3 +95,26 @@ def test_codes_and_scores_from_one_encoding_are_those_of_two(options, small_imag
     codes, scores = model.codes_and_anomaly_scores(data)
     np.testing.assert_array_equal(codes, model.encode(data))
     np.testing.assert_array_equal(scores, model.anomaly_scores(data))
+
+
+def test_the_label_of_the_scored_file_is_not_asked_of_the_training_file(planted, capsys):
+    """``--label is_out`` sets a column of DATA aside; the training codes of ``both`` come from
+    the run's own file, which has no such column."""
+    folder, x = planted
+    columns = [f"f{i}" for i in range(8)]
+    pd.DataFrame(x[:300], columns=columns).to_csv(folder / "normal.csv", index=False)
+    run = folder / "file-run"
+    main(["train", str(folder / "normal.csv"), "--out", str(run), "--code", "2", "--epochs", "3",
+          "--quiet"])  # fmt: skip
+    labelled = pd.DataFrame(x, columns=columns)
+    labelled["is_out"] = np.r_[np.zeros(300, int), np.ones(10, int)]
+    labelled.to_csv(folder / "labelled.csv", index=False)
+
+    def scores(data, *label) -> np.ndarray:
+        out = folder / "scores.csv"
+        options = ["--anomaly-score", "both", "-o", str(out), "--quiet"]
+        assert main(["score", str(run), str(data), *label, *options]) == 0
+        return pd.read_csv(out)["score"].to_numpy()
+
+    with_label = scores(folder / "labelled.csv", "--label", "is_out")
+    np.testing.assert_array_equal(with_label[:300], scores(folder / "normal.csv"))

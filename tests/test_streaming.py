@@ -368,6 +368,21 @@ def test_streamed_transform_writes_what_memory_writes(tmp_path, small_chunks, su
     assert np.array_equal(outputs["on"], outputs["off"])
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_streamed_reconstructions_carry_the_training_column_names(tmp_path, small_chunks, suffix):
+    table = mixed_table()
+    aekit.train(table, label="kind", code_size=2, epochs=1, batch_size=64).save(tmp_path / "run")
+    write(table[["kind", *COLUMNS[::-1]]], tmp_path / "data.csv")
+    written = {}
+    for stream in ("on", "off"):
+        out = tmp_path / f"{stream}{suffix}"
+        command = ["reconstruct", str(tmp_path / "run"), str(tmp_path / "data.csv"), "-o", str(out)]
+        assert main([*command, "--stream", stream, "--quiet"]) == 0
+        written[stream] = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
+    assert list(written["on"].columns) == COLUMNS  # the training order, not the file's
+    pd.testing.assert_frame_equal(written["on"], written["off"])
+
+
 @pytest.mark.parametrize("suffix", [".npy", ".csv", ".parquet"])
 def test_streamed_scores_are_the_scores_of_the_file_read_whole(
     tmp_path, small_chunks, suffix, monkeypatch

@@ -24,7 +24,7 @@ from .code_density import MAX_FIT_CODES
 from .config import TrainConfig
 from .data import Dataset
 from .data.splitting import split_validation
-from .data_info import DataInfo
+from .data_info import DataInfo, recorded_source
 from .denoising import make_corruption
 from .distributed import Ranks, join, reports_lost_processes
 from .evaluation import Comparison
@@ -212,8 +212,8 @@ def _describe_data(
     data, val_data, label = request.data, request.val_data, request.label
     return DataInfo(
         name=dataset.name,
-        source=str(data) if isinstance(data, str | Path) else None,
-        val_source=str(val_data) if isinstance(val_data, str | Path) else None,
+        source=recorded_source(data),
+        val_source=recorded_source(val_data),
         label=str(label) if label is not None else None,
         feature_names=dataset.feature_names,
         validation=validation_kind(val_data, val_part),
@@ -326,7 +326,8 @@ def evaluate(
     With ``outlier_label``, a column (or .npz key) marking anomalies with 1 and normal rows
     with 0, ``Comparison.detection`` holds the AUROC and average precision of aekit's
     reconstruction error beside PCA's and IsolationForest's, all fitted on the training data
-    (``aekit.detection``); the column is set aside like ``label``.
+    (``aekit.detection``); the column is set aside like ``label``, in the test data only: the
+    training data is read with the run's own label and need not have it.
     """
     return evaluate_model(
         model,

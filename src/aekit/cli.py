@@ -19,6 +19,7 @@ from .cli_parser import build_parser
 from .comparison import Comparison
 from .config import OPTION_NAMES
 from .data import builtin_datasets, load_data, save_array
+from .data.columns import code_names
 from .data.streaming import streams
 from .data.writing import write_blocks
 from .defaults import DETECTOR_NEIGHBOURS
@@ -99,15 +100,15 @@ def cmd_sweep(args) -> int:
 def cmd_transform(args) -> int:
     model = load(args.run)
     options = dict(sample=args.sample, seed=args.seed) if args.method == "encode" else {}
-    prefix = "z" if args.method == "encode" else "x"
+    columns = _code_columns(model) if args.method == "encode" else _sample_columns(model)
     if streams(args.data, args.stream):  # read and written a block of rows at a time
         path = Path(args.data).expanduser()
         blocks = streamed_outputs(model, args.method, path, label=args.label, **options)
-        write_blocks(args.output, blocks, column_prefix=prefix)
+        write_blocks(args.output, blocks, **columns)
     else:
         # columns matched by name to the run's (its label column set aside), as in Python
         data = model.load_input(args.data, label=args.label, default_split="test")
-        save_array(args.output, getattr(model, args.method)(data, **options), column_prefix=prefix)
+        save_array(args.output, getattr(model, args.method)(data, **options), **columns)
     if not args.quiet:
         print(f"wrote {args.output}")
     return 0
@@ -116,7 +117,7 @@ def cmd_transform(args) -> int:
 def cmd_decode(args) -> int:
     model = load(args.run)
     codes = load_data(args.codes)
-    save_array(args.output, model.decode(codes), column_prefix="x")
+    save_array(args.output, model.decode(codes), **_sample_columns(model))
     print(f"wrote {args.output}")
     return 0
 
@@ -146,8 +147,25 @@ def cmd_interpolate(args) -> int:
 def _save_generated(model, path: Path, data) -> None:
     info = model.data_info
     save_generated(
-        path, data, sample_shape=model.sample_shape, low=info.data_min, high=info.data_max
+        path,
+        data,
+        sample_shape=model.sample_shape,
+        low=info.data_min,
+        high=info.data_max,
+        column_names=info.feature_names,
     )
+
+
+def _code_columns(model) -> dict:
+    """``save_array``'s column names for codes: z0, z1, ..., the names ``decode`` reads."""
+    return dict(column_names=code_names(model.code_size))
+
+
+def _sample_columns(model) -> dict:
+    """``save_array``'s column names for samples in the data's units (reconstructions, decodes):
+    a table model's training features, in training order, so a column reads as the input's
+    column of that name; x0, x1, ... for the values of an array or image model's samples."""
+    return dict(column_prefix="x", column_names=model.data_info.feature_names)
 
 
 def cmd_evaluate(args) -> int:
@@ -223,7 +241,8 @@ def _scores_in_memory(model, data, args) -> np.ndarray:
         return model.anomaly_scores(data)
     codes, errors = model.codes_and_anomaly_scores(data)
     why = f"the code distances of --anomaly-score {args.anomaly_score}"
-    train_part = training_part(model, args.train_data, args.label, needed_for=why)
+    # --label names a column of DATA; the training data keeps the run's own label
+    train_part = training_part(model, args.train_data, None, needed_for=why)
     neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
     return combine(args.anomaly_score, errors, neighbours.distances(codes))
 

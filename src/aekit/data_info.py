@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from .data.builtin import split_builtin_name
 
 
 @dataclass
@@ -11,7 +15,9 @@ class DataInfo:
     saved form. The old dict access (``info["n_train"]``, ``info.get("label")``) still works."""
 
     name: str
-    source: str | None  # a path or built-in name to reload the data from; None: in memory
+    # the absolute path (``recorded_source``; relative in runs saved before) or built-in name to
+    # reload the data from; None: in memory
+    source: str | None
     val_source: str | None
     label: str | None  # names are compared as strings
     feature_names: list[str] | None  # a table's columns
@@ -57,3 +63,14 @@ class DataInfo:
 
 
 _NAMES = frozenset(field.name for field in fields(DataInfo))
+
+
+def recorded_source(data) -> str | None:
+    """What a run records of where ``data`` came from: a file's absolute path, so the run
+    reloads it from any folder; a built-in's name as given; None for in-memory data."""
+    if not isinstance(data, str | os.PathLike):
+        return None
+    path = Path(data).expanduser()
+    if not path.exists() and isinstance(data, str) and split_builtin_name(data) is not None:
+        return data  # as load_data reads it: a file of that name comes first
+    return str(path.resolve())

@@ -4,7 +4,9 @@ The exported encoder takes raw samples shaped as the training data was, (batch, 
 and gives codes (batch, code_size); the decoder takes codes and gives samples in the data's own
 units; ``part="both"`` gives one graph from samples to (codes, reconstructions), the anomaly
 scorer's input. The batch dimension is dynamic. The file's metadata carries the code size, the
-input shape, the part and the aekit version, so a server can check what it loaded.
+input shape, the part, the aekit version and the names of the values (a table's feature names
+in the order the graph takes them, the code's z0, z1, ...), so a server can check what it
+loaded and feed columns in the right order.
 
 torch's exporter needs the optional packages ``onnx`` and ``onnxscript``:
 ``pip install 'aekit[onnx]'``.
@@ -23,6 +25,7 @@ import torch
 from torch import nn
 
 from ._version import __version__
+from .data.columns import code_names
 from .errors import ConfigError
 from .files import atomic_path
 
@@ -125,7 +128,9 @@ def _quiet_exporter():
 
 
 def onnx_metadata(path: str | Path) -> dict[str, str]:
-    """The aekit metadata of an exported file: code_size, input_shape, part, aekit_version."""
+    """The aekit metadata of an exported file, each value a string: aekit_version, part,
+    code_size, and as JSON input_shape, sample_shape, feature_names (a table model's columns
+    in the order of a sample's values; null for arrays and images) and code_names."""
     onnx = _require_onnx()
     proto = onnx.load(str(path), load_external_data=False)
     return {entry.key: entry.value for entry in proto.metadata_props}
@@ -140,6 +145,9 @@ def _set_metadata(onnx, proto, model, part: str) -> None:
         "input_shape": json.dumps(["batch", *shape_in]),
         "sample_shape": json.dumps(list(model.output_shape)),
         "values_per_sample": str(math.prod(model.output_shape)),
+        # the order a table's columns take in the samples in and out of the graph
+        "feature_names": json.dumps(model.data_info.feature_names),
+        "code_names": json.dumps(code_names(model.code_size)),
     }
     onnx.helper.set_model_props(proto, values)
     proto.producer_name = "aekit"

@@ -56,16 +56,23 @@ def check_count(n: int) -> None:
 
 
 def save_generated(
-    path: str | os.PathLike, images: np.ndarray, *, sample_shape: tuple[int, ...], low, high
+    path: str | os.PathLike,
+    images: np.ndarray,
+    *,
+    sample_shape: tuple[int, ...],
+    low,
+    high,
+    column_names: list[str] | None = None,
 ) -> None:
     """Write generated data: a PNG grid for image models, else .npy/.csv/.parquet.
 
     images: (n, *output_shape) in the data's units; ``low``/``high`` the training data's range,
-    mapped to black and white in a PNG.
+    mapped to black and white in a PNG; ``column_names`` a table model's training features,
+    the columns of a table written (else x0, x1, ...).
     """
     path = Path(path)
     if path.suffix.lower() != ".png":
-        save_array(path, images, column_prefix="x")
+        save_array(path, images, column_prefix="x", column_names=column_names)
         return
     if len(sample_shape) != 3 or sample_shape[0] not in (1, 3):
         raise DataError(

@@ -24,7 +24,7 @@ from sklearn.decomposition import PCA
 from . import plots
 from .denoising import corrupt_samples
 from .errors import ConfigError
-from .evaluation.run_data import HeldOut, held_out_part, label_for
+from .evaluation.run_data import HeldOut, held_out_part, label_for, unfound_data
 from .model import Autoencoder
 
 MAX_MAPPED_CODES = 2000  # points on the code map: enough to show its clusters, quick to encode
@@ -41,13 +41,15 @@ class RunPictures:
     built-in's test split, or the validation part a file run held out; see
     ``evaluation.run_data``), or any source the model takes (a file, a built-in such as
     ``"digits:test"``, an array, a DataFrame). A run trained on in-memory data records no source:
-    without ``data`` it draws only what needs none (loss curves, samples).
+    without ``data`` it draws only what needs none (loss curves, samples); so does a run whose
+    recorded data file is not found from here (``unfound``, see ``run_data.unfound_data``).
     """
 
     def __init__(self, run: str | Path, data=None):
         self.folder = Path(run)
         self.model = Autoencoder.load(self.folder)
-        self.shown = _shown_data(self.model, data)
+        self.unfound = unfound_data(self.model) if data is None else None
+        self.shown = _shown_data(self.model, data) if self.unfound is None else None
 
     @property
     def is_image(self) -> bool:
@@ -154,9 +156,13 @@ class RunPictures:
 
     def _data(self):
         if self.shown is None:
+            why = (
+                f"its data file {self.unfound} is not found from here"
+                if self.unfound is not None
+                else "it was trained on in-memory data"
+            )
             raise ConfigError(
-                f"{self.folder} was trained on in-memory data, so it has no data of its own to "
-                "show: pass data= (CLI: --data)"
+                f"{self.folder} has no data of its own to show ({why}): pass data= (CLI: --data)"
             )
         return self.shown.data
 

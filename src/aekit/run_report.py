@@ -4,7 +4,9 @@ training curves, evaluation against PCA and pictures, built from the run folder'
 Training ends with ``finish_run`` (its ``report`` option): evaluation.json, the pictures as PNG
 files and report.html. ``aekit report RUN`` (``write_report``) rebuilds the page for any run,
 runs saved before reports existed included, showing the stored evaluation (with the likelihood
-and denoising rows ``aekit evaluate RUN`` may have added) or computing one.
+and denoising rows ``aekit evaluate RUN`` may have added) or computing one. Where the run's data
+file is not found from here (a relative path an older run recorded, read from another folder),
+the pictures of the data are the PNG files the folder holds.
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from .loop_state import how_it_stopped
 from .pictures import RunPictures
 from .plots import png_bytes
 from .progress import Progress
-from .runs import read_evaluation, write_evaluation, write_pictures, write_report_page
+from .runs import (
+    PICTURE_FILES,
+    read_evaluation,
+    read_pictures,
+    write_evaluation,
+    write_pictures,
+    write_report_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +118,19 @@ def write_report(
     else:
         evaluation, provenance = _evaluate(pictures, None)
     pngs = _draw(pictures, progress)
+    if pictures.unfound is not None:  # the pictures of the data training drew stand in
+        pngs = {**read_pictures(run, PICTURE_FILES), **pngs}
     return write_report_page(run, _page(pictures, evaluation, provenance, pngs), output)
 
 
 def _evaluate(pictures: RunPictures, train_data) -> tuple[Comparison | None, str]:
     """The evaluation against PCA on the data shown, without the IWAE bound; or None and why."""
     model, shown = pictures.model, pictures.shown
+    if shown is None and pictures.unfound is not None:
+        return None, (
+            f"No evaluation: the run's data file {pictures.unfound} is not found from here, and "
+            "the run folder holds no evaluation.json; aekit report RUN --data TEST computes one."
+        )
     if shown is None:
         return None, (
             "No evaluation: the run was trained on in-memory data and records no held-out "
@@ -176,7 +192,7 @@ def _page(
         html_page.section(
             "Pictures",
             *_images(pngs, [name for name in _CAPTIONS if name != "loss"], model),
-            *([] if pictures.shown is not None else [_no_data_note()]),
+            *([] if pictures.shown is not None else [_no_data_note(pictures)]),
         ),
         _options_section(pictures),
     )
@@ -208,11 +224,17 @@ def _data_section(pictures: RunPictures) -> str:
     if names:
         rows.append(["features", f"{len(names)}: {', '.join(names[:20])}"])
     shown = pictures.shown
-    where = (
-        f"The pictures and the evaluation use {shown.description}."
-        if shown is not None
-        else "The run was trained on in-memory data: it records no data to show."
-    )
+    if shown is not None:
+        where = f"The pictures and the evaluation use {shown.description}."
+    elif pictures.unfound is not None:
+        where = (
+            f"The run's data file {pictures.unfound} is not found from here (a path relative to "
+            "the folder the run was trained from, as earlier aekit versions recorded it, or a "
+            "file moved away): the report shows what the run folder holds of it "
+            "(evaluation.json, the pictures)."
+        )
+    else:
+        where = "The run was trained on in-memory data: it records no data to show."
     return html_page.section(
         "Data", html_page.table(["field", "value"], rows), html_page.paragraph(where)
     )
@@ -268,7 +290,14 @@ def _caption(name: str, model) -> str:
     return caption
 
 
-def _no_data_note() -> str:
+def _no_data_note(pictures: RunPictures) -> str:
+    if pictures.unfound is not None:
+        return html_page.paragraph(
+            "The pictures of the data are the PNG files the run folder holds, drawn at the end "
+            f"of training ({pictures.unfound} is not found from here); aekit report RUN --data "
+            "TEST draws them on other data (Python: aekit.report(run, data=...)).",
+            note=True,
+        )
     return html_page.paragraph(
         "Pictures of data (code map, reconstructions) need data to show: "
         "aekit report RUN --data TEST (Python: aekit.report(run, data=...)).",

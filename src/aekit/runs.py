@@ -234,6 +234,19 @@ def write_pictures(folder: str | Path, pictures: dict[str, bytes]) -> None:
         atomic_write_bytes(Path(folder) / PICTURE_FILES[name], png)
 
 
+def read_pictures(folder: str | Path, names) -> dict[str, bytes]:
+    """The pictures among ``names`` that ``folder`` holds as PNG files, by name; a file that
+    does not start as a PNG does is left out (the bytes go into a page as an image)."""
+    found = {}
+    for name in names:
+        path = Path(folder) / PICTURE_FILES[name]
+        if path.is_file():
+            png = path.read_bytes()
+            if png.startswith(b"\x89PNG\r\n\x1a\n"):
+                found[name] = png
+    return found
+
+
 def write_evaluation(folder: str | Path, evaluation: dict) -> None:
     """The run's evaluation (``Comparison.to_dict``) as evaluation.json."""
     atomic_write_text(Path(folder) / EVALUATION_FILE, json.dumps(evaluation, indent=2) + "\n")

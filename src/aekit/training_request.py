@@ -133,12 +133,13 @@ def _given_validation(request: TrainRequest, dataset) -> Dataset:
 
 def load_validation(val_data, dataset, label: str | None) -> Dataset:
     """``val_data`` loaded as training reads validation data given apart: a table's columns
-    matched by name to ``dataset``'s, its samples checked to have ``dataset``'s shape."""
-    # the label column applies to a validation file of the same kind, not to an array
-    val_label = label if isinstance(val_data, str | Path) else None
-    val_part = load_data(
-        val_data, label=val_label, default_split="test", columns=table_columns(dataset, label)
-    )
+    matched by name to ``dataset``'s (its ``label`` column set aside where it has one), its
+    samples checked to have ``dataset``'s shape."""
+    columns = table_columns(dataset, label)
+    # validation takes no labels: a table's label column is set aside where present (Columns),
+    # never required; the label key applies to an .npz file, not to an array
+    val_label = label if isinstance(val_data, str | Path) and columns is None else None
+    val_part = load_data(val_data, label=val_label, default_split="test", columns=columns)
     if val_part.sample_shape != tuple(dataset.sample_shape):
         raise DataError(
             f"validation data {val_part.name} has samples of shape {val_part.sample_shape}, "

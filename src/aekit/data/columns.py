@@ -4,6 +4,7 @@ A model trained on a table (CSV, Parquet, DataFrame) saves its feature names. Ev
 table (to encode, reconstruct, denoise, evaluate, or validate on) is matched to them by name,
 compared as strings, so a file with the same columns in another order gives the same codes,
 and ``pd.DataFrame(array)``'s integer labels match the "0", "1", ... saved in config.json.
+A table of codes (to decode) is matched the same way to the names ``encode`` writes, z0, z1, ...
 """
 
 from __future__ import annotations
@@ -69,6 +70,35 @@ class Columns:
         return Dataset(
             x=data.x[:, order], y=data.y, name=data.name, feature_names=list(self.features)
         )
+
+
+CODE_PREFIX = "z"
+
+
+def code_names(code_size: int) -> list[str]:
+    """A code's columns in a table: z0, z1, ... (``encode`` writes them, ``decode`` reads them)."""
+    return [f"{CODE_PREFIX}{i}" for i in range(code_size)]
+
+
+def code_positions(names: list[str], code_size: int, source: str) -> list[int]:
+    """Where z0, z1, ... sit among a table of codes' column ``names``, in code order.
+
+    Raises:
+        DataError: a code column is missing or another column is there, naming them.
+    """
+    wanted = code_names(code_size)
+    index = {name: i for i, name in enumerate(names)}
+    missing = [name for name in wanted if name not in index]
+    extra = [name for name in names if name not in set(wanted)]
+    if missing or extra:
+        problems = [f"missing code column(s) {_listed(missing)}"] if missing else []
+        problems += [f"extra column(s) {_listed(extra)}"] if extra else []
+        raise DataError(
+            f"{source}: {'; '.join(problems)}. A table of codes has the columns {wanted[0]} to "
+            f"{wanted[-1]}, as encode writes them, matched by name in any order (an array of "
+            "codes is taken in order)"
+        )
+    return [index[name] for name in wanted]
 
 
 def _listed(names: list[str]) -> str:

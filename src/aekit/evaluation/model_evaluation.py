@@ -42,13 +42,15 @@ def evaluate_model(
                 "give label (classes, for the probe on the codes) or outlier_label (1 = anomaly, "
                 "0 = normal), not both"
             )
-        label = outlier_label  # set aside like a label column; its values are the flags
-    held_out = _default_test_data(model, label) if test_data is None else None
+    # the flags are set aside like a label column, in the test data only: labelled outliers
+    # are rarely in the training data, which is read with the run's own label
+    test_label = outlier_label if outlier_label is not None else label
+    held_out = _default_test_data(model, test_label) if test_data is None else None
     if held_out is not None:
         test = held_out.data
     else:
         test = model.load_input(
-            test_data, label=label_for(model, test_data, label), default_split="test"
+            test_data, label=label_for(model, test_data, test_label), default_split="test"
         )
     train_part = training_part(model, train_data, label)
     flags = outlier_flags(test.y, test.name) if outlier_label is not None else None

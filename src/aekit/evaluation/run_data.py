@@ -3,7 +3,9 @@ fitted on, and the held-out part that ``evaluate``, the pictures and the report 
 
 Held out means: a built-in's test split; for a file, the validation part training split off
 (the same seed and fraction give the same rows) or the validation file it was given. A run
-trained on in-memory data records no source, so its data must be passed in.
+trained on in-memory data records no source, so its data must be passed in. Runs record a
+file's absolute path; runs saved before recorded the path as given, which may be relative to
+a folder other than the current one (``unfound_data``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ..data import Dataset
 from ..data.builtin import split_builtin_name
 from ..data.splitting import split_validation
 from ..data_info import DataInfo
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 
 if TYPE_CHECKING:  # model.py does not import this module
     from ..model import Autoencoder
@@ -50,10 +52,12 @@ def held_out_part(model: Autoencoder, label: str | None = None) -> HeldOut | Non
         if info.val_source is None:
             return None  # the validation data was given in memory
         data = model.load_input(
-            info.val_source, label=label_for(model, info.val_source, label), default_split="test"
+            _found(info.val_source),
+            label=label_for(model, info.val_source, label),
+            default_split="test",
         )
         return HeldOut(data, f"{info.val_source}, the validation data training was given")
-    full = model.load_input(source, label=label_for(model, source, label))
+    full = model.load_input(_found(source), label=label_for(model, source, label))
     part = split_validation(full, config.val_fraction, config.seed)[1]
     if validation == "split" and part is not None:
         return HeldOut(
@@ -81,12 +85,41 @@ def training_part(
             "this model was trained on in-memory data, so its training data cannot be "
             f"reloaded for {needed_for}; pass train_data= (CLI: --train-data)"
         )
-    source = info.source
+    source = _found(info.source)
     full = model.load_input(source, label=label_for(model, source, label), default_split="train")
     if recorded_validation(info) == "split":
         config = model.train_config
         return split_validation(full, config.val_fraction, config.seed)[0]
     return full
+
+
+def unfound_data(model: Autoencoder) -> str | None:
+    """The recorded file ``held_out_part`` reloads the run's data from, where it is not found
+    from here (a relative path read from another folder, or a file moved away); else None."""
+    info = model.data_info
+    source = info.val_source if recorded_validation(info) == "given" else info.source
+    if source is None or _is_found(source):
+        return None
+    return source
+
+
+def _found(source: str) -> str:
+    """``source``, or a DataError saying that the run's data file is not found and what to do."""
+    if _is_found(source):
+        return source
+    if Path(source).expanduser().is_absolute():
+        why = "moved or deleted since training"
+    else:  # as runs saved by earlier aekit versions recorded it
+        why = "a path relative to the folder the run was trained from: run aekit from there"
+    raise DataError(
+        f"{source!r}: the run's data file is not found from {Path.cwd()} ({why}); or give the "
+        "data: aekit evaluate RUN DATA --train-data FILE, aekit report RUN --data FILE "
+        "(Python: test_data=, train_data=, data=)"
+    )
+
+
+def _is_found(source: str) -> bool:
+    return split_builtin_name(source) is not None or Path(source).expanduser().exists()
 
 
 def recorded_validation(info: DataInfo) -> str:
