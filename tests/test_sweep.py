@@ -226,3 +226,22 @@ def test_val_fraction_beside_val_data_is_an_error_before_training(tmp_path, low_
         aekit.sweep(low_rank[:150], out=tmp_path / "s", val_data=low_rank[150:],
                     val_fraction=[0.2, 0.3], code_size=2, epochs=1)  # fmt: skip
     assert not (tmp_path / "s").exists()
+
+
+def test_test_data_need_not_have_the_label_column(tmp_path):
+    """Labels feed the probe where the test table has them; they are never asked of it."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+    frame["kind"] = rng.integers(0, 2, size=60)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame.drop(columns="kind")[:20].to_csv(tmp_path / "test.csv", index=False)
+    frame[:20].to_csv(tmp_path / "labelled.csv", index=False)
+    options = dict(label="kind", code_size=2, epochs=1, hidden=[4])
+    unlabelled = aekit.sweep(
+        tmp_path / "train.csv", out=tmp_path / "s1", test_data=tmp_path / "test.csv", **options
+    )
+    assert unlabelled["test_mse"].notna().all() and "probe_accuracy" not in unlabelled
+    labelled = aekit.sweep(
+        tmp_path / "train.csv", out=tmp_path / "s2", test_data=tmp_path / "labelled.csv", **options
+    )
+    assert labelled["probe_accuracy"].notna().all()

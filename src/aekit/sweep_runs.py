@@ -20,6 +20,7 @@ from .config_file import LABEL_KEY, read_sweep_file
 from .data import Dataset, load_data
 from .data.builtin import split_builtin_name
 from .data.splitting import split_validation
+from .data.table_files import table_names
 from .errors import ConfigError
 from .model import Autoencoder
 from .progress import Progress
@@ -90,8 +91,7 @@ def sweep(
     test_source = test_data if test_data is not None else default_test_source(data)
     test = None
     if test_source is not None:
-        test_label = label if isinstance(test_source, str | Path) else None
-        test = load_data(test_source, label=test_label, default_split="test")
+        test = load_data(test_source, label=_test_label(test_source, label), default_split="test")
     record = {
         "data": data_identity(data, label),
         "validation": data_identity(val_data, None) if val_data is not None else None,
@@ -113,6 +113,17 @@ def sweep(
         for row in run_search(grid, folder, trials, seed, runner.run):
             runner.add(row)
     return runner.finish(record)
+
+
+def _test_label(source, label: str | None) -> str | None:
+    """The label to read test data with: the run's, where the test table has that column (its
+    classes feed the probe); labels are never asked of test data, and an array has none."""
+    if label is None or not isinstance(source, str | Path):
+        return None
+    path = Path(source).expanduser()
+    if path.suffix.lower() in (".csv", ".parquet") and path.is_file():
+        return label if str(label) in table_names(path) else None
+    return label
 
 
 def default_folder(data) -> Path:
