@@ -119,6 +119,18 @@ def test_a_model_kept_at_its_pca_start_ties_pca_on_the_rows_it_held_out(tmp_path
     assert float(shown[0]) == pytest.approx(float(shown[1]), rel=1e-5)
 
 
+def test_a_kept_start_reports_its_own_validation_loss():
+    """An epoch a little better than the PCA start on validation data, but not clearly, is
+    discarded: the run then reports the start's validation loss, not that epoch's."""
+    x = load_wine().data.astype(np.float32)
+    model = aekit.train(x, epochs=20, seed=2, progress=False)  # seed 2: an epoch beats the start
+    assert model.result["best_epoch"] == 0
+    validation = split_validation(load_data(x), 0.1, 2)[1].x
+    error = np.mean((model.scale(validation) - model.scale(model.reconstruct(validation))) ** 2)
+    assert model.result["best_val_loss"] == pytest.approx(error, rel=1e-4)
+    assert min(row["val_loss"] for row in model.history) < model.result["best_val_loss"]
+
+
 def test_evaluate_names_the_space_it_measured_in():
     one_unit_table = sparse_pixels(60)
     model = aekit.train(one_unit_table, code_size=4, epochs=2, progress=False)

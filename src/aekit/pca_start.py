@@ -55,9 +55,9 @@ def clearly_better(trained: torch.Tensor, start: torch.Tensor) -> bool:
 
 def keep_start_unless_clearly_better(
     net: nn.Module, start_state: dict[str, torch.Tensor], val_x: torch.Tensor
-) -> bool:
+) -> float | None:
     """Load ``start_state`` into ``net`` unless the trained weights are clearly better on
-    ``val_x``; True when the start was restored."""
+    ``val_x``; the start's mean validation loss when it was restored, else None."""
     device = next(net.parameters()).device
     val_x = val_x.to(device)
     trained_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -66,8 +66,8 @@ def keep_start_unless_clearly_better(
     start = per_sample_loss(net, val_x)
     if clearly_better(trained, start):
         net.load_state_dict(trained_state)
-        return False
-    return True
+        return None
+    return float(start.mean())
 
 
 def settle_pca_start(
@@ -75,6 +75,10 @@ def settle_pca_start(
 ) -> None:
     """After training a net that started at PCA: keep the start (epoch 0) unless training
     clearly beat it on ``val_x``, the scaled validation tensor. ``result`` (a
-    ``training.TrainResult``) is updated. At epoch 0 the loop has already restored the start."""
-    if result.best_epoch != 0 and keep_start_unless_clearly_better(net, start_state, val_x):
-        result.best_epoch = 0
+    ``training.TrainResult``) is updated: the run's best epoch is then 0, and its best
+    validation loss the start's. At epoch 0 the loop has already restored the start."""
+    if result.best_epoch == 0:
+        return
+    start_loss = keep_start_unless_clearly_better(net, start_state, val_x)
+    if start_loss is not None:
+        result.best_epoch, result.best_val_loss = 0, start_loss
