@@ -33,10 +33,10 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
+from aekit.atomic_files import atomic_write_text
 from aekit.data import load_data
-from aekit.defaults import default_code_size
-from aekit.detection import pca_scores
-from aekit.files import atomic_write_text
+from aekit.evaluation.detection import pca_scores
+from aekit.options.defaults import default_code_size
 from aekit.sklearn import AutoencoderAnomalyDetector
 
 CLASS_NAMES = (

@@ -20,8 +20,8 @@ import time
 import torch
 
 import aekit
-from aekit.denoising import corrupt_samples
 from aekit.evaluation import PCABaseline, denoising_rows
+from aekit.evaluation.denoising import corrupt_samples
 
 TARGET_DB = 2.0
 TRAIN_NOISE = ["gaussian:0.3", "mask:0.25"]

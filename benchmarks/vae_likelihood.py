@@ -16,7 +16,7 @@ the benchmark shows that the estimators and the training behave, not a state of 
 
 With ``--conv-evaluate SECONDS`` it instead times ``aekit.evaluate`` with its defaults on the
 conv VAE (Fashion-MNIST as grey values, default loss, trained for SECONDS): the case the
-evaluation defaults were chosen for (``aekit.likelihood.DEFAULT_IW_SAMPLES``).
+evaluation defaults were chosen for (``aekit.models.vae_likelihood.DEFAULT_IW_SAMPLES``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import torch
 
 import aekit
 from aekit.data import load_data
-from aekit.likelihood import elbo, iwae_log_likelihood
+from aekit.models.vae_likelihood import elbo, iwae_log_likelihood
 
 PUBLISHED = "85-87 (binarised MNIST, 1-layer MLP VAE, IWAE paper)"
 

@@ -18,9 +18,9 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import aekit
 from aekit import ConfigError
-from aekit.cli import main
-from aekit.runs import CHECKPOINT_FILE, read_checkpoint
-from aekit.training import TrainingError
+from aekit.cli.commands import main
+from aekit.runs.folder import CHECKPOINT_FILE, read_checkpoint
+from aekit.training.loop import TrainingError
 
 # Small, but slow enough per epoch (about 0.3 s) that a kill lands mid-run.
 TRAIN_ARGS = [
@@ -112,7 +112,7 @@ def test_sigterm_checkpoints_and_says_how_to_resume(tmp_path, data_file):
 KILL_DURING_WRITE = """
 import os, signal, sys
 import numpy as np
-import aekit.runs as runs
+import aekit.runs.folder as runs
 
 real_save = runs.save_file
 calls = []
@@ -127,7 +127,7 @@ def save_then_die(tensors, filename, metadata=None):
     real_save(tensors, filename, metadata=metadata)
 
 runs.save_file = save_then_die
-from aekit.cli import main
+from aekit.cli.commands import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -184,10 +184,10 @@ DISK_FULL = {
 @pytest.mark.parametrize("error", DISK_FULL.values(), ids=DISK_FULL.keys())
 def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypatch, error):
     """The third checkpoint's write fills the disk halfway through the file."""
-    import aekit.runs
+    import aekit.runs.folder
 
     run = tmp_path / "run"
-    real_save = aekit.runs.save_file
+    real_save = aekit.runs.folder.save_file
     count = {"n": 0}
 
     def save_until_full(tensors, filename, metadata=None):
@@ -198,7 +198,7 @@ def test_disk_full_keeps_the_last_good_checkpoint(tmp_path, data_file, monkeypat
                 handle.truncate(os.path.getsize(filename) // 2)
             raise error
 
-    monkeypatch.setattr(aekit.runs, "save_file", save_until_full)
+    monkeypatch.setattr(aekit.runs.folder, "save_file", save_until_full)
     with pytest.raises(aekit.AekitError, match="No space left on device") as info:
         aekit.train(
             data_file, out=run, code_size=4, hidden=[16], epochs=5, batch_size=64, progress=False
@@ -321,7 +321,7 @@ def test_nonfinite_gradient_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
                 next(module.parameters()).grad.fill_(float("inf"))
 
     model_holder = []
-    import aekit.training as training
+    import aekit.training.loop as training
 
     real_fit = training.fit
 
@@ -373,7 +373,7 @@ def test_nonfinite_gradient_is_never_checkpointed(
         if calls["n"] == poisoned_step:
             next(nets[0].parameters()).grad.fill_(float("inf"))
 
-    import aekit.training as training
+    import aekit.training.loop as training
 
     real_fit = training.fit
 
@@ -689,18 +689,18 @@ def test_a_checkpoint_from_before_learning_rate_drops_resumes(checkpointed_run, 
 def test_resumed_moments_are_laid_out_like_their_weights(tmp_path, small_images, monkeypatch):
     # CUDA's fused AdamW refuses moments whose strides differ from their parameter's (resuming
     # a conv run on a GPU failed so); the conv weights are channels-last, the file contiguous
-    import aekit.training
+    import aekit.training.loop
 
     run = tmp_path / "run"
     options = dict(backbone="conv", hidden=[4, 8], code_size=3, batch_size=16, progress=False)
     aekit.train(small_images, out=run, epochs=1, **options)
     made = []
 
-    def recording(model, config, _make=aekit.training.make_optimizer):
+    def recording(model, config, _make=aekit.training.loop.make_optimizer):
         made.append(_make(model, config))
         return made[-1]
 
-    monkeypatch.setattr(aekit.training, "make_optimizer", recording)
+    monkeypatch.setattr(aekit.training.loop, "make_optimizer", recording)
     aekit.train(small_images, out=run, resume=True, epochs=2, progress=False)
     channels_last = 0
     for parameter, state in made[0].state.items():

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import aekit
-from aekit.cli import build_parser, main
-from aekit.config import TrainConfig
-from aekit.options import flag_of
+from aekit.cli.commands import build_parser, main
+from aekit.options.declaring import flag_of
+from aekit.options.train_config import TrainConfig
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_width_mismatch_on_encode(tmp_path, table, capsys):
 
 def test_demo_shows_training_progress_unless_quiet(tmp_path, monkeypatch, capsys):
     # the library's train() is quiet by default; the command line, demo included, turns it on
-    import aekit.cli as cli
+    import aekit.cli.commands as cli
 
     seen = []
     monkeypatch.setattr(cli, "train", lambda *args, **options: seen.append(options))

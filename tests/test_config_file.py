@@ -6,7 +6,7 @@ import pytest
 
 import aekit
 from aekit import ConfigError
-from aekit.config_file import read_config_file, read_sweep_file
+from aekit.options.config_file import read_config_file, read_sweep_file
 
 
 @pytest.mark.parametrize(

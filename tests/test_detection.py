@@ -5,13 +5,13 @@ import re
 import numpy as np
 import pytest
 
-from aekit.detection import (
+from aekit.errors import DataError
+from aekit.evaluation.detection import (
     detection_rows,
     isolation_forest_scores,
     outlier_flags,
     pca_scores,
 )
-from aekit.errors import DataError
 
 
 def test_outlier_flags_accept_zero_one_and_name_bad_values():
@@ -69,7 +69,7 @@ def _table(path, n_normal: int, n_anomalies: int, seed: int):
 def test_cli_evaluate_with_outlier_labels_scores_four_detectors(tmp_path, capsys):
     import json
 
-    from aekit.cli import main
+    from aekit.cli.commands import main
 
     train = _table(tmp_path / "train.csv", 300, 6, seed=1)
     test = _table(tmp_path / "test.csv", 100, 10, seed=2)
@@ -96,7 +96,7 @@ def test_cli_evaluate_with_outlier_labels_scores_four_detectors(tmp_path, capsys
 def test_outlier_labels_other_than_zero_one_are_a_clear_error(tmp_path, capsys):
     import pandas as pd
 
-    from aekit.cli import main
+    from aekit.cli.commands import main
 
     train = _table(tmp_path / "train.csv", 200, 4, seed=1)
     test = pd.read_csv(train)
@@ -120,7 +120,7 @@ def test_outlier_labels_in_the_test_file_only(tmp_path, capsys):
     import pandas as pd
 
     import aekit
-    from aekit.cli import main
+    from aekit.cli.commands import main
 
     train = pd.read_csv(_table(tmp_path / "train.csv", 300, 0, seed=1))
     train["kind"] = (train["f0"] > 0).astype(int)  # the run's own label, not in the test file

@@ -19,11 +19,11 @@ import torch.distributed as dist
 from safetensors.numpy import load_file
 
 import aekit
-from aekit import distributed
-from aekit.cli import main
-from aekit.distributed import SINGLE, Ranks
+from aekit.cli.commands import main
 from aekit.errors import ConfigError, DataError, DistributedError
-from aekit.training_steps import batch_starts
+from aekit.training import distributed
+from aekit.training.distributed import SINGLE, Ranks
+from aekit.training.steps import batch_starts
 
 pytestmark = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()),
@@ -134,9 +134,9 @@ def test_one_process_cannot_resume_a_run_of_two(capsys, tmp_path, data_file):
     """What the CLI says above, from a checkpoint written as a 2-process run writes it."""
     run = tmp_path / "run"
     aekit.train(data_file, out=run, epochs=1, batch_size=32, progress=False)
-    checkpoint = aekit.runs.read_checkpoint(run)
+    checkpoint = aekit.runs.folder.read_checkpoint(run)
     checkpoint.meta["run"]["world_size"] = 2
-    aekit.runs.write_checkpoint(run, checkpoint)
+    aekit.runs.folder.write_checkpoint(run, checkpoint)
     (run / "config.json").unlink()  # an unfinished run
     with pytest.raises(ConfigError, match=r"trained on 2.*resumes exactly only on as many"):
         aekit.train(out=run, resume=True, progress=False)
@@ -212,7 +212,7 @@ def test_batches_split_into_the_whole_batch():
 
 
 def test_batch_size_is_the_global_batch_split_evenly():
-    settings = aekit.config.make_config(batch_size=30)
+    settings = aekit.options.train_config.make_config(batch_size=30)
     with pytest.raises(ConfigError, match="batch_size=30 cannot be split evenly across 4"):
         Ranks(0, 4).batch_size_for(settings, given=True)
     assert Ranks(0, 4).batch_size_for(settings, given=False).batch_size == 28  # a default

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 import aekit
-from aekit.cli import main
+from aekit.cli.commands import main
 from aekit.errors import ConfigError
 
 ort = pytest.importorskip("onnxruntime", reason="ONNX export tests need aekit[onnx]")
-from aekit.export import onnx_metadata  # noqa: E402
+from aekit.trained.onnx_export import onnx_metadata  # noqa: E402
 
 TOLERANCE = 1e-5
 COLUMNS = ["height", "age", "weight", "b", "a", "c"]  # not in sorted order

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 import aekit
-from aekit.config import TrainConfig, make_config
 from aekit.models import MODELS, BackboneConfig, Family, NetConfig
-from aekit.training import fit
+from aekit.options.train_config import TrainConfig, make_config
+from aekit.training.loop import fit
 
 FAMILIES = sorted(MODELS)
 BACKBONES = {

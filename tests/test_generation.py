@@ -5,10 +5,10 @@ import pytest
 from conftest import blob_images
 
 import aekit
-from aekit.cli import main
+from aekit.cli.commands import main
 from aekit.errors import ConfigError
-from aekit.generation import linear_path, spherical_path
-from aekit.runs import CODE_DENSITY_FILE
+from aekit.models.interpolation import linear_path, spherical_path
+from aekit.runs.folder import CODE_DENSITY_FILE
 
 FAST = dict(epochs=3, progress=False, hidden=[16], code_size=3, batch_size=16)
 
@@ -54,7 +54,7 @@ def test_code_density_survives_save_and_load(runs, tmp_path, small_images_module
 def test_code_density_fitted_on_first_use_is_the_one_fitted_on_the_training_codes(
     runs, small_images_module
 ):
-    from aekit.code_density import CodeDensity
+    from aekit.models.code_density import CodeDensity
 
     in_memory = aekit.train(small_images_module, backbone="mlp", gmm_components=3, **FAST)
     # fitted when first needed (training leaves it for later), on the same seeded codes
@@ -149,7 +149,7 @@ def test_cli_errors_are_one_line(runs, tmp_path, small_images_module, capsys):
 
 def test_code_density_on_many_codes_finds_the_clusters():
     """More codes than the fit uses: the subsample still recovers a two-cluster density."""
-    from aekit.code_density import MAX_FIT_CODES, CodeDensity
+    from aekit.models.code_density import MAX_FIT_CODES, CodeDensity
 
     rng = np.random.default_rng(3)
     n = 3 * MAX_FIT_CODES

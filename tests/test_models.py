@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from aekit.models import MODELS, AutoencoderNet, NetConfig
-from aekit.training import evaluate_loss
+from aekit.training.loop import evaluate_loss
 
 CASES = {
     "mlp-vector": NetConfig((8,), 3, "mlp", [16, 8]),

@@ -1,4 +1,4 @@
-"""Tests for aekit.plots: valid PNGs, written atomically, for grey and RGB images, histories,
+"""Tests for aekit.report.drawing: valid PNGs, written atomically, for grey and RGB images, histories,
 code maps and per-feature errors."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from PIL import Image
 from png_checks import grid_tiles, read_rgb, tile_pixels
 
 from aekit.errors import AekitError, DataError
-from aekit.plots import (
+from aekit.report.drawing import (
     code_map,
     error_curves,
     feature_errors,

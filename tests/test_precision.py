@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import aekit
-from aekit import precision
 from aekit.errors import ConfigError
+from aekit.training import precision
 
 NATIVE = precision.native_bf16(torch.device("cpu"))
 
@@ -18,14 +18,14 @@ def _images(n=24, size=16):
 @pytest.mark.skipif(not NATIVE, reason="this CPU has no native bf16 (AVX512-BF16/AMX)")
 def test_bf16_runs_the_forward_pass_in_bf16_and_keeps_fp32_weights(monkeypatch):
     seen = []
-    real_loss = aekit.models.autoencoder.AutoencoderNet.loss
+    real_loss = aekit.models.ae.AutoencoderNet.loss
 
     def spy(self, x, target=None):
         out = real_loss(self, x, target)
         seen.append(self.encoder(x).dtype)  # inside the step's autocast region
         return out
 
-    monkeypatch.setattr(aekit.models.autoencoder.AutoencoderNet, "loss", spy)
+    monkeypatch.setattr(aekit.models.ae.AutoencoderNet, "loss", spy)
     model = aekit.train(_images(), backbone="conv", hidden=[4], code_size=3, epochs=1,
                         precision="bf16", progress=False)  # fmt: skip
     assert torch.bfloat16 in seen

@@ -4,7 +4,7 @@ epoch, and the last epoch always shown."""
 import io
 
 import aekit
-from aekit.progress import Progress
+from aekit.training.progress import Progress
 
 
 def _row(epoch: int) -> dict:
@@ -46,7 +46,7 @@ def test_a_log_shows_every_learning_rate_drop():
 
 def test_a_slow_run_gets_a_line_every_few_seconds(monkeypatch):
     now = [0.0]
-    monkeypatch.setattr("aekit.progress.time.perf_counter", lambda: now[0])
+    monkeypatch.setattr("aekit.training.progress.time.perf_counter", lambda: now[0])
     stream = io.StringIO()
     progress = Progress(stream, live=False)
     for epoch in range(1, 8):

@@ -5,8 +5,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from aekit.config import TrainConfig
-from aekit.options import flag_of, shown_default, spec_of
+from aekit.options.declaring import flag_of, shown_default, spec_of
+from aekit.options.train_config import TrainConfig
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

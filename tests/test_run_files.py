@@ -20,10 +20,10 @@ from safetensors.torch import load_file, save_file
 
 import aekit
 from aekit import ModelFileError
-from aekit.config import TrainConfig
 from aekit.models import NetConfig
-from aekit.run_schema import NET, TRAIN
-from aekit.runs import FORMAT_VERSION
+from aekit.options.train_config import TrainConfig
+from aekit.runs.folder import FORMAT_VERSION
+from aekit.runs.schema import NET, TRAIN
 
 # values outside [0, 1] and not whole: a table of mixed units, scaled per column (6 offsets)
 X = (np.random.default_rng(0).random((40, 6)) * 3 - 1).astype(np.float32)
@@ -443,7 +443,7 @@ def test_any_weights_damage_loads_or_is_a_model_file_error(trained_run, tmp_path
 # -- writing: atomic files get the mode open() gives them, and the folder is synced ------------
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=oct)
 def test_written_files_get_the_mode_open_would_give(tmp_path, umask):
-    from aekit.files import atomic_write_text
+    from aekit.atomic_files import atomic_write_text
 
     old = os.umask(umask)
     try:
@@ -456,7 +456,7 @@ def test_written_files_get_the_mode_open_would_give(tmp_path, umask):
 
 
 def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
-    import aekit.files
+    import aekit.atomic_files
 
     events = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -470,22 +470,22 @@ def test_the_folder_is_synced_after_the_rename(tmp_path, monkeypatch):
         events.append("rename")
         real_replace(src, dst)
 
-    monkeypatch.setattr(aekit.files.os, "fsync", recording_fsync)
-    monkeypatch.setattr(aekit.files.os, "replace", recording_replace)
-    aekit.files.atomic_write_text(tmp_path / "a.txt", "x")
+    monkeypatch.setattr(aekit.atomic_files.os, "fsync", recording_fsync)
+    monkeypatch.setattr(aekit.atomic_files.os, "replace", recording_replace)
+    aekit.atomic_files.atomic_write_text(tmp_path / "a.txt", "x")
     assert events == ["fsync file", "rename", "fsync folder"]
 
 
 def test_disk_full_while_saving_weights_is_a_clear_error(trained_run, tmp_path, monkeypatch):
     from safetensors import SafetensorError
 
-    import aekit.runs
+    import aekit.runs.folder
 
     def full_disk(tensors, filename, metadata=None):
         raise SafetensorError("Error while serializing: I/O error: No space left on device")
 
     model = aekit.load(trained_run)
-    monkeypatch.setattr(aekit.runs, "save_file", full_disk)
+    monkeypatch.setattr(aekit.runs.folder, "save_file", full_disk)
     with pytest.raises(aekit.AekitError, match="model.safetensors: .*No space left on device"):
         model.save(tmp_path / "copy")
     assert not list((tmp_path / "copy").iterdir())  # no half-written or temporary file

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import aekit
-from aekit.config import MODEL_OPTIONS, TRAINING_OPTIONS
-from aekit.run_schema import SPLIT_OPTIONS_VERSION
+from aekit.options.train_config import MODEL_OPTIONS, TRAINING_OPTIONS
+from aekit.runs.schema import SPLIT_OPTIONS_VERSION
 
 X = np.random.default_rng(0).normal(size=(40, 6)).astype(np.float32)
 

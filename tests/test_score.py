@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import aekit
-from aekit.cli import main
+from aekit.cli.commands import main
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aekit
-from aekit.config import TrainConfig
+from aekit.options.train_config import TrainConfig
 from aekit.sklearn import AutoencoderAnomalyDetector, AutoencoderTransformer
 
 # Checks of scikit-learn's suite allowed to fail, with the reason why; none so far.

@@ -15,20 +15,20 @@ import aekit
 import aekit.data.loading
 import aekit.data.shuffled_chunks as shuffled
 import aekit.data.streaming as streaming
-import aekit.model
-import aekit.streamed_inference
-import aekit.training
-from aekit.cli import main
+import aekit.trained.autoencoder
+import aekit.trained.streamed
+import aekit.training.loop
+from aekit.cli.commands import main
 from aekit.data import load_data
 from aekit.data.chunks import read_chunks
 from aekit.data.npy_files import NpyRows, NpyWriter
+from aekit.data.scaling import Scaler
 from aekit.data.shuffled_chunks import StreamedRows, epoch_order
 from aekit.data.splitting import split_validation
 from aekit.data.statistics import RunningStatistics
 from aekit.data.streaming import StreamedFile, streams
 from aekit.errors import ConfigError, DataError
-from aekit.runs import EVALUATION_FILE, REPORT_FILE, read_checkpoint
-from aekit.scaling import Scaler
+from aekit.runs.folder import EVALUATION_FILE, REPORT_FILE, read_checkpoint
 
 COLUMNS = list("abcdef")
 TRAIN = dict(code_size=2, epochs=2, batch_size=32, seed=3)
@@ -41,8 +41,8 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(streaming, "READ_BYTES", 4 * 6 * 40)
     monkeypatch.setattr(shuffled, "CHUNK_BYTES", 4 * 6 * 25)
     monkeypatch.setattr(shuffled, "SHUFFLE_CHUNKS", 3)
-    monkeypatch.setattr(aekit.model, "INFERENCE_BATCH", 64)
-    monkeypatch.setattr(aekit.streamed_inference, "INFERENCE_BATCH", 64)
+    monkeypatch.setattr(aekit.trained.autoencoder, "INFERENCE_BATCH", 64)
+    monkeypatch.setattr(aekit.trained.streamed, "INFERENCE_BATCH", 64)
 
 
 def mixed_table(n: int = 300) -> pd.DataFrame:
@@ -237,7 +237,7 @@ def test_streamed_training_gives_the_codes_memory_gives_in_the_same_order(
 
     monkeypatch.setattr(StreamedRows, "epoch_order", recorded)
     streamed = aekit.train(path, label=label, stream="on", **TRAIN)
-    monkeypatch.setattr(aekit.training._Trainer, "epoch_order", lambda trainer, e: orders[e])
+    monkeypatch.setattr(aekit.training.loop._Trainer, "epoch_order", lambda trainer, e: orders[e])
     memory = aekit.train(path, label=label, stream="off", **TRAIN)
     assert sorted(orders) == [1, 2]
     assert streamed.data_info == memory.data_info
@@ -312,7 +312,7 @@ def test_a_streamed_run_killed_mid_epoch_resumes_bit_identical(tmp_path, small_c
     options = dict(TRAIN, epochs=3, stream="on", checkpoint_every=4, label="kind", report=False)
     aekit.train(tmp_path / "t.csv", out=tmp_path / "whole", **options)
 
-    real_write = aekit.training.write_checkpoint
+    real_write = aekit.training.loop.write_checkpoint
     written = []
 
     def write_then_die(folder, checkpoint):
@@ -321,10 +321,10 @@ def test_a_streamed_run_killed_mid_epoch_resumes_bit_identical(tmp_path, small_c
         if len(written) == 4:  # steps 4, 8, end of epoch 1 (9 steps), 12: mid epoch 2
             raise Killed
 
-    monkeypatch.setattr(aekit.training, "write_checkpoint", write_then_die)
+    monkeypatch.setattr(aekit.training.loop, "write_checkpoint", write_then_die)
     with pytest.raises(Killed):
         aekit.train(tmp_path / "t.csv", out=tmp_path / "run", **options)
-    monkeypatch.setattr(aekit.training, "write_checkpoint", real_write)
+    monkeypatch.setattr(aekit.training.loop, "write_checkpoint", real_write)
     loop = read_checkpoint(tmp_path / "run").meta["loop"]
     assert loop["epoch"] == 2 and loop["position"] > 0
 
@@ -458,7 +458,7 @@ def test_python_encode_streams_a_large_file_with_the_same_draws(
         read.append(args)
         return read_chunks(*args, **kwargs)
 
-    monkeypatch.setattr(aekit.streamed_inference, "read_chunks", counted)
+    monkeypatch.setattr(aekit.trained.streamed, "read_chunks", counted)
     streamed = vae.encode(tmp_path / "x.npy", sample=True, seed=7)
     assert read, "the file was not streamed"
     assert np.array_equal(streamed, vae.encode(x, sample=True, seed=7))

@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from aekit.cli import build_parser, main
-from aekit.config import TrainConfig
+from aekit.cli.commands import build_parser, main
 from aekit.errors import ConfigError
-from aekit.options import flag_of, spec_of
-from aekit.sweep_grid import grid_from_keywords, grid_from_texts, value_text
+from aekit.options.declaring import flag_of, spec_of
+from aekit.options.train_config import TrainConfig
+from aekit.sweep.grid import grid_from_keywords, grid_from_texts, value_text
 
 OPTIONS = dataclasses.fields(TrainConfig)
 

@@ -11,10 +11,10 @@ from test_report import _Page
 import aekit
 from aekit import ModelFileError
 from aekit.data import load_data
+from aekit.data.scaling import SPREAD_FLOOR, Scaler, one_unit
 from aekit.data.splitting import split_validation
 from aekit.evaluation import PCABaseline
 from aekit.models import AutoencoderNet, NetConfig
-from aekit.scaling import SPREAD_FLOOR, Scaler, one_unit
 
 
 def sparse_pixels(n: int, seed: int = 0) -> np.ndarray:

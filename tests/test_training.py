@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from aekit import ConfigError
-from aekit.config import make_config
 from aekit.models import AutoencoderNet, NetConfig, VAEConfig, VAENet
-from aekit.training import TrainingError, evaluate_loss, fit
+from aekit.options.train_config import make_config
+from aekit.training.loop import TrainingError, evaluate_loss, fit
 
 PROJECTION = torch.randn(2, 8, generator=torch.Generator().manual_seed(0))
 
@@ -240,14 +240,14 @@ def test_checkpoint_tables_cover_the_loop_state():
     """A field added to the loop state must be added to what a checkpoint is checked against."""
     import dataclasses
 
-    from aekit.loop_state import LOOP_FIELDS, RESULT_FIELDS, LoopState, TrainResult
+    from aekit.training.loop_state import LOOP_FIELDS, RESULT_FIELDS, LoopState, TrainResult
 
     assert set(LOOP_FIELDS) == {f.name for f in dataclasses.fields(LoopState)}
     assert set(RESULT_FIELDS) == {f.name for f in dataclasses.fields(TrainResult)}
 
 
 def _rates(schedule: str, warmup: float, steps: int = 100) -> list[float]:
-    from aekit.training_steps import set_lr
+    from aekit.training.steps import set_lr
 
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
     config = make_config(epochs=1, batch_size=1, lr=2.0, schedule=schedule, warmup=warmup)

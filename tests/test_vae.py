@@ -11,16 +11,16 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import aekit
-from aekit import cli
-from aekit.building import with_loss
-from aekit.config import make_config
-from aekit.config_file import read_config_file
+from aekit.cli import commands as cli
+from aekit.data.scaling import ValueRange
 from aekit.errors import ConfigError
-from aekit.likelihood import DEFAULT_IW_SAMPLES, elbo, iwae_log_likelihood, vae_scores
 from aekit.models import VAEConfig, VAENet
-from aekit.progress import Progress
-from aekit.runs import WEIGHTS_FILE, read_checkpoint, write_checkpoint
-from aekit.scaling import ValueRange
+from aekit.models.vae_likelihood import DEFAULT_IW_SAMPLES, elbo, iwae_log_likelihood, vae_scores
+from aekit.options.config_file import read_config_file
+from aekit.options.train_config import make_config
+from aekit.runs.folder import WEIGHTS_FILE, read_checkpoint, write_checkpoint
+from aekit.training.planning import with_loss
+from aekit.training.progress import Progress
 
 FAST = dict(epochs=2, progress=False, hidden=[16], code_size=3, batch_size=16)
 
@@ -416,7 +416,7 @@ def test_an_old_model_spelling_warns_and_trains_the_same_net(small_images):
 
 
 def test_the_cli_notes_an_old_model_spelling(tmp_path, small_images, capsys):
-    from aekit.cli import main
+    from aekit.cli.commands import main
 
     np.save(tmp_path / "x.npy", small_images)
     argv = ["train", str(tmp_path / "x.npy"), "--out", str(tmp_path / "run"), "--quiet"]

@@ -9,8 +9,8 @@
 from ._version import __version__
 from .api import evaluate, load, report, train
 from .errors import AekitError, ConfigError, DataError, ModelFileError
-from .model import Autoencoder
-from .sweep_runs import sweep
+from .sweep.driver import sweep
+from .trained.autoencoder import Autoencoder
 
 __all__ = [
     "__version__",

@@ -1,8 +1,8 @@
 """The Python entry points: ``train``, ``load``, ``evaluate``. The CLI calls exactly these.
 
 ``train`` is a pipeline of small steps, top to bottom: what it trains on comes from
-``aekit.training_request``, the run folder's files are written and read by ``aekit.runs``, the
-loop is ``aekit.training.fit``.
+``aekit.training.request``, the run folder's files are written and read by ``aekit.runs.folder``, the
+loop is ``aekit.training.loop.fit``.
 """
 
 from __future__ import annotations
@@ -12,30 +12,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .building import (
-    check_trainable,
-    choose_scale,
-    net_config_for,
-    scale_per_feature,
-    with_defaults,
-    with_loss,
-)
-from .code_density import MAX_FIT_CODES
-from .config import TrainConfig
 from .data import Dataset
+from .data.scaling import Scaler, ValueRange
 from .data.splitting import split_validation
-from .data_info import DataInfo, recorded_source
-from .denoising import make_corruption
-from .distributed import Ranks, join, reports_lost_processes
 from .evaluation import Comparison
+from .evaluation.denoising import make_corruption
 from .evaluation.model_evaluation import evaluate_model
-from .likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
-from .model import Autoencoder
 from .models import MODELS, NetConfig
-from .pca_start import settle_pca_start
-from .progress import Progress
-from .run_report import finish_run, write_report
-from .runs import (
+from .models.code_density import MAX_FIT_CODES
+from .models.pca_start import settle_pca_start
+from .models.vae_likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
+from .options.train_config import TrainConfig
+from .report.run_report import finish_run, write_report
+from .runs.data_info import DataInfo, recorded_source
+from .runs.folder import (
     CHECKPOINT_FILE,
     check_out_folder,
     check_same_data,
@@ -45,15 +35,20 @@ from .runs import (
     holds_model_of,
     write_metrics,
 )
-from .scaling import Scaler, ValueRange
-from .training import TrainResult, finished_reason, fit, resolve_device
-from .training_data import MemoryPart, StreamedPart, scaled_tensor
-from .training_request import (
-    TrainRequest,
-    load_and_split,
-    resolve_request,
-    validation_kind,
+from .trained.autoencoder import Autoencoder
+from .training.distributed import Ranks, join, reports_lost_processes
+from .training.loop import TrainResult, finished_reason, fit, resolve_device
+from .training.parts import MemoryPart, StreamedPart, scaled_tensor
+from .training.planning import (
+    check_trainable,
+    choose_scale,
+    net_config_for,
+    scale_per_feature,
+    with_defaults,
+    with_loss,
 )
+from .training.progress import Progress
+from .training.request import TrainRequest, load_and_split, resolve_request, validation_kind
 
 __all__ = ["evaluate", "load", "report", "split_validation", "train"]
 
@@ -84,7 +79,7 @@ def train(
     when the run was trained on a file or a built-in).
     ``progress=True`` shows the epochs as they train (off by default; the CLI turns it on).
     Started by torchrun, or called on every process of a torch.distributed process group,
-    the processes train one model together (``aekit.distributed``); process 0 writes ``out``,
+    the processes train one model together (``aekit.training.distributed``); process 0 writes ``out``,
     and every process returns the model.
     """
     request = resolve_request(data, label, val_data, config, out, resume, options)
@@ -305,7 +300,7 @@ def evaluate(
     A VAE also gets its test ELBO and importance-weighted test NLL (Bernoulli decoders on
     [0, 1] data, Gaussian and Laplace ones in the data's units) with its standard error, from
     ``iw_samples`` draws on each of ``iw_images`` test samples (a seeded random subset; None:
-    all; 0: none, the ELBO only), see ``aekit.likelihood``. ``progress=True`` shows a live
+    all; 0: none, the ELBO only), see ``aekit.models.vae_likelihood``. ``progress=True`` shows a live
     count on a terminal.
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
@@ -321,12 +316,12 @@ def evaluate(
 
     With ``noise`` (specs as in training, e.g. ``["gaussian:0.3"]``), the test inputs are also
     corrupted (seeded) and the PSNR of the model's output, of PCA's projection of the noisy
-    input and of the noisy input itself are added (``aekit.denoising.add_denoising_rows``).
+    input and of the noisy input itself are added (``aekit.evaluation.denoising.add_denoising_rows``).
 
     With ``outlier_label``, a column (or .npz key) marking anomalies with 1 and normal rows
     with 0, ``Comparison.detection`` holds the AUROC and average precision of aekit's
     reconstruction error beside PCA's and IsolationForest's, all fitted on the training data
-    (``aekit.detection``); the column is set aside like ``label``, in the test data only: the
+    (``aekit.evaluation.detection``); the column is set aside like ``label``, in the test data only: the
     training data is read with the run's own label and need not have it.
     """
     return evaluate_model(
@@ -349,7 +344,7 @@ def report(
     training writes at its end) and return the path; see README "The run report".
 
     One self-contained page of the run's options, data, loss curves, evaluation against PCA and
-    pictures (``aekit.pictures``), from the folder's files only. ``data``: what the pictures and
+    pictures (``aekit.report.run_pictures``), from the folder's files only. ``data``: what the pictures and
     the evaluation use; None: the run's own held-out data and the evaluation stored in its
     evaluation.json. ``progress=True`` counts the pictures on a terminal.
     """

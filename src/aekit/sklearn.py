@@ -2,7 +2,7 @@
 
 Both train through ``aekit.train`` (the one training loop) and keep the trained
 ``aekit.Autoencoder`` in ``model_``. Their constructor parameters are the training options of
-``aekit.config.TrainConfig``, read from its fields, so a new option becomes a parameter without
+``aekit.options.train_config.TrainConfig``, read from its fields, so a new option becomes a parameter without
 an edit here; only ``seed`` is renamed ``random_state``, scikit-learn's name for it.
 
 X is rows (n, d), as for every scikit-learn estimator, or a NumPy array of images (n, H, W) or
@@ -38,10 +38,10 @@ from sklearn.utils.validation import (
 )
 
 from .api import train
-from .config import TrainConfig
-from .defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE
-from .model import Autoencoder
-from .outlier_scores import SCORES, CodeNeighbours, combine
+from .evaluation.outlier_scores import SCORES, CodeNeighbours, combine
+from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE
+from .options.train_config import TrainConfig
+from .trained.autoencoder import Autoencoder
 
 # TrainConfig's option -> the estimator's parameter, where scikit-learn has its own name
 RENAMED = {"seed": "random_state"}
@@ -161,7 +161,7 @@ class _AutoencoderEstimator(BaseEstimator):
 class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     """An autoencoder as a scikit-learn transformer, like ``PCA``: ``transform`` gives codes.
 
-    Parameters: every training option of ``aekit.train`` (see ``aekit.config.TrainConfig``:
+    Parameters: every training option of ``aekit.train`` (see ``aekit.options.train_config.TrainConfig``:
     ``code_size``, ``hidden``, ``loss``, ``epochs``, ...) with the same default, and
     ``random_state`` for aekit's ``seed``. ``fit`` holds out ``val_fraction`` of X for
     validation (early stopping, best epoch) as ``aekit.train`` does.
@@ -218,9 +218,9 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
 class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     """Outlier detection with an autoencoder, with scikit-learn's conventions.
 
-    ``anomaly_score`` says how a sample is scored (``aekit.outlier_scores``):
+    ``anomaly_score`` says how a sample is scored (``aekit.evaluation.outlier_scores``):
     - "both" (the default): its RMS reconstruction error times its code's mean distance to
-      the ``n_neighbors`` nearest training codes (see ``aekit.outlier_scores``): a sample
+      the ``n_neighbors`` nearest training codes (see ``aekit.evaluation.outlier_scores``): a sample
       ranks high when the autoencoder rebuilds it badly and its code lies far from the
       training rows' codes, or when one of the two is far out of the ordinary;
     - "reconstruction": the mean squared reconstruction error in the model's scaled space
@@ -228,7 +228,7 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     - "neighbours": the mean distance to the nearest training codes alone.
 
     On a table, the training options left open take the detector's own defaults
-    (``aekit.defaults.DETECTOR_TABLE``: a small network with dropout, trained briefly, without
+    (``aekit.options.defaults.DETECTOR_TABLE``: a small network with dropout, trained briefly, without
     the linear path that starts a reconstruction model at PCA), chosen on the 21 ADBench
     tables: a model tuned to reconstruct rebuilds the anomalies too. Images keep
     ``aekit.train``'s defaults. Options given explicitly are used as given.

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .dataset import Dataset
 from .idx import idx_pixels, read_idx
 

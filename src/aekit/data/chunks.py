@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .columns import Columns
 from .dataset import as_samples
 from .npy_files import NpyRows

@@ -7,8 +7,7 @@ import sys
 
 import numpy as np
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .columns import code_positions
 from .dataset import Dataset
 

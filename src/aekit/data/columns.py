@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .dataset import Dataset
 
 _SHOWN = 5  # names listed in a message before "..."

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from aekit.errors import DataError
+from ..errors import DataError
 
 # How many bad (row, column) positions a NaN/Inf message lists before "...".
 _MAX_POSITIONS = 5

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .dataset import Dataset
 
 # IDX dtype code -> big-endian NumPy dtype.

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .dataset import Dataset
 from .idx import is_idx_path
 

@@ -6,8 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .builtin import BUILTIN_NAMES, load_builtin, split_builtin_name
 from .columns import Columns
 from .dataset import Dataset

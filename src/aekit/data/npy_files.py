@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from aekit.errors import DataError
+from ..errors import DataError
 
 
 def read_npy_header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype, int]:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .columns import Columns
 from .dataset import Dataset
 from .idx import idx_dataset, is_idx_path
@@ -42,7 +41,7 @@ def read_path(path: Path, label: str | None = None, columns: Columns | None = No
     suffix = path.suffix.lower()
     if path.is_dir():
         reject_label(label, f"{path}, a folder of images")
-        from .images import image_folder_dataset  # Pillow is only needed for folders
+        from .images import image_folder_dataset
 
         return image_folder_dataset(path)
     if suffix == ".npy":

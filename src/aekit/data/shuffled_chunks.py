@@ -47,7 +47,7 @@ def epoch_order(train_starts: np.ndarray, seed: int, epoch: int) -> torch.Tensor
 
 class StreamedRows:
     """The training rows of a streamed file, scaled and shaped as the network takes them, where
-    the loop (``aekit.training.fit``) takes a tensor: ``len``, ``to(device)``, ``rows[index]``
+    the loop (``aekit.training.loop.fit``) takes a tensor: ``len``, ``to(device)``, ``rows[index]``
     (the batch, (len(index), *input_shape) on the device) and ``epoch_order(epoch)``.
 
     ``rows[index]`` reads the chunks that hold the rows at ``index`` and keeps the last

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.errors import ConfigError
-
+from ..errors import ConfigError
 from .chunks import feature_width, is_streamable, read_chunks
 from .dataset import Dataset, as_samples
 from .npy_files import NpyRows, NpyWriter

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from aekit.errors import DataError
-
+from ..errors import DataError
 from .tables import check_unique_names
 
 

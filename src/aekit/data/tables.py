@@ -7,8 +7,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from aekit.errors import DataError, warn
-
+from ..errors import DataError, warn
 from .columns import Columns
 from .dataset import Dataset, out_of_float32_message
 

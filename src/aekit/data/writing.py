@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.errors import DataError
-from aekit.files import atomic_path
-
+from ..atomic_files import atomic_path
+from ..errors import DataError
 from .npy_files import NpyWriter
 
 SAVE_SUFFIXES = (".npy", ".csv", ".parquet")

@@ -5,7 +5,7 @@ knows nothing about models; ``model_rows`` adds the denoising and code-sparsity 
 ``Comparison``; ``model_evaluation`` runs ``aekit.evaluate``'s steps.
 """
 
-from ..comparison import Comparison
+from .comparison import Comparison
 from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows, denoising_rows
 from .pca_baseline import (
     DATA_UNITS,

@@ -12,11 +12,11 @@ import math
 import numpy as np
 import torch
 
-from ..comparison import Comparison
-from ..detection import add_detection_rows, outlier_flags
 from ..errors import ConfigError
-from ..model import Autoencoder
-from ..progress import Progress
+from ..trained.autoencoder import Autoencoder
+from ..training.progress import Progress
+from .comparison import Comparison
+from .detection import add_detection_rows, outlier_flags
 from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows
 from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space
 from .run_data import HeldOut, held_out_part, label_for, training_part
@@ -137,7 +137,7 @@ def _add_family_scores(
     iw_images: int | None,
     progress: bool,
 ) -> None:
-    """The figures the model's family adds (a VAE: ELBO and IWAE NLL, ``aekit.likelihood``)."""
+    """The figures the model's family adds (a VAE: ELBO and IWAE NLL, ``aekit.models.vae_likelihood``)."""
     scaled = torch.from_numpy(model.scale(x_test).reshape(len(x_test), *model.sample_shape))
     reporter = Progress() if progress else None
     counter = (lambda done, total: reporter.count("IWAE NLL", done, total)) if reporter else None

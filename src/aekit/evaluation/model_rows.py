@@ -1,7 +1,7 @@
 """Rows of ``aekit.evaluate``'s comparison beyond reconstruction and the probe: the denoising
 PSNRs (``evaluate(..., noise=...)``) and the fraction of near-zero code values.
 
-Corruption happens in the model's scaled space (``aekit.denoising``), and results are reported
+Corruption happens in the model's scaled space (``aekit.evaluation.denoising``), and results are reported
 in the data's own units.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..comparison import Comparison
-from ..denoising import corrupt_samples
-from ..model import Autoencoder
-from ..noise import normalise_noise
+from ..nn.noise import normalise_noise
+from ..trained.autoencoder import Autoencoder
+from .comparison import Comparison
+from .denoising import corrupt_samples
 from .pca_baseline import PCABaseline, baseline_size, near_zero_fraction, reconstruction_metrics
 
 # Evaluation corrupts the test set with this seed offset from the model's training seed, so

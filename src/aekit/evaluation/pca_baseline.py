@@ -18,9 +18,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..comparison import Comparison
+from ..data.scaling import Scaler
 from ..errors import ConfigError, DataError
-from ..scaling import Scaler
+from .comparison import Comparison
 
 DATA_UNITS = "data units"
 STANDARDISED_UNITS = "standardised units"

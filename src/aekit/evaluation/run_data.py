@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from ..data import Dataset
 from ..data.builtin import split_builtin_name
 from ..data.splitting import split_validation
-from ..data_info import DataInfo
 from ..errors import ConfigError, DataError
+from ..runs.data_info import DataInfo
 
 if TYPE_CHECKING:  # model.py does not import this module
-    from ..model import Autoencoder
+    from ..trained.autoencoder import Autoencoder
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Autoencoder families: one file each, all keeping the contract of ``family.Family``."""
 
-from .autoencoder import AutoencoderNet, NetConfig
+from .ae import AutoencoderNet, NetConfig
 from .family import BackboneConfig, Family
 from .vae import VAEConfig, VAENet
 

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..generation import linear_path
 from ..nn import ConvDecoder, ConvEncoder, mlp
+from .interpolation import linear_path
 
 
 @dataclass
@@ -114,7 +114,7 @@ class Family(nn.Module):
     def code_prior(self):
         """The family's own prior over codes, with ``sample(n, seed) -> (n, k)``; None (the
         default): the family has none, and codes are drawn from a Gaussian mixture fitted on
-        its training codes (``aekit.code_density``)."""
+        its training codes (``aekit.models.code_density``)."""
         return None
 
     def interpolation_path(self, z_a: np.ndarray, z_b: np.ndarray, steps: int) -> np.ndarray:

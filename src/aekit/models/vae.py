@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..generation import spherical_path
-from ..losses import reconstruction_log_likelihood
+from ..nn.losses import reconstruction_log_likelihood
 from .family import BackboneConfig, Family
+from .interpolation import spherical_path
 
 # exp(logvar) of float32 overflows past ~88; clamping keeps a bad step finite, and no useful
 # posterior has a standard deviation outside [e^-15, e^10].
@@ -65,7 +65,7 @@ class VAENet(Family):
 
     Its code prior is N(0, I); ``encode_sample`` draws from q(z|x); interpolation follows the
     great circle (``generation.spherical_path``); ``evaluation_scores`` are the ELBO and the
-    importance-weighted NLL (``aekit.likelihood``).
+    importance-weighted NLL (``aekit.models.vae_likelihood``).
     """
 
     family_name = "vae"
@@ -119,12 +119,12 @@ class VAENet(Family):
         return StandardNormal(self.config.code_size)
 
     def interpolation_path(self, z_a: np.ndarray, z_b: np.ndarray, steps: int) -> np.ndarray:
-        """Along the great circle: the prior's mass lies near a shell (``aekit.generation``)."""
+        """Along the great circle: the prior's mass lies near a shell (``aekit.models.interpolation``)."""
         return spherical_path(z_a, z_b, steps)
 
     def evaluation_scores(self, x: torch.Tensor, **options) -> tuple[dict[str, float], list[str]]:
         """ELBO and the IWAE test NLL with its standard error (``likelihood.vae_scores``)."""
-        from ..likelihood import vae_scores  # here: aekit.likelihood imports this module
+        from .vae_likelihood import vae_scores
 
         return vae_scores(self, x, **options)
 

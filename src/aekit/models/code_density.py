@@ -1,0 +1,138 @@
+"""A density on a plain autoencoder's codes, so it can generate: a Gaussian mixture.
+
+A deterministic autoencoder has no prior to sample codes from; a full-covariance Gaussian
+mixture fitted on the training codes stands in for one (as in Ghosh et al. 2020, "From
+Variational to Deterministic Autoencoders"). ``to_dict`` gives its weights, means and
+covariances as plain numbers, which the run folder keeps as ``code_density.json`` (``aekit.runs.folder``);
+it is sampled with NumPy, so loading never unpickles.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError, ModelFileError
+
+log = logging.getLogger(__name__)
+
+# The mixture is fitted on at most this many training codes (a seeded subsample): EM's cost grows
+# with n. On all 54,000 Fashion-MNIST codes the fit took 10.5 s, three times the training it
+# follows. A trade-off, measured on the codes of the article's MLP (code 32, 3 epochs), mean
+# log-likelihood of 10,000 held-out codes: 4,096 codes 21.3 in 0.49 s, 2,048 18.6 in 0.13 s,
+# 1,024 12.7 in 0.05 s. 2,048 keeps the fit a small part of a short training call.
+MAX_FIT_CODES = 2048
+
+
+@dataclass
+class CodeDensity:
+    """A Gaussian mixture over codes.
+
+    Attributes:
+        weights_: (m,) mixing weights, summing to 1.
+        means_: (m, k) component means.
+        covariances_: (m, k, k) full covariance matrices.
+    """
+
+    weights_: np.ndarray
+    means_: np.ndarray
+    covariances_: np.ndarray
+
+    @classmethod
+    def fit(cls, codes: np.ndarray, n_components: int, *, seed: int = 0) -> CodeDensity:
+        """Fit on codes (n, k); with fewer than ``n_components`` codes, one component per code.
+
+        At most ``MAX_FIT_CODES`` of them, drawn with ``seed``, are used.
+        """
+        # imported here: only training needs them
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.mixture import GaussianMixture
+        from threadpoolctl import threadpool_limits
+
+        codes = np.asarray(codes, dtype=np.float64)
+        if codes.ndim != 2 or len(codes) < 2:
+            raise DataError(f"a code density needs (n >= 2, k) codes, got shape {codes.shape}")
+        if len(codes) > MAX_FIT_CODES:
+            keep = np.random.default_rng(seed).choice(len(codes), MAX_FIT_CODES, replace=False)
+            codes = codes[np.sort(keep)]
+
+        m = min(n_components, len(np.unique(codes, axis=0)))
+        if m < n_components:
+            log.warning("only %d distinct training codes: the code density has %d components", m, m)
+        # regularise relative to the codes' scale; collapsed codes (a degenerate model) need more
+        reg_covar = max(1e-6 * float(codes.var(axis=0).mean()), 1e-10)
+        for _ in range(5):
+            try:
+                # One BLAS thread: right after training, PyTorch's OpenMP threads still spin,
+                # and NumPy's BLAS threads fighting them for the cores made this fit 20-50x
+                # slower (4,096 codes on 2 busy cores: 124 s against 2.6 s).
+                with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    # k-means++ seeding instead of a full k-means run: as good a start
+                    # for EM here, at a fraction of the cost
+                    gmm = GaussianMixture(
+                        m,
+                        covariance_type="full",
+                        reg_covar=reg_covar,
+                        init_params="k-means++",
+                        random_state=seed,
+                    ).fit(codes)
+                return cls(gmm.weights_, gmm.means_, gmm.covariances_)
+            except ValueError:  # an ill-defined covariance
+                reg_covar *= 100
+        raise DataError("the training codes are too degenerate to fit a code density on")
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """n codes (n, k) float32: a component by weight, then mean + cholesky(cov) @ eps."""
+        rng = np.random.default_rng(seed)
+        component = rng.choice(len(self.weights_), size=n, p=self.weights_ / self.weights_.sum())
+        eps = rng.standard_normal((n, self.means_.shape[1]))
+        factors = np.linalg.cholesky(self.covariances_)  # (m, k, k)
+        draws = self.means_[component] + np.einsum("nij,nj->ni", factors[component], eps)
+        return draws.astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "gaussian_mixture",
+            "weights": self.weights_.tolist(),
+            "means": self.means_.tolist(),
+            "covariances": self.covariances_.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, code_size: int, path: str | Path) -> CodeDensity:
+        """The density ``to_dict`` gave, read back from ``path`` (a run's code_density.json,
+        see ``aekit.runs.folder``); ModelFileError naming the file if it is unsound."""
+        try:
+            weights = np.asarray(data["weights"], dtype=np.float64)
+            means = np.asarray(data["means"], dtype=np.float64)
+            covariances = np.asarray(data["covariances"], dtype=np.float64)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelFileError(f"{path}: not a readable code density: {exc}") from None
+        m = len(weights)
+        sound = (
+            weights.ndim == 1
+            and m >= 1
+            and means.shape == (m, code_size)
+            and covariances.shape == (m, code_size, code_size)
+            and all(np.isfinite(a).all() for a in (weights, means, covariances))
+            and (weights >= 0).all()
+            and weights.sum() > 0
+        )
+        if not sound:
+            raise ModelFileError(
+                f"{path}: must hold m >= 1 non-negative weights, (m, {code_size}) means and "
+                f"(m, {code_size}, {code_size}) covariances, all finite; got shapes "
+                f"{weights.shape}, {means.shape}, {covariances.shape}"
+            )
+        try:
+            np.linalg.cholesky(covariances)
+        except np.linalg.LinAlgError:
+            raise ModelFileError(
+                f"{path}: covariances must be positive definite, got a singular one"
+            ) from None
+        return cls(weights, means, covariances)
