@@ -7,7 +7,7 @@ then runs, each in its own process, the peak resident set (``VmHWM`` of /proc/se
 read as the process exits: since its exec, so none of this script's memory; ``ru_maxrss`` of
 a child would count the parent's pages at the fork):
 
-    python -c "import aekit.cli.commands"                     what the imports alone cost (torch, ...)
+    python -c "import aekit.cli"                     what the imports alone cost (torch, ...)
     aekit train FILE --epochs 1 --stream on          default options otherwise
     aekit encode RUN FILE -o codes.npy --stream on
 

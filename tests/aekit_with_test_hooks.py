@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-import aekit.training.loop
+import aekit.training.trainer
 from aekit.cli.commands import main
 from aekit.errors import AekitError
 from aekit.models.ae import AutoencoderNet
@@ -38,7 +38,7 @@ def record_batches(folder: Path) -> None:
 
 
 def fail_after_epoch(epoch: int) -> None:
-    real_end_epoch = aekit.training.loop._Trainer.end_epoch
+    real_end_epoch = aekit.training.trainer.Trainer.end_epoch
 
     def end_epoch(self, out_of_time):
         row = real_end_epoch(self, out_of_time)
@@ -46,11 +46,11 @@ def fail_after_epoch(epoch: int) -> None:
             raise AekitError(f"process {RANK} failed on purpose after epoch {epoch} (test hook)")
         return row
 
-    aekit.training.loop._Trainer.end_epoch = end_epoch
+    aekit.training.trainer.Trainer.end_epoch = end_epoch
 
 
 def kill_after_checkpoints(count: int) -> None:
-    real_write = aekit.training.loop.write_checkpoint
+    real_write = aekit.training.trainer.write_checkpoint
     written = []
 
     def write_checkpoint(folder, checkpoint):
@@ -60,7 +60,7 @@ def kill_after_checkpoints(count: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         return path
 
-    aekit.training.loop.write_checkpoint = write_checkpoint
+    aekit.training.trainer.write_checkpoint = write_checkpoint
 
 
 def rank_and_value(name: str) -> int | None:

@@ -689,18 +689,18 @@ def test_a_checkpoint_from_before_learning_rate_drops_resumes(checkpointed_run, 
 def test_resumed_moments_are_laid_out_like_their_weights(tmp_path, small_images, monkeypatch):
     # CUDA's fused AdamW refuses moments whose strides differ from their parameter's (resuming
     # a conv run on a GPU failed so); the conv weights are channels-last, the file contiguous
-    import aekit.training.loop
+    import aekit.training.trainer
 
     run = tmp_path / "run"
     options = dict(backbone="conv", hidden=[4, 8], code_size=3, batch_size=16, progress=False)
     aekit.train(small_images, out=run, epochs=1, **options)
     made = []
 
-    def recording(model, config, _make=aekit.training.loop.make_optimizer):
+    def recording(model, config, _make=aekit.training.trainer.make_optimizer):
         made.append(_make(model, config))
         return made[-1]
 
-    monkeypatch.setattr(aekit.training.loop, "make_optimizer", recording)
+    monkeypatch.setattr(aekit.training.trainer, "make_optimizer", recording)
     aekit.train(small_images, out=run, resume=True, epochs=2, progress=False)
     channels_last = 0
     for parameter, state in made[0].state.items():

@@ -1,6 +1,5 @@
 """The aekit command end to end: train, encode, decode, reconstruct, evaluate, errors."""
 
-import dataclasses
 import json
 
 import numpy as np
@@ -9,8 +8,8 @@ import pytest
 
 import aekit
 from aekit.cli.commands import build_parser, main
+from aekit.models import option_fields
 from aekit.options.declaring import flag_of
-from aekit.options.train_config import TrainConfig
 
 
 @pytest.fixture
@@ -157,7 +156,7 @@ def test_help_names_every_option():
         flag: action.dest for action in train_parser._actions for flag in action.option_strings
     }
     train_help = train_parser.format_help()
-    for option in dataclasses.fields(TrainConfig):
+    for option in option_fields():
         assert dests[flag_of(option)] == option.name
         assert flag_of(option) in train_help
 

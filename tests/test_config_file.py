@@ -1,4 +1,4 @@
-"""Options from a TOML file (config_file.py): what a file may hold, and a key given twice."""
+"""Options from a TOML file (options/config_file.py): what a file may hold, a key given twice."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,8 @@ import pytest
 
 import aekit
 from aekit import ConfigError
-from aekit.options.config_file import read_config_file, read_sweep_file
+from aekit.options.config_file import read_config_file
+from aekit.sweeps.grid import read_sweep_file
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from conftest import blob_images
 import aekit
 from aekit.cli.commands import main
 from aekit.errors import AekitWarning, ConfigError
+from aekit.models import make_config
 from aekit.nn.noise import Corruption, corrupt_array, parse_noise
 from aekit.options.config_file import read_config_file
-from aekit.options.train_config import make_config
 
 FAST = dict(backbone="mlp", code_size=8, hidden=[64], batch_size=16, lr=3e-3, progress=False)
 

@@ -212,7 +212,7 @@ def test_batches_split_into_the_whole_batch():
 
 
 def test_batch_size_is_the_global_batch_split_evenly():
-    settings = aekit.options.train_config.make_config(batch_size=30)
+    settings = aekit.models.make_config(batch_size=30)
     with pytest.raises(ConfigError, match="batch_size=30 cannot be split evenly across 4"):
         Ranks(0, 4).batch_size_for(settings, given=True)
     assert Ranks(0, 4).batch_size_for(settings, given=False).batch_size == 28  # a default

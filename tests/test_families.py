@@ -11,20 +11,21 @@ import pytest
 import torch
 
 import aekit
-from aekit.models import MODELS, BackboneConfig, Family, NetConfig
-from aekit.options.train_config import TrainConfig, make_config
+from aekit.models import MODELS, BackboneConfig, Family, make_config
 from aekit.training.loop import fit
 
 FAMILIES = sorted(MODELS)
 BACKBONES = {
-    "mlp": NetConfig((8,), 3, "mlp", [16], loss="mse"),
-    "conv": NetConfig((1, 8, 8), 4, "conv", [4, 8], norm="batch", loss="bce", output="sigmoid"),
+    "mlp": BackboneConfig((8,), 3, "mlp", [16], loss="mse"),
+    "conv": BackboneConfig(
+        (1, 8, 8), 4, "conv", [4, 8], norm="batch", loss="bce", output="sigmoid"
+    ),
 }
 
 
 def build(name: str, backbone: str, **settings) -> Family:
     family = MODELS[name]
-    config = family.config_for(BACKBONES[backbone], TrainConfig(**settings))
+    config = family.config_for(BACKBONES[backbone], make_config(model=name, **settings))
     torch.manual_seed(0)
     return family(config)
 

@@ -54,7 +54,7 @@ def test_code_density_survives_save_and_load(runs, tmp_path, small_images_module
 def test_code_density_fitted_on_first_use_is_the_one_fitted_on_the_training_codes(
     runs, small_images_module
 ):
-    from aekit.models.code_density import CodeDensity
+    from aekit.models.priors import CodeDensity
 
     in_memory = aekit.train(small_images_module, backbone="mlp", gmm_components=3, **FAST)
     # fitted when first needed (training leaves it for later), on the same seeded codes
@@ -144,12 +144,12 @@ def test_cli_errors_are_one_line(runs, tmp_path, small_images_module, capsys):
     flat = tmp_path / "flat.npy"  # the vector model's own layout: it never reshapes images
     np.save(flat, small_images_module.reshape(48, -1))
     assert main(["encode", str(tmp_path / "vec"), str(flat), "--sample", "-o", out]) == 2
-    assert "needs a VAE" in capsys.readouterr().err
+    assert "needs a family whose encoder draws codes" in capsys.readouterr().err
 
 
 def test_code_density_on_many_codes_finds_the_clusters():
     """More codes than the fit uses: the subsample still recovers a two-cluster density."""
-    from aekit.models.code_density import MAX_FIT_CODES, CodeDensity
+    from aekit.models.priors import MAX_FIT_CODES, CodeDensity
 
     rng = np.random.default_rng(3)
     n = 3 * MAX_FIT_CODES

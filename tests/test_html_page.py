@@ -2,7 +2,7 @@
 
 import base64
 
-from aekit.report import html as html_page
+from aekit.reports import html as html_page
 
 
 def test_text_is_escaped_everywhere():

@@ -17,8 +17,7 @@ from aekit import api as api_module
 from aekit.cli.commands import main
 from aekit.data import load_data
 from aekit.evaluation import model_evaluation
-from aekit.models import MODELS, NetConfig
-from aekit.options.train_config import make_config
+from aekit.models import MODELS, NetConfig, make_config
 
 FAST = dict(epochs=3, batch_size=16, lr=1e-2, progress=False)
 NAMES = [f"f{i}" for i in range(8)]

@@ -8,8 +8,8 @@ from conftest import blob_images
 
 import aekit
 from aekit.evaluation.run_data import held_out_part
-from aekit.report.drawing import png_bytes
-from aekit.report.run_pictures import RunPictures
+from aekit.reports.drawing import png_bytes
+from aekit.reports.run_pictures import RunPictures
 
 TINY = dict(code_size=3, hidden=[16], epochs=2, progress=False)
 IMAGE_PICTURES = {"loss", "codes", "reconstructions", "samples", "interpolation", "denoising"}

@@ -1,5 +1,5 @@
-"""Tests for aekit.report.drawing: valid PNGs, written atomically, for grey and RGB images, histories,
-code maps and per-feature errors."""
+"""Tests for aekit.reports.drawing: valid PNGs, written atomically, for grey and RGB images,
+histories, code maps and per-feature errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PIL import Image
 from png_checks import grid_tiles, read_rgb, tile_pixels
 
 from aekit.errors import AekitError, DataError
-from aekit.report.drawing import (
+from aekit.reports.drawing import (
     code_map,
     error_curves,
     feature_errors,

@@ -1,12 +1,11 @@
 """The README's Python example runs as written and its option table matches the declarations,
 so the front door never goes stale."""
 
-import dataclasses
 import re
 from pathlib import Path
 
+from aekit.models import option_fields
 from aekit.options.declaring import flag_of, shown_default, spec_of
-from aekit.options.train_config import TrainConfig
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -42,7 +41,7 @@ def test_readme_option_table_matches_the_declarations():
     """Each option's row names its flag, its default (or what picks it) and its choices as
     TrainConfig declares them; no row names an option that does not exist."""
     rows = _option_rows()
-    options = {option.name: option for option in dataclasses.fields(TrainConfig)}
+    options = {option.name: option for option in option_fields()}
     assert set(rows) == set(options)
     for name, option in options.items():
         place, (names, flags, default, meaning) = rows[name]

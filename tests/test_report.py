@@ -15,7 +15,7 @@ from test_run_format import as_format_1
 
 import aekit
 from aekit.cli.commands import main
-from aekit.report.run_report import write_report
+from aekit.reports.run_report import write_report
 from aekit.runs.folder import PICTURE_FILES
 from aekit.training.progress import Progress
 
@@ -235,7 +235,7 @@ def test_a_report_that_fails_does_not_fail_the_finished_training(tmp_path, monke
     def moved_away(*args, **kwargs):
         raise aekit.DataError("table.csv does not exist")
 
-    monkeypatch.setattr("aekit.report.run_report.RunPictures", moved_away)
+    monkeypatch.setattr("aekit.reports.run_report.RunPictures", moved_away)
     model = aekit.train("digits", out=tmp_path / "run", **TINY)
     assert (tmp_path / "run" / "model.safetensors").exists() and model.code_size == 3
     assert not (tmp_path / "run" / "report.html").exists()

@@ -1,6 +1,9 @@
-"""config.json keeps the model options apart from the training options (format 2), and runs
-saved in format 1, with every option under "train", still load and resume."""
+"""config.json keeps a family's own options with the family (format 3), the shared model
+options apart from the training options (format 2); runs saved in format 2 (every family's
+options among the model options) and format 1 (every option under "train") still load and
+resume."""
 
+import dataclasses
 import json
 import shutil
 
@@ -8,16 +11,20 @@ import numpy as np
 import pytest
 
 import aekit
-from aekit.options.train_config import MODEL_OPTIONS, TRAINING_OPTIONS
-from aekit.runs.schema import SPLIT_OPTIONS_VERSION
+from aekit.models import MODELS, option_fields
+from aekit.options.declaring import spec_of
+from aekit.options.train_config import SHARED_NAMES
+from aekit.runs.schema import FAMILY_OPTIONS_VERSION, SPLIT_OPTIONS_VERSION
 
 X = np.random.default_rng(0).normal(size=(40, 6)).astype(np.float32)
+MODEL_OPTIONS = {f.name for f in option_fields() if spec_of(f).group == "model"}
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def trained_run(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("trained") / "run"
-    aekit.train(X, code_size=2, hidden=[4], epochs=1, progress=False, out=out)
+    options = dict(code_size=2, hidden=[4], epochs=2, checkpoint_every=1, progress=False)
+    aekit.train(X, model=request.param, out=out, **options)
     return out
 
 
@@ -30,27 +37,41 @@ def read_config(folder) -> dict:
     return json.loads((folder / "config.json").read_text())
 
 
+def as_format_2(folder) -> None:
+    """Rewrite the run's config.json as aekit wrote it before format 3: every family's options,
+    at their defaults but the run's family's, among the model options."""
+    config = read_config(folder)
+    config["format_version"] = FAMILY_OPTIONS_VERSION - 1
+    defaults = {f.name: f.default for f in option_fields() if f.name not in SHARED_NAMES}
+    config["model_options"].update(defaults | config.pop("family_options"))
+    (folder / "config.json").write_text(json.dumps(config))
+
+
 def as_format_1(folder) -> None:
     """Rewrite the run's config.json as aekit wrote it before format 2."""
+    as_format_2(folder)
     config = read_config(folder)
     config["format_version"] = SPLIT_OPTIONS_VERSION - 1
     config["train"] = {**config.pop("model_options"), **config["train"]}
     (folder / "config.json").write_text(json.dumps(config))
 
 
-def test_model_and_training_options_are_saved_apart(run):
+def test_options_are_saved_by_owner(run):
     config = read_config(run)
-    assert set(config["model_options"]) == set(MODEL_OPTIONS)
-    assert set(config["train"]) == set(TRAINING_OPTIONS)
-    assert not set(MODEL_OPTIONS) & set(TRAINING_OPTIONS)
+    family = MODELS[config["model_type"]]
+    own = {f.name for f in dataclasses.fields(family.options_class)}
+    assert set(config["family_options"]) == own
+    assert set(config["model_options"]) == (MODEL_OPTIONS & set(SHARED_NAMES))
+    assert set(config["train"]) == set(SHARED_NAMES) - MODEL_OPTIONS
     # the options as the user gave them, for --resume; "net" holds what was built from them
     assert config["model_options"]["hidden"] == [4] and config["model_options"]["norm"] is None
     assert config["net"]["norm"] == "none"
 
 
-def test_a_format_1_run_loads_with_the_same_options(run):
+@pytest.mark.parametrize("rewrite", [as_format_2, as_format_1])
+def test_an_older_run_loads_with_the_same_options(run, rewrite):
     new = aekit.load(run)
-    as_format_1(run)
+    rewrite(run)
     old = aekit.load(run)
     assert old.train_config == new.train_config
     np.testing.assert_array_equal(old.encode(X), new.encode(X))
@@ -65,13 +86,31 @@ def test_a_format_1_run_has_no_model_options_section(run):
         aekit.load(run)
 
 
-@pytest.mark.parametrize("old_format", [False, True])
-def test_a_finished_run_resumes_to_itself(run, old_format):
-    """--resume compares the options saved in config.json with the checkpoint's: in either
+def test_a_format_2_run_has_no_family_options_section(run):
+    as_format_2(run)
+    config = read_config(run)
+    config["family_options"] = {}
+    (run / "config.json").write_text(json.dumps(config))
+    with pytest.raises(aekit.ModelFileError, match="family_options is not a field aekit knows"):
+        aekit.load(run)
+
+
+@pytest.mark.parametrize("rewrite", [None, as_format_2, as_format_1])
+def test_a_finished_run_resumes_to_itself(run, rewrite):
+    """--resume compares the options saved in config.json with the checkpoint's: in any
     format a finished run is reported finished instead of trained again."""
-    if old_format:
-        as_format_1(run)
+    if rewrite is not None:
+        rewrite(run)
     written = (run / "config.json").stat().st_mtime_ns
     model = aekit.train(X, out=run, resume=True, progress=False)
     assert (run / "config.json").stat().st_mtime_ns == written  # not trained and saved again
     assert model.train_config.hidden == [4]
+
+
+@pytest.mark.parametrize("rewrite", [as_format_2, as_format_1])
+def test_an_older_run_resumes_for_more_epochs(run, rewrite):
+    """A run saved in an older format goes on training, and is saved in today's."""
+    rewrite(run)
+    model = aekit.train(X, out=run, resume=True, epochs=3, progress=False)
+    assert model.result["epochs_run"] == 3
+    assert read_config(run)["format_version"] == FAMILY_OPTIONS_VERSION

@@ -1,6 +1,5 @@
 """aekit.sklearn: the estimators pass scikit-learn's own checks, work in its tools, and detect."""
 
-import dataclasses
 import pickle
 
 import numpy as np
@@ -19,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aekit
-from aekit.options.train_config import TrainConfig
+from aekit.models import option_fields
 from aekit.sklearn import AutoencoderAnomalyDetector, AutoencoderTransformer
 
 # Checks of scikit-learn's suite allowed to fail, with the reason why; none so far.
@@ -45,7 +44,7 @@ def near_plane(n: int, seed: int = 0, width: int = 10, rank: int = 2) -> np.ndar
 
 @pytest.mark.parametrize("cls", [AutoencoderTransformer, AutoencoderAnomalyDetector])
 def test_parameters_are_the_training_options(cls):
-    options = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    options = {f.name: f.default for f in option_fields()}
     options["random_state"] = options.pop("seed")
     extra = (
         {"dropout": None, "contamination": "auto", "anomaly_score": "both", "n_neighbors": 20}
@@ -138,12 +137,12 @@ def test_bad_option_is_a_value_error_at_fit():
         AutoencoderTransformer(activation="nope", **QUICK).fit(near_plane(20))
 
 
-def test_from_run_and_to_sklearn(tmp_path):
+def test_from_run_takes_a_folder_or_a_model(tmp_path):
     x = near_plane(50).astype(np.float32)
     frame = pd.DataFrame(x, columns=[f"c{i}" for i in range(10)])
     model = aekit.train(frame, code_size=3, out=tmp_path / "run", progress=False, **QUICK)
     from_run = AutoencoderTransformer.from_run(tmp_path / "run")
-    from_model = model.to_sklearn()
+    from_model = AutoencoderTransformer.from_run(model)
     for estimator in (from_run, from_model):
         assert estimator.code_size == 3 and estimator.n_features_in_ == 10
         assert list(estimator.feature_names_in_) == list(frame.columns)
@@ -288,7 +287,7 @@ def test_detector_table_defaults_fill_only_the_open_options():
     detector = AutoencoderAnomalyDetector(epochs=2, gmm_components=1).fit(x)
     config, net = detector.model_.train_config, detector.model_.net.config
     assert (config.hidden, config.code_size, config.dropout, config.lr) == ([64], 32, 0.2, 3e-3)
-    assert config.linear_path == "off" and not net.linear_path
+    assert config.family_options.linear_path == "off" and not net.linear_path
     given = AutoencoderAnomalyDetector(
         hidden=[16], dropout=0.0, linear_path="auto", epochs=2, gmm_components=1
     ).fit(x)  # "auto" is the detector's choice: off on a table

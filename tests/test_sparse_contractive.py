@@ -7,9 +7,8 @@ import torch
 import aekit
 from aekit.errors import ConfigError
 from aekit.evaluation import near_zero_fraction
-from aekit.models import AutoencoderNet, NetConfig
+from aekit.models import AutoencoderNet, NetConfig, make_config
 from aekit.models.penalties import estimated_jacobian_sq_norm, parse_sparsity
-from aekit.options.train_config import make_config
 
 FAST = dict(backbone="mlp", code_size=6, hidden=[32], batch_size=32, lr=3e-3, progress=False)
 

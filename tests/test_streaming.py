@@ -17,7 +17,7 @@ import aekit.data.shuffled_chunks as shuffled
 import aekit.data.streaming as streaming
 import aekit.trained.autoencoder
 import aekit.trained.streamed
-import aekit.training.loop
+import aekit.training.trainer
 from aekit.cli.commands import main
 from aekit.data import load_data
 from aekit.data.chunks import read_chunks
@@ -237,7 +237,7 @@ def test_streamed_training_gives_the_codes_memory_gives_in_the_same_order(
 
     monkeypatch.setattr(StreamedRows, "epoch_order", recorded)
     streamed = aekit.train(path, label=label, stream="on", **TRAIN)
-    monkeypatch.setattr(aekit.training.loop._Trainer, "epoch_order", lambda trainer, e: orders[e])
+    monkeypatch.setattr(aekit.training.trainer.Trainer, "epoch_order", lambda trainer, e: orders[e])
     memory = aekit.train(path, label=label, stream="off", **TRAIN)
     assert sorted(orders) == [1, 2]
     assert streamed.data_info == memory.data_info
@@ -312,7 +312,7 @@ def test_a_streamed_run_killed_mid_epoch_resumes_bit_identical(tmp_path, small_c
     options = dict(TRAIN, epochs=3, stream="on", checkpoint_every=4, label="kind", report=False)
     aekit.train(tmp_path / "t.csv", out=tmp_path / "whole", **options)
 
-    real_write = aekit.training.loop.write_checkpoint
+    real_write = aekit.training.trainer.write_checkpoint
     written = []
 
     def write_then_die(folder, checkpoint):
@@ -321,10 +321,10 @@ def test_a_streamed_run_killed_mid_epoch_resumes_bit_identical(tmp_path, small_c
         if len(written) == 4:  # steps 4, 8, end of epoch 1 (9 steps), 12: mid epoch 2
             raise Killed
 
-    monkeypatch.setattr(aekit.training.loop, "write_checkpoint", write_then_die)
+    monkeypatch.setattr(aekit.training.trainer, "write_checkpoint", write_then_die)
     with pytest.raises(Killed):
         aekit.train(tmp_path / "t.csv", out=tmp_path / "run", **options)
-    monkeypatch.setattr(aekit.training.loop, "write_checkpoint", real_write)
+    monkeypatch.setattr(aekit.training.trainer, "write_checkpoint", real_write)
     loop = read_checkpoint(tmp_path / "run").meta["loop"]
     assert loop["epoch"] == 2 and loop["position"] > 0
 

@@ -11,10 +11,10 @@ from png_checks import read_rgb
 
 import aekit
 import aekit.api
-import aekit.sweep.driver
+import aekit.sweeps.driver
 from aekit.cli.commands import main
 from aekit.errors import ConfigError
-from aekit.sweep.driver import default_folder
+from aekit.sweeps.driver import default_folder
 
 
 def _mtimes(folder):
@@ -130,7 +130,7 @@ def test_an_interrupted_cli_sweep_says_to_run_it_again(tmp_path, monkeypatch, ca
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(aekit.sweep.driver, "train", interrupted)
+    monkeypatch.setattr(aekit.sweeps.driver, "train", interrupted)
     monkeypatch.chdir(tmp_path)
     assert main(["sweep", "digits", "--code", "2,4", "--epochs", "1", "--quiet"]) == 130
     error = capsys.readouterr().err

@@ -1,16 +1,14 @@
 """The sweep's grid: values from CLI text and Python keywords, checked before anything trains."""
 
-import dataclasses
-
 import pytest
 
 from aekit.cli.commands import build_parser, main
 from aekit.errors import ConfigError
+from aekit.models import option_fields
 from aekit.options.declaring import flag_of, spec_of
-from aekit.options.train_config import TrainConfig
-from aekit.sweep.grid import grid_from_keywords, grid_from_texts, value_text
+from aekit.sweeps.grid import grid_from_keywords, grid_from_texts, value_text
 
-OPTIONS = dataclasses.fields(TrainConfig)
+OPTIONS = option_fields()
 
 
 def test_scalar_options_take_commas_list_options_take_settings():

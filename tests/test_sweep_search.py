@@ -5,10 +5,10 @@ import sys
 import pytest
 
 import aekit
-import aekit.sweep.driver
+import aekit.sweeps.driver
 from aekit.errors import ConfigError
-from aekit.sweep.grid import grid_from_keywords
-from aekit.sweep.search import study_name
+from aekit.sweeps.grid import grid_from_keywords
+from aekit.sweeps.search import study_name
 
 optuna = pytest.importorskip("optuna")
 
@@ -30,9 +30,9 @@ def test_search_resumes_counting_trials_done_and_picks_by_validation(
     assert first["trial"].tolist() == [0, 1]
 
     trained = []
-    train = aekit.sweep.driver.train
+    train = aekit.sweeps.driver.train
     monkeypatch.setattr(
-        aekit.sweep.driver, "train", lambda *a, **k: trained.append(k["out"]) or train(*a, **k)
+        aekit.sweeps.driver, "train", lambda *a, **k: trained.append(k["out"]) or train(*a, **k)
     )
     frame = aekit.sweep(low_rank, out=out, search="optuna", trials=3, **OPTIONS)
     assert frame["trial"].tolist() == [0, 1, 2]  # the two done count toward the three
@@ -49,13 +49,13 @@ def test_search_resumes_counting_trials_done_and_picks_by_validation(
 
 def test_an_interrupted_trial_runs_again_from_its_checkpoint(tmp_path, low_rank, monkeypatch):
     out = tmp_path / "search"
-    train = aekit.sweep.driver.train
+    train = aekit.sweeps.driver.train
 
     def interrupted(*args, **kwargs):
         train(*args, **{**kwargs, "epochs": 1})  # leaves a run with a checkpoint, unfinished
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(aekit.sweep.driver, "train", interrupted)
+    monkeypatch.setattr(aekit.sweeps.driver, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
         aekit.sweep(low_rank, out=out, search="optuna", trials=2, **OPTIONS)
     monkeypatch.undo()

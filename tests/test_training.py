@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from aekit import ConfigError
-from aekit.models import AutoencoderNet, NetConfig, VAEConfig, VAENet
-from aekit.options.train_config import make_config
+from aekit.models import AutoencoderNet, NetConfig, VAEConfig, VAENet, make_config
 from aekit.training.loop import TrainingError, evaluate_loss, fit
 
 PROJECTION = torch.randn(2, 8, generator=torch.Generator().manual_seed(0))

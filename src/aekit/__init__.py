@@ -9,7 +9,7 @@
 from ._version import __version__
 from .api import evaluate, load, report, train
 from .errors import AekitError, ConfigError, DataError, ModelFileError
-from .sweep.driver import sweep
+from .sweeps.driver import sweep
 from .trained.autoencoder import Autoencoder
 
 __all__ = [

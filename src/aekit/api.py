@@ -1,12 +1,13 @@
 """The Python entry points: ``train``, ``load``, ``evaluate``. The CLI calls exactly these.
 
 ``train`` is a pipeline of small steps, top to bottom: what it trains on comes from
-``aekit.training.request``, the run folder's files are written and read by ``aekit.runs.folder``, the
-loop is ``aekit.training.loop.fit``.
+``aekit.training.request``, the run folder's files are written and read by ``aekit.runs``,
+the loop is ``aekit.training.loop.fit``.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +17,13 @@ from .data import Dataset
 from .data.scaling import Scaler, ValueRange
 from .data.splitting import split_validation
 from .evaluation import Comparison
-from .evaluation.denoising import make_corruption
 from .evaluation.model_evaluation import evaluate_model
-from .models import MODELS, NetConfig
-from .models.code_density import MAX_FIT_CODES
-from .models.pca_start import settle_pca_start
-from .models.vae_likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
+from .models import BackboneConfig
+from .models.options import all_options, family_of
+from .models.priors import MAX_FIT_CODES
+from .nn.noise import Corruption
 from .options.train_config import TrainConfig
-from .report.run_report import finish_run, write_report
+from .reports.run_report import finish_run, write_report
 from .runs.data_info import DataInfo, recorded_source
 from .runs.folder import (
     CHECKPOINT_FILE,
@@ -79,8 +79,8 @@ def train(
     when the run was trained on a file or a built-in).
     ``progress=True`` shows the epochs as they train (off by default; the CLI turns it on).
     Started by torchrun, or called on every process of a torch.distributed process group,
-    the processes train one model together (``aekit.training.distributed``); process 0 writes ``out``,
-    and every process returns the model.
+    the processes train one model together (``aekit.training.distributed``); process 0 writes
+    ``out``, and every process returns the model.
     """
     request = resolve_request(data, label, val_data, config, out, resume, options)
     if request.checkpoint is not None and holds_finished_run(
@@ -109,12 +109,8 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
     shape, seed = net_config.input_shape, settings.seed
     train_x = train_part.network_input(scaler, shape, seed)
     val_x = scaled_tensor(val_part, scaler, shape) if val_part is not None else None
-    start_state = None
-    # the untrained network is PCA (see building.py, pca_start.py) where PCA's start can train
-    if net_config.linear_path and net.init_linear_path(
-        train_part.pca_input(train_x, scaler, shape, seed)
-    ):
-        start_state = {k: v.clone() for k, v in net.state_dict().items()}
+    # the family's start on the training rows (a plain MLP autoencoder's: PCA)
+    net.prepare(partial(train_part.pca_input, train_x, scaler, shape, seed))
     reporter = Progress() if progress and ranks.is_lead else None
     if reporter:
         _report_start(reporter, dataset, net_config, train_part, val_part, ranks)
@@ -123,8 +119,8 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
         net, train_x, val_x, settings, net_config, data_info, out, request, reporter, ranks
     )
     del train_x  # the scaled training rows (or a streamed file's chunks): the report needs room
-    if start_state is not None and val_x is not None and not settings.noise:
-        settle_pca_start(net, start_state, result, val_x)
+    # a denoising run's validation loss is of corrupted inputs: the start is judged on it
+    net.settle(val_x if not settings.noise else None, result)
     # process 0's model is the run's (what it saves); the others take it, bit for bit
     ranks.broadcast(net.state_dict().values())
     model = _make_model(net, scaler, data_info, settings, result, train_part, ranks)
@@ -174,17 +170,17 @@ def _build_net(
     values: ValueRange,
     train_part,
     ranks: Ranks,
-) -> tuple[TrainConfig, NetConfig, torch.nn.Module]:
+) -> tuple[TrainConfig, BackboneConfig, torch.nn.Module]:
     """(settings with the defaults that depend on the net, the backbone's config, the net)."""
     net_config = net_config_for(settings, dataset, scaler.kind, values)
     given_batch = settings.batch_size is not None
     settings = with_defaults(settings, net_config.backbone, len(train_part))
     settings = ranks.batch_size_for(settings, given=given_batch)
     check_trainable(settings, net_config, train_part)
-    family = MODELS[settings.model]
+    family = family_of(settings)
     torch.manual_seed(settings.seed)
     net = family(family.config_for(net_config, settings))
-    return settings, net_config, net
+    return settings, net.config, net
 
 
 def _report_start(reporter: Progress, dataset, net_config, train_part, val_part, ranks) -> None:
@@ -231,7 +227,8 @@ def _train_net(
         check_same_data(checkpoint.meta["run"]["data"], data_info.to_dict(), out)
     elif out is not None and ranks.is_lead:
         forget_checkpoint(out)
-    run = {"train": settings.to_dict(), "data": data_info.to_dict(), "world_size": ranks.size}
+    # every option by name, the family's too: what a resumed run is started again with
+    run = {"train": all_options(settings), "data": data_info.to_dict(), "world_size": ranks.size}
     return fit(
         net,
         train_x,
@@ -245,7 +242,11 @@ def _train_net(
         ),
         checkpoint_dir=out,
         resume=checkpoint,
-        corrupt=make_corruption(settings.noise, net_config),
+        corrupt=(
+            Corruption(settings.noise, bounded=net_config.bounded_output)
+            if settings.noise
+            else None
+        ),
         checkpoint_meta={"run": run},
         ranks=ranks,
     )
@@ -269,12 +270,9 @@ def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> 
     )
     if net.code_prior() is None:
         # a family without a prior of its own (a deterministic autoencoder): sampling draws
-        # codes from this density
-        # the density is fitted on at most MAX_FIT_CODES codes: encode only those samples
+        # codes from a density fitted on at most MAX_FIT_CODES codes: encode only those samples
         rows = np.random.default_rng(settings.seed).permutation(len(train_part))[:MAX_FIT_CODES]
-        model.fit_code_density_on_use(
-            model.encode(train_part.rows(np.sort(rows))), settings.gmm_components, settings.seed
-        )
+        model.fit_code_density_on_use(model.encode(train_part.rows(np.sort(rows))))
     return model
 
 
@@ -290,18 +288,16 @@ def evaluate(
     train_data=None,
     label: str | None = None,
     outlier_label: str | None = None,
-    iw_samples: int = DEFAULT_IW_SAMPLES,
-    iw_images: int | None = DEFAULT_IW_IMAGES,
     noise: str | list[str] | None = None,
     progress: bool = False,
+    **family_options,
 ) -> Comparison:
     """Compare ``model`` with PCA at the same code size on held-out ``test_data``.
 
-    A VAE also gets its test ELBO and importance-weighted test NLL (Bernoulli decoders on
-    [0, 1] data, Gaussian and Laplace ones in the data's units) with its standard error, from
-    ``iw_samples`` draws on each of ``iw_images`` test samples (a seeded random subset; None:
-    all; 0: none, the ELBO only), see ``aekit.models.vae_likelihood``. ``progress=True`` shows a live
-    count on a terminal.
+    The model's family may add figures of its own, with options of its own in
+    ``family_options`` (a VAE: its test ELBO and importance-weighted test NLL, ``iw_samples``
+    draws on each of ``iw_images`` test samples; see ``aekit.models``); an option of another
+    family's evaluation is a ConfigError. ``progress=True`` shows a live count on a terminal.
 
     PCA is fitted on the model's training data (reloaded from where it was trained, with the
     validation part split off again only where training split it off, as
@@ -309,31 +305,31 @@ def evaluate(
     components or min(n, d) if fewer (``baseline_size``). Reconstruction metrics are in the
     data's own units for models that scaled all values together (images, one-unit tables), in
     standardised units for models that scaled each column (mixed tables), with PCA fitted in
-    the same space; ``Comparison.space`` and a note say which (``evaluation.evaluation_space``).
+    the same space; ``Comparison.space`` and a note say which (``evaluation_space``).
     Where labels exist, a logistic regression is trained on
     the training codes of each and scored on the test codes. Every model also gets the fraction
     of near-zero code values (``near_zero_codes``, see ``evaluation.near_zero_fraction``).
 
     With ``noise`` (specs as in training, e.g. ``["gaussian:0.3"]``), the test inputs are also
     corrupted (seeded) and the PSNR of the model's output, of PCA's projection of the noisy
-    input and of the noisy input itself are added (``aekit.evaluation.denoising.add_denoising_rows``).
+    input and of the noisy input itself are added (``evaluation.denoising``).
 
     With ``outlier_label``, a column (or .npz key) marking anomalies with 1 and normal rows
     with 0, ``Comparison.detection`` holds the AUROC and average precision of aekit's
     reconstruction error beside PCA's and IsolationForest's, all fitted on the training data
-    (``aekit.evaluation.detection``); the column is set aside like ``label``, in the test data only: the
-    training data is read with the run's own label and need not have it.
+    (``evaluation.detection``); the column is set aside like ``label``, in the test data only:
+    the training data is read with the run's own label and need not have it.
     """
+    reporter = Progress() if progress else None
     return evaluate_model(
         model,
         test_data,
         train_data=train_data,
         label=label,
         outlier_label=outlier_label,
-        iw_samples=iw_samples,
-        iw_images=iw_images,
         noise=noise,
-        progress=progress,
+        progress=reporter.count if reporter else None,
+        family_options=family_options,
     )
 
 
@@ -344,7 +340,7 @@ def report(
     training writes at its end) and return the path; see README "The run report".
 
     One self-contained page of the run's options, data, loss curves, evaluation against PCA and
-    pictures (``aekit.report.run_pictures``), from the folder's files only. ``data``: what the pictures and
+    pictures (``aekit.reports``), from the folder's files only. ``data``: what the pictures and
     the evaluation use; None: the run's own held-out data and the evaluation stored in its
     evaluation.json. ``progress=True`` counts the pictures on a terminal.
     """

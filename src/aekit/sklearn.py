@@ -1,9 +1,11 @@
 """scikit-learn estimators: ``AutoencoderTransformer`` and ``AutoencoderAnomalyDetector``.
 
 Both train through ``aekit.train`` (the one training loop) and keep the trained
-``aekit.Autoencoder`` in ``model_``. Their constructor parameters are the training options of
-``aekit.options.train_config.TrainConfig``, read from its fields, so a new option becomes a parameter without
-an edit here; only ``seed`` is renamed ``random_state``, scikit-learn's name for it.
+``aekit.Autoencoder`` in ``model_``. Their constructor parameters are the training options,
+shared and every family's, read from their declarations (``aekit.models.option_fields``), so a
+new option becomes a parameter without an edit here; only ``seed`` is renamed
+``random_state``, scikit-learn's name for it. ``sklearn.pyi`` writes the signatures out for
+IDEs and type checkers (a test keeps it equal to the declarations).
 
 X is rows (n, d), as for every scikit-learn estimator, or a NumPy array of images (n, H, W) or
 (n, C, H, W): fitted on images, an estimator trains an image model (the conv backbone, with
@@ -19,7 +21,6 @@ layout, or the same images flattened to rows.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import inspect
 import math
 import tempfile
@@ -39,8 +40,8 @@ from sklearn.utils.validation import (
 
 from .api import train
 from .evaluation.outlier_scores import SCORES, CodeNeighbours, combine
+from .models.options import OWNERS, all_options, option_fields
 from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE
-from .options.train_config import TrainConfig
 from .trained.autoencoder import Autoencoder
 
 # TrainConfig's option -> the estimator's parameter, where scikit-learn has its own name
@@ -49,11 +50,12 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def option_parameters() -> list[tuple[str, str, object]]:
-    """(option name, parameter name, default) for every option TrainConfig declares, in its
-    order; the declared defaults are immutable, as scikit-learn wants."""
+    """(option name, parameter name, default) for every option declared (the shared ones,
+    then each family's), in their order; the declared defaults are immutable, as scikit-learn
+    wants."""
     return [
         (option.name, RENAMED.get(option.name, option.name), option.default)
-        for option in dataclasses.fields(TrainConfig)
+        for option in option_fields()
     ]
 
 
@@ -161,8 +163,8 @@ class _AutoencoderEstimator(BaseEstimator):
 class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     """An autoencoder as a scikit-learn transformer, like ``PCA``: ``transform`` gives codes.
 
-    Parameters: every training option of ``aekit.train`` (see ``aekit.options.train_config.TrainConfig``:
-    ``code_size``, ``hidden``, ``loss``, ``epochs``, ...) with the same default, and
+    Parameters: every training option of ``aekit.train`` (``code_size``, ``hidden``, ``loss``,
+    ``epochs``, ..., each family's own) with the same default, and
     ``random_state`` for aekit's ``seed``. ``fit`` holds out ``val_fraction`` of X for
     validation (early stopping, best epoch) as ``aekit.train`` does.
 
@@ -180,6 +182,7 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     def transform(self, X) -> np.ndarray:
         """X (rows, or images in the layout fit saw) -> codes (n, code_size), in X's float dtype."""
         X = self._check_input(X)
+        self.model_.require_vector_codes("transform (codes as features)")
         return self.model_.encode(self._model_input(X)).astype(X.dtype)
 
     def inverse_transform(self, X) -> np.ndarray:
@@ -199,8 +202,10 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     def from_run(cls, run):
         """A fitted transformer from a run folder (``aekit train ... -o RUN``) or an Autoencoder."""
         model = run if isinstance(run, Autoencoder) else Autoencoder.load(run)
-        train_config = model.train_config.to_dict()
-        estimator = cls(**{name: train_config[option] for option, name, _ in option_parameters()})
+        options = all_options(model.train_config)
+        estimator = cls(
+            **{name: options.get(option, default) for option, name, default in option_parameters()}
+        )
         estimator.model_ = model
         estimator.n_features_in_ = math.prod(model.sample_shape)
         names = model.data_info.feature_names
@@ -228,8 +233,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     - "neighbours": the mean distance to the nearest training codes alone.
 
     On a table, the training options left open take the detector's own defaults
-    (``aekit.options.defaults.DETECTOR_TABLE``: a small network with dropout, trained briefly, without
-    the linear path that starts a reconstruction model at PCA), chosen on the 21 ADBench
+    (``aekit.options.defaults.DETECTOR_TABLE``: a small network with dropout, trained briefly,
+    without the linear path that starts a reconstruction model at PCA), chosen on the 21 ADBench
     tables: a model tuned to reconstruct rebuilds the anomalies too. Images keep
     ``aekit.train``'s defaults. Options given explicitly are used as given.
 
@@ -271,6 +276,7 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         self.neighbours_ = None
         codes = None
         if self.anomaly_score != "reconstruction":
+            self.model_.require_vector_codes(f"anomaly_score={self.anomaly_score!r}")
             codes = self.model_.encode(model_input)
             self.neighbours_ = CodeNeighbours(codes, self.n_neighbors)
         training = self._scores_of(model_input, codes)
@@ -290,6 +296,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
             options["dropout"] = DETECTOR_TABLE["dropout"] if table else 0.0
         if table:
             for name, value in DETECTOR_TABLE.items():
+                if options["model"] not in OWNERS.get(name, (options["model"],)):
+                    continue  # an option of another family: the detector's model has none
                 left_open = "auto" if name == "linear_path" else None
                 if options[name] == left_open:
                     options[name] = copy.deepcopy(value)

@@ -24,16 +24,16 @@ from ..errors import AekitDeprecationWarning, AekitError, AekitWarning, ConfigEr
 from ..evaluation.comparison import Comparison
 from ..evaluation.outlier_scores import CodeNeighbours, combine
 from ..evaluation.run_data import training_part
-from ..models.interpolation import save_generated
+from ..models.options import OPTION_NAMES, evaluation_fields
 from ..options.defaults import DETECTOR_NEIGHBOURS
-from ..options.train_config import OPTION_NAMES
 from ..runs.folder import read_evaluation, write_evaluation
-from ..sweep.driver import default_folder, sweep
-from ..sweep.grid import grid_from_texts
+from ..sweeps.driver import default_folder, sweep
+from ..sweeps.grid import grid_from_texts
 from ..trained.streamed import streamed_outputs
 from ..training.distributed import is_lead_process, process_label
 from ..training.loop import TrainingInterrupted
 from ..training.loop_state import how_it_stopped
+from .generated_files import save_generated
 from .parser import build_parser
 
 
@@ -177,9 +177,9 @@ def cmd_evaluate(args) -> int:
         label=args.label,
         outlier_label=args.labels,
         noise=args.noise,
-        iw_samples=args.iw_samples,
-        iw_images=args.iw_images,
         progress=not args.quiet,
+        # the family's own options, those given (the flags of all families' are parsed)
+        **{f.name: getattr(args, f.name) for f in evaluation_fields() if hasattr(args, f.name)},
     )
     if args.data is None:  # the run's own held-out data: the run's evaluation, for its report
         write_evaluation(args.run, comparison.to_dict())
@@ -239,6 +239,7 @@ def _scores_in_memory(model, data, args) -> np.ndarray:
     """``aekit score``'s scores of ``data``; the code distances from one encoding of it."""
     if args.anomaly_score == "reconstruction":
         return model.anomaly_scores(data)
+    model.require_vector_codes(f"--anomaly-score {args.anomaly_score}")
     codes, errors = model.codes_and_anomaly_scores(data)
     why = f"the code distances of --anomaly-score {args.anomaly_score}"
     # --label names a column of DATA; the training data keeps the run's own label

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from .._version import __version__
 from ..evaluation.outlier_scores import SCORES
-from ..models.vae_likelihood import DEFAULT_IW_IMAGES, DEFAULT_IW_SAMPLES
 from ..options.train_config import STREAM_CHOICES
-from ..sweep.driver import SEARCHES
+from ..sweeps.driver import SEARCHES
 from ..trained.onnx_export import PARTS
-from .flags import add_sweep_flags, add_train_flags
+from .flags import add_evaluation_flags, add_sweep_flags, add_train_flags
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,21 +160,7 @@ def _add_evaluate(commands) -> None:
         metavar="SPEC",
         help="also score denoising: corrupt the test data (seeded) with SPEC, e.g. gaussian:0.3",
     )
-    p.add_argument(
-        "--iw-samples",
-        type=int,
-        default=DEFAULT_IW_SAMPLES,
-        metavar="K",
-        help=f"VAE: importance samples per test sample for the NLL bound [{DEFAULT_IW_SAMPLES}]",
-    )
-    p.add_argument(
-        "--iw-images",
-        type=_count_or_all,
-        default=DEFAULT_IW_IMAGES,
-        metavar="N",
-        help="VAE: test samples (a seeded random subset) the NLL bound is computed on, all, "
-        f"or 0 for none [{DEFAULT_IW_IMAGES}]",
-    )
+    add_evaluation_flags(p.add_argument_group("the family's own figures (defaults in brackets)"))
     p.add_argument(
         "--labels",
         metavar="COLUMN",
@@ -282,16 +267,6 @@ def _add_datasets_and_demo(commands) -> None:
     p.add_argument("--time-limit", type=float, default=240.0, metavar="SECONDS", help="[240]")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(handler="demo")
-
-
-def _count_or_all(text: str) -> int | None:
-    """--iw-images: a positive integer, or "all" (None)."""
-    if text == "all":
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'all', got {text!r}") from None
 
 
 def _label_and_quiet(p: argparse.ArgumentParser) -> None:

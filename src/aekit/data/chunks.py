@@ -16,6 +16,8 @@ from .columns import Columns
 from .dataset import as_samples
 from .npy_files import NpyRows
 from .readers import reject_label
+from .table_files import table_frames, table_names
+from .tables import frame_arrays, no_rows_message, warn_of_saved_index
 
 STREAMABLE_SUFFIXES = (".npy", ".csv", ".parquet", ".pq")
 
@@ -42,8 +44,6 @@ def feature_width(path: Path, label: str | None, columns: Columns | None) -> int
         return int(np.prod(NpyRows.open(path).shape[1:], dtype=np.int64))
     if columns is not None:
         return len(columns.features)
-    from .table_files import table_names
-
     names = table_names(path)
     return len(names) - (label is not None and str(label) in map(str, names))
 
@@ -73,9 +73,6 @@ def _table_chunks(
     path: Path, rows: int, label: str | None, columns: Columns | None
 ) -> Iterator[Chunk]:
     import pandas as pd  # here: array-only use does not pay for pandas
-
-    from .table_files import table_frames
-    from .tables import frame_arrays, no_rows_message, warn_of_saved_index
 
     start = 0
     for frame in table_frames(path, rows):

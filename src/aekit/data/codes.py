@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import DataError
 from .columns import code_positions
 from .dataset import Dataset
+from .tables import frame_dataset
 
 
 def checked_codes(z, code_size: int) -> np.ndarray:
@@ -21,8 +22,6 @@ def checked_codes(z, code_size: int) -> np.ndarray:
     """
     pandas = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
     if pandas is not None and isinstance(z, pandas.DataFrame):
-        from .tables import frame_dataset
-
         z = frame_dataset(z, "DataFrame of codes")
     if isinstance(z, Dataset):
         names = z.feature_names

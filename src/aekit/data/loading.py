@@ -11,6 +11,7 @@ from .builtin import BUILTIN_NAMES, load_builtin, split_builtin_name
 from .columns import Columns
 from .dataset import Dataset
 from .readers import SUPPORTED_FORMATS, read_path, reject_label
+from .tables import frame_dataset
 
 
 def load_data(
@@ -50,8 +51,6 @@ def load_data(
         return _load_named(source, label, split, default_split, columns)
     pandas = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
     if pandas is not None and isinstance(source, pandas.DataFrame):
-        from .tables import frame_dataset
-
         return frame_dataset(source, "DataFrame", label, columns)
     if hasattr(source, "__array__") or isinstance(source, (list, tuple)):
         reject_label(label, "an array")

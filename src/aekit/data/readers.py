@@ -15,7 +15,10 @@ from ..errors import DataError
 from .columns import Columns
 from .dataset import Dataset
 from .idx import idx_dataset, is_idx_path
+from .images import image_folder_dataset
 from .npy_files import object_array_message, read_npy_header
+from .table_files import read_table
+from .tables import frame_dataset
 
 SUPPORTED_FORMATS = (
     ".npy, .npz, .csv, .parquet/.pq, IDX (*-ubyte, *.idx, optionally .gz) "
@@ -41,8 +44,6 @@ def read_path(path: Path, label: str | None = None, columns: Columns | None = No
     suffix = path.suffix.lower()
     if path.is_dir():
         reject_label(label, f"{path}, a folder of images")
-        from .images import image_folder_dataset
-
         return image_folder_dataset(path)
     if suffix == ".npy":
         reject_label(label, f"{path}, an .npy file")
@@ -117,8 +118,4 @@ def _npz_array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarra
 
 def _read_table(path: Path, label: str | None, columns: Columns | None) -> Dataset:
     """CSV (with a header row) or Parquet, through pandas (``table_files``)."""
-    # imported here so array-only use does not pay for pandas
-    from .table_files import read_table
-    from .tables import frame_dataset
-
     return frame_dataset(read_table(path), str(path), label, columns)

@@ -72,20 +72,7 @@ def frame_arrays(
         label = columns.label
     y = None
     if label is not None:
-        if str(label) not in map(str, frame.columns):
-            raise DataError(
-                f"{name}: no column {label!r} to use as label; "
-                f"the columns are {_column_list(frame.columns)}"
-            )
-        label = next(column for column in frame.columns if str(column) == str(label))
-        missing = frame.index[frame[label].isna()]
-        if len(missing):
-            raise DataError(
-                f"{name}: label column {label!r} has {len(missing)} missing value(s), first in "
-                f"row(s) {', '.join(str(row) for row in missing[:5])}; drop those rows first"
-            )
-        y = frame[label].to_numpy()
-        frame = frame.drop(columns=[label])
+        frame, y = _set_label_aside(frame, label, name)
     if columns is not None:
         frame = frame.iloc[:, columns.positions([str(c) for c in frame.columns], name)]
 
@@ -107,6 +94,24 @@ def frame_arrays(
         x = frame.to_numpy(dtype=np.float32, na_value=np.nan)
     _check_frame_fits_float32(frame, x, name)
     return x, y, [str(c) for c in frame.columns]
+
+
+def _set_label_aside(frame: pd.DataFrame, label, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """(the frame without its ``label`` column, that column's values); DataError where the
+    column is missing or has missing values."""
+    if str(label) not in map(str, frame.columns):
+        raise DataError(
+            f"{name}: no column {label!r} to use as label; "
+            f"the columns are {_column_list(frame.columns)}"
+        )
+    label = next(column for column in frame.columns if str(column) == str(label))
+    missing = frame.index[frame[label].isna()]
+    if len(missing):
+        raise DataError(
+            f"{name}: label column {label!r} has {len(missing)} missing value(s), first in "
+            f"row(s) {', '.join(str(row) for row in missing[:5])}; drop those rows first"
+        )
+    return frame.drop(columns=[label]), frame[label].to_numpy()
 
 
 def _check_frame_fits_float32(frame: pd.DataFrame, x: np.ndarray, name: str) -> None:

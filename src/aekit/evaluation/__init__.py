@@ -1,12 +1,16 @@
 """Evaluation: how good a trained autoencoder is, beside PCA.
 
-``pca_baseline`` scores arrays (metrics, the PCA baseline, the probe, the comparison table) and
-knows nothing about models; ``model_rows`` adds the denoising and code-sparsity rows to a
-``Comparison``; ``model_evaluation`` runs ``aekit.evaluate``'s steps.
+``pca_baseline`` scores arrays (metrics, the PCA baseline, the probe) and knows nothing about
+models; ``comparison`` is the table it fills; ``model_evaluation`` runs ``aekit.evaluate``'s
+steps on a trained model and its run's data (``run_data``), with the denoising and detection
+figures of ``denoising`` and ``detection`` and the outlier scores of ``outlier_scores``.
+
+May import: ``aekit.trained``, ``aekit.runs``, ``aekit.models``, ``aekit.options``,
+``aekit.nn``, ``aekit.data``, ``aekit.errors``.
 """
 
 from .comparison import Comparison
-from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows, denoising_rows
+from .denoising import EVAL_SEED_OFFSET, add_denoising_rows, denoising_rows
 from .pca_baseline import (
     DATA_UNITS,
     NEAR_ZERO_RELATIVE,
@@ -29,7 +33,6 @@ __all__ = [
     "STANDARDISED_UNITS",
     "Comparison",
     "PCABaseline",
-    "add_code_sparsity",
     "add_denoising_rows",
     "baseline_size",
     "compare_with_pca",

@@ -1,33 +1,91 @@
-"""Corruption for a denoising autoencoder, in the model's scaled space (see ``aekit.nn.noise``).
+"""Denoising figures of ``aekit.evaluate(..., noise=...)``: the PSNR of the model's output, of
+PCA's projection of the noisy input and of the noisy input itself.
 
-Training only needs ``make_corruption`` (the loop corrupts each batch on the fly);
-``corrupt_samples`` serves ``aekit.evaluate(..., noise=...)`` (``evaluation.model_rows``) and
-the run folder's ``denoising.png`` (``runs``).
+Corruption happens in the model's scaled space (``aekit.nn.noise``), as in training, and
+results are reported in the data's own units. ``corrupt_samples`` also draws the run folder's
+denoising picture (``aekit.reports``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from ..models import NetConfig
-from ..nn.noise import Corruption, corrupt_array, normalise_noise
+from ..nn.noise import corrupt_array, normalise_noise
+from ..trained.autoencoder import Autoencoder
+from .comparison import Comparison
+from .pca_baseline import PCABaseline, baseline_size, reconstruction_metrics
 
-if TYPE_CHECKING:  # model.py saves runs, and runs.py draws denoising.png with this module
-    from ..trained.autoencoder import Autoencoder
-
-
-def is_bounded(net_config: NetConfig) -> bool:
-    """True when the model's scaled data and outputs live in [0, 1]."""
-    return net_config.output in ("sigmoid", "clamp")
+# Evaluation corrupts the test set with this seed offset from the model's training seed, so
+# the noise differs from the (fixed) validation corruption the model was selected on.
+EVAL_SEED_OFFSET = 1
 
 
-def make_corruption(noise: list[str] | None, net_config: NetConfig) -> Corruption | None:
-    """The training corruption for ``TrainConfig.noise``, or None without noise."""
-    if not noise:
-        return None
-    return Corruption(noise, bounded=is_bounded(net_config))
+def add_denoising_rows(
+    comparison: Comparison,
+    model: Autoencoder,
+    x_train: np.ndarray,
+    x_test: np.ndarray,
+    noise,
+    *,
+    data_range: float,
+    seed: int,
+) -> None:
+    """Add PSNRs of the noisy test input, the model's output and PCA's projection of the noisy
+    input to ``comparison`` (in place).
+
+    x_train: (n, *sample_shape) clean training data, to fit PCA with the model's code size in
+    its scaled space (a linear denoiser: projecting onto the top components drops the noise
+    off them). x_test: (m, *sample_shape) clean test data, corrupted here with ``seed``.
+    """
+    specs = normalise_noise(noise)
+    target = x_test.reshape(len(x_test), -1)
+    noisy = corrupt_samples(model, x_test, specs, seed)
+    # what denoise computes; without its warning, as a model trained without noise is compared
+    # here on purpose
+    denoised = model.reconstruct(noisy)
+    train_scaled = model.scale(x_train)
+    pca_size = baseline_size(model.code_size, train_scaled)
+    pca = PCABaseline.fit(train_scaled, pca_size, seed=seed)
+    noisy_scaled = model.scale(noisy)
+    pca_denoised = model.scaler.inverse_transform(pca.decode(pca.encode(noisy_scaled)))
+    rows = denoising_rows(
+        target,
+        noisy.reshape(len(noisy), -1),
+        denoised.reshape(len(denoised), -1),
+        pca_denoised,
+        data_range=data_range,
+    )
+    for name, metrics in rows.items():
+        comparison.rows.setdefault(name, {}).update(metrics)
+    comparison.notes.append(
+        f"denoise_psnr: test inputs corrupted with {' + '.join(specs)} (seed {seed}); the noisy "
+        f"input itself has PSNR {rows['noisy']['psnr']:.2f} dB; PCA projects the noisy input"
+    )
+
+
+def denoising_rows(
+    target: np.ndarray,
+    noisy: np.ndarray,
+    denoised: np.ndarray,
+    pca_denoised: np.ndarray,
+    *,
+    data_range: float,
+) -> dict[str, dict[str, float]]:
+    """PSNR of a denoiser's output, of PCA's projection of the noisy input, and of the noisy
+    input itself, all against the clean ``target``; arrays (m, d) in original units.
+
+    Returns ``{"aekit": {"denoise_psnr"}, "pca": {"denoise_psnr"}, "noisy": {"psnr"}}``, rows
+    to merge into ``Comparison.rows``.
+    """
+
+    def psnr(x: np.ndarray) -> float:
+        return reconstruction_metrics(target, x, data_range=data_range, with_bce=False)["psnr"]
+
+    return {
+        "aekit": {"denoise_psnr": psnr(denoised)},
+        "pca": {"denoise_psnr": psnr(pca_denoised)},
+        "noisy": {"psnr": psnr(noisy)},
+    }
 
 
 def corrupt_samples(model: Autoencoder, x, noise, seed: int) -> np.ndarray:
@@ -38,7 +96,7 @@ def corrupt_samples(model: Autoencoder, x, noise, seed: int) -> np.ndarray:
     noisy = corrupt_array(
         scaled.reshape(len(scaled), *model.sample_shape),
         specs,
-        bounded=is_bounded(model.net_config),
+        bounded=model.net_config.bounded_output,
         seed=seed,
     )
     return model.unscale(noisy.reshape(len(noisy), -1))

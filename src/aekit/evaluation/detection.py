@@ -4,8 +4,8 @@
 the model's training data and each higher = more anomalous: the model's reconstruction error
 (``Autoencoder.anomaly_scores``, in its scaled space), that error times the row's code distance
 to the nearest training codes ("aekit_both": ``aekit.sklearn.AutoencoderAnomalyDetector``'s
-default score, ``aekit.evaluation.outlier_scores``), PCA's reconstruction error with as many components as
-the code, in the same space, and scikit-learn's IsolationForest on the rows as given (its
+default score, ``outlier_scores``), PCA's reconstruction error with as many components as the
+code, in the same space, and scikit-learn's IsolationForest on the rows as given (its
 random splits do not depend on a column's units). AUROC is the chance that a random
 anomaly scores above a random normal row (0.5: no better than chance); average precision
 summarises the precision-recall curve, and its chance level is the fraction of anomalies.
@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import DataError
 from ..options.defaults import DETECTOR_NEIGHBOURS
 from .outlier_scores import CodeNeighbours, combine
+from .pca_baseline import PCABaseline, baseline_size
 
 
 def outlier_flags(labels: np.ndarray | None, name: str) -> np.ndarray:
@@ -43,8 +44,6 @@ def outlier_flags(labels: np.ndarray | None, name: str) -> np.ndarray:
 def pca_scores(train_scaled: np.ndarray, test_scaled: np.ndarray, n_components: int, seed: int):
     """(n,) PCA's mean squared reconstruction error per test row, PCA fitted on the training
     rows; both (n, d) in the model's scaled space."""
-    from . import PCABaseline, baseline_size
-
     pca = PCABaseline.fit(train_scaled, baseline_size(n_components, train_scaled), seed=seed)
     rebuilt = pca.decode(pca.encode(test_scaled))
     return np.mean((test_scaled.astype(np.float64) - rebuilt) ** 2, axis=1)
@@ -80,13 +79,12 @@ def add_detection_rows(
     seed = model.train_config.seed
     train_flat, test_flat = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     errors = model.anomaly_scores(x_test)
-    neighbours = CodeNeighbours(model.encode(x_train), DETECTOR_NEIGHBOURS)
-    scores = {
-        "aekit": errors,
-        "aekit_both": combine("both", errors, neighbours.distances(codes_test)),
-        "pca": pca_scores(model.scale(x_train), model.scale(x_test), model.code_size, seed),
-        "isolation_forest": isolation_forest_scores(train_flat, test_flat, seed),
-    }
+    scores = {"aekit": errors}
+    if model.net.vector_codes:  # code distances need codes that are points in a space
+        neighbours = CodeNeighbours(model.encode(x_train), DETECTOR_NEIGHBOURS)
+        scores["aekit_both"] = combine("both", errors, neighbours.distances(codes_test))
+    pca = pca_scores(model.scale(x_train), model.scale(x_test), model.code_size, seed)
+    scores.update(pca=pca, isolation_forest=isolation_forest_scores(train_flat, test_flat, seed))
     comparison.detection = detection_rows(flags, scores)
     comparison.notes.append(
         f"anomaly detection: column {column!r} marks {int(flags.sum())} of {len(flags)} test "

@@ -2,23 +2,24 @@
 
 Loads the test data and the model's training data (for PCA), picks the units the metrics are in
 (``evaluation_space``), compares (``compare_with_pca``) and adds the rows that need the model:
-a VAE's likelihood scores, code sparsity, denoising.
+its family's own figures (a VAE's likelihood bounds), code sparsity, denoising, detection.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..models.options import evaluation_options
 from ..trained.autoencoder import Autoencoder
-from ..training.progress import Progress
 from .comparison import Comparison
+from .denoising import EVAL_SEED_OFFSET, add_denoising_rows
 from .detection import add_detection_rows, outlier_flags
-from .model_rows import EVAL_SEED_OFFSET, add_code_sparsity, add_denoising_rows
-from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space
+from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space, near_zero_fraction
 from .run_data import HeldOut, held_out_part, label_for, training_part
 
 
@@ -29,13 +30,13 @@ def evaluate_model(
     train_data,
     label: str | None,
     outlier_label: str | None,
-    iw_samples: int,
-    iw_images: int | None,
     noise: str | list[str] | None,
-    progress: bool,
+    progress: Callable[[str, int, int], None] | None,
+    family_options: dict,
 ) -> Comparison:
-    """``aekit.evaluate`` (see there)."""
-    info = model.data_info
+    """``aekit.evaluate`` (see there); ``progress`` is called with (what, done, total) while a
+    long figure is computed, ``family_options`` are the family's evaluation options."""
+    options = evaluation_options(type(model.net), family_options)
     if outlier_label is not None:
         if label is not None:
             raise ConfigError(
@@ -54,16 +55,33 @@ def evaluate_model(
         )
     train_part = training_part(model, train_data, label)
     flags = outlier_flags(test.y, test.name) if outlier_label is not None else None
-    x_test = model.as_samples(test)
-    x_train = model.as_samples(train_part)
-    _check_iw_count("iw_samples", iw_samples)
-    if iw_images is not None:
-        _check_iw_count("iw_images", iw_images, low=0)
+    x_test, x_train = model.as_samples(test), model.as_samples(train_part)
     codes_test = model.encode(x_test)
+    # outlier flags are not classes; only the probe on the classes needs training codes,
+    # which must be vectors (a family's codebook indices are not features)
+    y_train, y_test = (train_part.y, test.y) if flags is None else (None, None)
+    if not model.net.vector_codes:
+        y_train, y_test = None, None
+    comparison = _compared(model, x_train, x_test, codes_test, y_train, y_test, test.name)
+    if held_out is not None:
+        comparison.notes.append(f"held-out data: {held_out.description}")
+    _add_family_scores(comparison, model, x_test, options, progress)
+    _add_code_sparsity(comparison, model, codes_test)
+    if flags is not None:
+        add_detection_rows(comparison, model, x_train, x_test, codes_test, flags, outlier_label)
+    if noise:
+        seed = model.train_config.seed + EVAL_SEED_OFFSET
+        data_range = model.data_info.value_range
+        add_denoising_rows(
+            comparison, model, x_train, x_test, noise, data_range=data_range, seed=seed
+        )
+    return comparison
+
+
+def _compared(model, x_train, x_test, codes_test, y_train, y_test, name: str) -> Comparison:
+    """The model beside PCA (``compare_with_pca``) in the units ``_in_space`` picks."""
     space, spaces = _in_space(model, x_train, x_test)
-    y_train = train_part.y if flags is None else None  # outlier flags are not classes
-    y_test = test.y if flags is None else None
-    probed = y_train is not None and y_test is not None  # only the probe needs training codes
+    probed = y_train is not None and y_test is not None
     comparison = compare_with_pca(
         **spaces,
         codes_train=model.encode(x_train) if probed else None,
@@ -71,27 +89,11 @@ def evaluate_model(
         y_train=y_train,
         y_test=y_test,
         code_size=model.code_size,
-        dataset=test.name,
+        dataset=name,
         seed=model.train_config.seed,
     )
     comparison.space = space
     comparison.notes.append(_space_note(space))
-    if held_out is not None:
-        comparison.notes.append(f"held-out data: {held_out.description}")
-    _add_family_scores(comparison, model, x_test, iw_samples, iw_images, progress)
-    add_code_sparsity(comparison, model, codes_test)
-    if flags is not None:
-        add_detection_rows(comparison, model, x_train, x_test, codes_test, flags, outlier_label)
-    if noise:
-        add_denoising_rows(
-            comparison,
-            model,
-            x_train,
-            x_test,
-            noise,
-            data_range=info.value_range,
-            seed=model.train_config.seed + EVAL_SEED_OFFSET,
-        )
     return comparison
 
 
@@ -123,34 +125,30 @@ def _in_space(model: Autoencoder, x_train: np.ndarray, x_test: np.ndarray) -> tu
     )
 
 
-def _check_iw_count(name: str, value, low: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ConfigError(f"{name} must be {what}, got {value!r}")
-
-
 def _add_family_scores(
-    comparison: Comparison,
-    model: Autoencoder,
-    x_test: np.ndarray,
-    iw_samples: int,
-    iw_images: int | None,
-    progress: bool,
+    comparison: Comparison, model: Autoencoder, x_test: np.ndarray, options, progress
 ) -> None:
-    """The figures the model's family adds (a VAE: ELBO and IWAE NLL, ``aekit.models.vae_likelihood``)."""
+    """The figures the model's family adds (``Family.evaluation_scores``: a VAE's likelihood
+    bounds), with its evaluation ``options``."""
     scaled = torch.from_numpy(model.scale(x_test).reshape(len(x_test), *model.sample_shape))
-    reporter = Progress() if progress else None
-    counter = (lambda done, total: reporter.count("IWAE NLL", done, total)) if reporter else None
     scores, notes = model.net.evaluation_scores(
         scaled,
-        iw_samples=iw_samples,
-        iw_images=iw_images,
+        options,
         seed=model.train_config.seed,
         log_det_scale=_log_det_scale(model),
-        progress=counter,
+        progress=progress,
     )
     comparison.rows["aekit"].update(scores)
     comparison.notes.extend(notes)
+
+
+def _add_code_sparsity(comparison: Comparison, model: Autoencoder, codes: np.ndarray) -> None:
+    """The fraction of near-zero values of the test codes (see ``near_zero_fraction``)."""
+    if not model.net.vector_codes:
+        return
+    comparison.rows.setdefault("aekit", {})["near_zero_codes"] = near_zero_fraction(
+        codes, sigmoid_code=model.net.sigmoid_codes
+    )
 
 
 def _log_det_scale(model: Autoencoder) -> float:

@@ -244,25 +244,16 @@ def compare_with_pca(
 ) -> Comparison:
     """Score a model's reconstructions and codes beside PCA with the same code size.
 
-    PCA is fitted in the space the model sees (``x_train``, e.g. standardised), so both
+    PCA is fitted in the space the model sees (``x_train``, (n, d), e.g. standardised), so both
     compress the same numbers; metrics are computed in original units so they read as the
-    user's data.
-
-    Args:
-        x_train: (n, d) training data in model space; PCA and the probe are fitted on it.
-        x_test: (m, d) test data in model space.
-        recon_test: (m, d) the model's reconstruction of ``x_test``, in original units.
-        codes_train: (n, k) the model's codes of ``x_train``, for the probe; None without
-            labels (encoding the training data is much of an evaluation's time).
-        codes_test: (m, k) the model's codes of ``x_test``.
-        y_train, y_test: (n,), (m,) labels; the probe runs only when both are given.
-        code_size: k, the number of PCA components.
-        data_range: range of the data in original units, for PSNR.
-        with_bce: also report BCE (data in [0, 1]).
-        dataset: name for the table header.
-        seed: for PCA's randomized solver and the probe's training subset.
-        to_original: maps (m, d) model-space arrays to original units; identity if None.
-        x_test_original: (m, d) test data in original units; ``x_test`` if None.
+    user's data. ``x_test`` (m, d) is in model space; ``recon_test`` (m, d), the model's
+    reconstruction, and ``x_test_original`` (default ``x_test``) in original units, which
+    ``to_original`` maps model-space arrays to (identity if None). ``codes_train`` (n, k)
+    feed the probe (None without labels: encoding the training data is much of an
+    evaluation's time) and ``codes_test`` (m, k); the probe runs only when both labels
+    ``y_train`` (n,) and ``y_test`` (m,) are given. ``data_range`` (original units) sets the
+    PSNR, ``with_bce`` adds BCE (data in [0, 1]), ``dataset`` names the table, ``seed`` seeds
+    PCA's randomized solver and the probe's training subset.
     """
     x_train, x_test = np.asarray(x_train), np.asarray(x_test)
     recon_test = np.asarray(recon_test)
@@ -273,11 +264,10 @@ def compare_with_pca(
     pca_recon = pca.decode(pca.encode(x_test))
     if to_original is not None:
         pca_recon = np.asarray(to_original(pca_recon))
+    metrics = dict(data_range=data_range, with_bce=with_bce)
     rows = {
-        "aekit": reconstruction_metrics(
-            target, recon_test, data_range=data_range, with_bce=with_bce
-        ),
-        "pca": reconstruction_metrics(target, pca_recon, data_range=data_range, with_bce=with_bce),
+        "aekit": reconstruction_metrics(target, recon_test, **metrics),
+        "pca": reconstruction_metrics(target, pca_recon, **metrics),
     }
     notes = [f"PSNR from the overall MSE with data range {data_range:g}"]
     if pca_size < code_size:
@@ -286,17 +276,7 @@ def compare_with_pca(
             f"{x_train.shape[1]} values allow (code size {code_size})"
         )
 
-    if y_train is not None and y_test is not None:
-        if codes_train is None:
-            raise DataError("the probe needs the training codes: codes_train is None")
-        codes = {
-            "aekit": (codes_train, codes_test),
-            "pca": (pca.encode(x_train), pca.encode(x_test)),
-        }
-        _add_probe(rows, notes, codes, y_train, y_test, seed)
-    elif y_train is not None or y_test is not None:
-        notes.append("no probe: labels were given for only one of train and test")
-
+    _probe_both(rows, notes, pca, x_train, x_test, codes_train, codes_test, y_train, y_test, seed)
     return Comparison(
         rows=rows,
         n_test=len(x_test),
@@ -324,6 +304,21 @@ def _check_shapes(x_train, x_test, target, recon_test, codes_train, codes_test) 
             f"codes and data differ in length: {n_codes_train} vs {len(x_train)} (train), "
             f"{len(codes_test)} vs {len(x_test)} (test)"
         )
+
+
+def _probe_both(rows, notes, pca, x_train, x_test, codes_train, codes_test, y_train, y_test, seed):
+    """The probe on the model's codes and on PCA's, where both labels are given."""
+    if y_train is None or y_test is None:
+        if y_train is not None or y_test is not None:
+            notes.append("no probe: labels were given for only one of train and test")
+        return
+    if codes_train is None:
+        raise DataError("the probe needs the training codes: codes_train is None")
+    codes = {
+        "aekit": (codes_train, codes_test),
+        "pca": (pca.encode(x_train), pca.encode(x_test)),
+    }
+    _add_probe(rows, notes, codes, y_train, y_test, seed)
 
 
 def _add_probe(rows: dict, notes: list, codes: dict, y_train, y_test, seed: int) -> None:

@@ -1,20 +1,26 @@
-"""Autoencoder families: one file each, all keeping the contract of ``family.Family``."""
+"""Autoencoder families, one file each (its options, its config, its network and prior), all
+keeping the contract of ``family.Family``; the registry in ``registry``; the options of a call,
+shared and the family's, made into one checked config in ``options``.
 
-from .ae import AutoencoderNet, NetConfig
+May import: ``aekit.options``, ``aekit.nn``, ``aekit.data``, ``aekit.errors``.
+"""
+
+from .ae import AEOptions, AutoencoderNet, NetConfig
 from .family import BackboneConfig, Family
-from .vae import VAEConfig, VAENet
-
-# The registry: a family's name (config.json's "model_type") -> its class. A new family is its
-# own file in this folder plus its class in this tuple.
-MODELS: dict[str, type[Family]] = {cls.family_name: cls for cls in (AutoencoderNet, VAENet)}
-
+from .options import make_config, option_fields
+from .registry import MODELS
+from .vae import VAEConfig, VAENet, VAEOptions
 
 __all__ = [
     "MODELS",
+    "AEOptions",
     "AutoencoderNet",
     "BackboneConfig",
     "Family",
     "NetConfig",
     "VAEConfig",
     "VAENet",
+    "VAEOptions",
+    "make_config",
+    "option_fields",
 ]

@@ -1,40 +1,122 @@
-"""The plain autoencoder of the seed article: encoder -> code -> decoder (MLP or conv)."""
+"""The plain autoencoder of the seed article: encoder -> code -> decoder (MLP or conv).
+
+Its options: code penalties (sparse and contractive autoencoders, ``aekit.models.penalties``),
+the linear path started at PCA (an MLP on a table starts as PCA and keeps that start unless
+training clearly beats it, ``aekit.models.pca_start``), and the Gaussian mixture fitted on its
+training codes to sample from (``aekit.models.priors.CodeDensity``).
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..nn.losses import reconstruction_loss
+from ..options.declaring import MAX_SIZE, option
+from ..options.saved_values import BOOL, Field, is_number, not_required, one_of, option_value, saved
+from ..options.train_config import TrainConfig
 from .family import BackboneConfig, Family
+from .pca_start import keep_start_unless_clearly_better
 from .penalties import (
+    SPARSITY_KINDS,
     closed_form_layers,
     estimated_jacobian_sq_norm,
     exact_jacobian_sq_norm,
+    parse_sparsity,
     sparsity_penalty,
 )
+from .priors import CodeDensity
+
+LINEAR_PATH_CHOICES = ("auto", "off")
+
+
+def _sparsity_spec(spec):
+    parse_sparsity(spec)  # raises ConfigError naming a bad spec
+    return spec
+
+
+@dataclass
+class AEOptions:
+    """The plain autoencoder's own options."""
+
+    gmm_components: int = option(
+        10,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="model",
+        metavar="N",
+        help="mixture components of the code density (to sample)",
+    )
+    linear_path: str = option(
+        "auto",
+        choices=LINEAR_PATH_CHOICES,
+        group="model",
+        help="a linear path beside the MLP, started at PCA, so training starts from PCA's "
+        "solution (auto: where the loss and output allow it; off: the network alone)",
+    )
+    sparsity: str | None = option(
+        None,
+        kind="text",
+        parse=_sparsity_spec,
+        group="model",
+        metavar="SPEC",
+        auto="none",
+        help="sparse code: l1:LAMBDA or kl:RHO:LAMBDA",
+    )
+    contractive: float = option(
+        0.0,
+        kind="number",
+        low=0.0,
+        group="model",
+        metavar="LAMBDA",
+        help="weight of the encoder's squared Jacobian norm",
+    )
+
+
+_CONTRACTIVE = {f.name: f for f in fields(AEOptions)}["contractive"]
 
 
 @dataclass
 class NetConfig(BackboneConfig):
     """The plain autoencoder's config: the backbone, its code penalties and the linear path;
-    saved as JSON beside the weights."""
+    saved as JSON beside the weights. The penalties and the path are absent in runs saved
+    before they existed: none."""
 
-    # Penalties on the code (see aekit.models.penalties): sparsity "none", "l1" or "kl" with its weight
-    # LAMBDA and, for kl, target activation RHO; contractive: weight of ||d code / d x||_F^2.
-    # A kl-sparse code is sigmoid(encoder output), so these are part of the model, not training.
-    sparsity: str = "none"
-    sparsity_weight: float = 0.0
-    sparsity_target: float = 0.0
-    contractive: float = 0.0
+    # Penalties on the code (see aekit.models.penalties): sparsity "none", "l1" or "kl" with
+    # its weight LAMBDA and, for kl, target activation RHO; contractive: weight of
+    # ||d code / d x||_F^2. A kl-sparse code is sigmoid(encoder output), so these are part of
+    # the model, not training.
+    sparsity: str = saved(not_required(one_of(("none", *SPARSITY_KINDS))), default="none")
+    sparsity_weight: float = saved(
+        Field("a number >= 0", lambda value: is_number(value) and value >= 0, required=False),
+        default=0.0,
+    )
+    sparsity_target: float = saved(
+        Field(
+            "a number in [0, 1)",
+            lambda value: is_number(value) and 0 <= value < 1,
+            required=False,
+        ),
+        default=0.0,
+    )
+    contractive: float = saved(option_value(_CONTRACTIVE), default=0.0)
     # A linear path beside the MLP (see AutoencoderNet.init_linear_path): code = linear map of x
     # + MLP encoder(x), reconstruction = linear map of the code + MLP decoder(code). Started at
-    # PCA's solution with the MLPs' last layers at zero, the untrained network is PCA. Absent in
-    # runs saved before it existed: no linear path.
-    linear_path: bool = False
+    # PCA's solution with the MLPs' last layers at zero, the untrained network is PCA.
+    linear_path: bool = saved(not_required(BOOL), default=False)
+
+    @classmethod
+    def saved_problem(cls, net: dict) -> tuple[str, str] | None:
+        problem = super().saved_problem(net)
+        if problem is None and net.get("linear_path") and net["backbone"] != "mlp":
+            return "linear_path", "false: the linear path exists only with the mlp backbone"
+        return problem
 
 
 # Scaled data standardised or min-max scaled lies within a few hundred of its mean; past this,
@@ -45,15 +127,17 @@ MAX_CENTRED_FOR_PCA_START = 1e6
 class AutoencoderNet(Family):
     """encode: (B, *input_shape) -> (B, code_size); decode: (B, code_size) -> (B, *input_shape).
 
-    Its code prior is the Gaussian mixture fitted on its training codes (``Family`` defaults).
+    Sampled codes come from the Gaussian mixture fitted on its training codes (``fit_prior``).
     """
 
     family_name = "ae"
+    display_name = "autoencoder"
+    options_class = AEOptions
     config_class = NetConfig
-    takes_linear_path = True
 
     def __init__(self, config: NetConfig):
         super().__init__(config)
+        self._start_state: dict[str, torch.Tensor] | None = None
         if config.linear_path:
             if config.backbone != "mlp":
                 raise ValueError("the linear path is built for the plain MLP autoencoder only")
@@ -64,8 +148,41 @@ class AutoencoderNet(Family):
             self.flat_shape = shape
 
     @classmethod
-    def config_for(cls, net_config: NetConfig, settings) -> NetConfig:
-        return net_config
+    def config_for(cls, backbone: BackboneConfig, config: TrainConfig) -> NetConfig:
+        own = config.family_options
+        return NetConfig(
+            **BackboneConfig.shared_fields(backbone),
+            **parse_sparsity(own.sparsity),
+            contractive=own.contractive,
+            linear_path=_with_linear_path(own, backbone),
+        )
+
+    @classmethod
+    def fit_prior(cls, codes: np.ndarray, config: TrainConfig) -> CodeDensity:
+        return CodeDensity.fit(codes, config.family_options.gmm_components, seed=config.seed)
+
+    def prior_description(self) -> str:
+        return "the Gaussian mixture fitted on the training codes"
+
+    def prepare(self, training_rows: Callable[[], torch.Tensor]) -> None:
+        """Start at PCA's solution on the training rows where the config has a linear path."""
+        if self.config.linear_path and self.init_linear_path(training_rows()):
+            self._start_state = {k: v.clone() for k, v in self.state_dict().items()}
+
+    def settle(self, val_x: torch.Tensor | None, result) -> None:
+        """Keep the PCA start unless training clearly beat it on ``val_x``
+        (``pca_start.keep_start_unless_clearly_better``); ``result.best_epoch`` becomes 0 when
+        the start is kept."""
+        start, self._start_state = self._start_state, None
+        if start is None or val_x is None or result.best_epoch == 0:
+            return  # the loop already restored the best epoch's weights: the start's, at 0
+        start_loss = keep_start_unless_clearly_better(self, start, val_x)
+        if start_loss is not None:  # the start's is then the run's best validation loss
+            result.best_epoch, result.best_val_loss = 0, start_loss
+
+    @property
+    def sigmoid_codes(self) -> bool:
+        return self.config.sparsity == "kl"
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encoder(x)
@@ -152,3 +269,23 @@ class AutoencoderNet(Family):
             final = torch.sigmoid if self.config.sparsity == "kl" else None
             return exact_jacobian_sq_norm(layers, x, final)
         return estimated_jacobian_sq_norm(self.encode, x, create_graph=torch.is_grad_enabled())
+
+
+def _with_linear_path(own: AEOptions, backbone: BackboneConfig) -> bool:
+    """The MLP with an unbounded output gets a linear path started at PCA
+    (``AutoencoderNet.init_linear_path``): the untrained network is PCA, and model selection on
+    validation data, which counts the untrained network as epoch 0, can only improve on it.
+
+    Not for conv (a linear path over every pixel would cost more than the conv net on large
+    images), a sigmoid output (PCA is not the solution in logit space), nor with code
+    penalties, whose closed forms assume a plain MLP encoder, nor with ``linear_path="off"``
+    (a detector wants the network alone: see ``options.defaults.DETECTOR_TABLE``).
+    """
+    return (
+        own.linear_path == "auto"
+        and backbone.backbone == "mlp"
+        and backbone.output == "identity"
+        and backbone.loss in ("mse", "mae")
+        and own.sparsity is None
+        and own.contractive == 0
+    )

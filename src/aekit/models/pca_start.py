@@ -68,17 +68,3 @@ def keep_start_unless_clearly_better(
         net.load_state_dict(trained_state)
         return None
     return float(start.mean())
-
-
-def settle_pca_start(
-    net: nn.Module, start_state: dict[str, torch.Tensor], result, val_x: torch.Tensor
-) -> None:
-    """After training a net that started at PCA: keep the start (epoch 0) unless training
-    clearly beat it on ``val_x``, the scaled validation tensor. ``result`` (a
-    ``training.TrainResult``) is updated: the run's best epoch is then 0, and its best
-    validation loss the start's. At epoch 0 the loop has already restored the start."""
-    if result.best_epoch == 0:
-        return
-    start_loss = keep_start_unless_clearly_better(net, start_state, val_x)
-    if start_loss is not None:
-        result.best_epoch, result.best_val_loss = 0, start_loss

@@ -22,7 +22,25 @@ import numpy as np
 import torch
 from torch.distributions import Normal
 
-from .vae import VAENet, kl_to_standard_normal, posterior_std, reparameterise
+# exp(logvar) of float32 overflows past ~88; clamping keeps a bad step finite, and no useful
+# posterior has a standard deviation outside [e^-15, e^10].
+LOGVAR_RANGE = (-30.0, 20.0)
+
+
+def reparameterise(mean: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """A draw of N(mean, exp(logvar)) from standard-normal ``eps`` (broadcast against mean)."""
+    return mean + posterior_std(logvar) * eps
+
+
+def posterior_std(logvar: torch.Tensor) -> torch.Tensor:
+    """The standard deviation exp(logvar / 2) of q(z|x), from its (clamped) log-variance."""
+    return torch.exp(0.5 * logvar)
+
+
+def kl_to_standard_normal(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mean, exp(logvar)) || N(0, I)) in nats per sample, (B,), from (B, k) each."""
+    return 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
 
 # Most decoder outputs (rows x draws x values) held at once: 2**22 floats = 16 MiB.
 MAX_DECODED_VALUES = 2**22
@@ -42,7 +60,7 @@ ProgressCallback = Callable[[int, int], None]
 
 
 @torch.no_grad()
-def elbo(net: VAENet, x: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
+def elbo(net, x: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
     """ELBO (n,) in nats of each sample of x (n, *input_shape), one draw of z each."""
     generator = torch.Generator().manual_seed(seed)
     net.eval()
@@ -57,7 +75,7 @@ def elbo(net: VAENet, x: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
 
 @torch.no_grad()
 def iwae_log_likelihood(
-    net: VAENet,
+    net,
     x: torch.Tensor,
     *,
     samples: int = 1000,
@@ -97,7 +115,7 @@ def iwae_log_likelihood(
     return torch.cat(out)
 
 
-def _row_chunks(net: VAENet, x: torch.Tensor, *, draws: int):
+def _row_chunks(net, x: torch.Tensor, *, draws: int):
     """Chunks of x on the network's device small enough for ``draws`` decodes each."""
     device = next(net.parameters()).device
     rows = max(1, MAX_DECODED_VALUES // (draws * x[0].numel()))
@@ -106,7 +124,7 @@ def _row_chunks(net: VAENet, x: torch.Tensor, *, draws: int):
 
 
 def vae_scores(
-    net: VAENet,
+    net,
     x: torch.Tensor,
     *,
     iw_samples: int = DEFAULT_IW_SAMPLES,

@@ -1,4 +1,9 @@
-"""Backbones: encoder/decoder pairs the autoencoder models are built from."""
+"""Building blocks in torch: the backbones (MLP and conv encoder/decoder pairs) every family is
+built from, the reconstruction losses and likelihoods (``losses``), and the corruptions of a
+denoising autoencoder (``noise``).
+
+May import: ``aekit.errors``.
+"""
 
 from .conv import ConvDecoder, ConvEncoder
 from .mlp import ACTIVATIONS, NORMS, make_activation, mlp

@@ -6,8 +6,6 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..sweep.grid import grid_from_keywords
-from .train_config import make_config, new_model_spelling
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,37 +19,14 @@ LABEL_KEY = "label"
 
 def read_config_file(path: str | Path) -> dict:
     """Options from a TOML file: keys are the option names (``code_size = 32``), plus
-    ``label`` (a column name) when the file names one.
-
-    Options may sit at the top level or under a ``[train]`` table; a ``[sweep]`` table is the
-    sweep's (``read_sweep_file``) and is skipped here.
-    """
-    options = read_option_table(path, skipped=("sweep",))
-    try:
-        # warns of an old model spelling, once: returned rewritten
-        make_config(**_without_label(options))
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return new_model_spelling(options)
+    ``label`` (a column name) when the file names one, at the top level or under a ``[train]``
+    table; a ``[sweep]`` table is the sweep's and is skipped here. The values are checked
+    where they are used (``aekit.models.options.make_config``)."""
+    return read_option_table(path, skipped=("sweep",))
 
 
-def read_sweep_file(path: str | Path) -> dict:
-    """A sweep's options from a TOML file, as ``aekit.sweep`` takes them: a list of values is
-    swept (``code_size = [2, 4, 8]``, ``hidden = [[128], [512, 128]]``), one value is fixed;
-    plus ``label`` as in ``read_config_file``.
-
-    Options may sit at the top level or under a ``[train]`` or ``[sweep]`` table, so one file can
-    serve ``aekit train`` and ``aekit sweep``; the values are checked with the sweep's grid.
-    """
-    options = read_option_table(path, tables=("train", "sweep"))
-    try:
-        grid_from_keywords(_without_label(options))
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return options
-
-
-def _without_label(options: dict) -> dict:
+def without_label(options: dict) -> dict:
+    """The options of a file's keys, its label left out."""
     return {name: value for name, value in options.items() if name != LABEL_KEY}
 
 

@@ -1,9 +1,9 @@
 """Declaring an option once: ``option(...)`` puts its type, range or choices and help on a field.
 
-``TrainConfig`` (config.py) declares every option of ``aekit.train`` with ``option``; the checks
-of ``TrainConfig.validate``, the ``aekit train`` flags (cli_flags.py), the saved-run schema
-(run_schema.py), the scikit-learn parameters (sklearn.py) and the README's option table (a test)
-all read the declaration through ``spec_of``, so no option is described twice.
+``TrainConfig`` (``options.train_config``) declares the options every family shares with
+``option``, and each family (``aekit.models``) its own; the checks, the ``aekit train`` flags,
+the saved-run schema, the scikit-learn parameters and the README's option table all read the
+declarations through ``spec_of``, so no option is described twice.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ MAX_SIZE = 2**31 - 1
 MAX_INT = 2**63 - 1
 
 KINDS = ("int", "number", "bool", "choice", "text", "texts", "sizes")
-GROUPS = ("model", "training")
+# what is built, how it is trained, what an evaluation computes
+GROUPS = ("model", "training", "evaluation")
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,10 @@ class OptionSpec:
     flag: str | None = None
     metavar: str | None = None
     parse: Callable[[object], object] | None = None
-    # deprecated choices still read, rewritten by TrainConfig.validate; not shown in help
+    # deprecated choices still read, rewritten by aekit.models.options; not shown in help
     old_choices: tuple[str, ...] = ()
+    # None is allowed beside a default that is not None, meaning what ``auto`` says
+    nullable: bool = False
 
 
 def option(
@@ -103,7 +106,7 @@ def check_value(config_field: dataclasses.Field, value):
     """The value as stored (lists normalised), or ConfigError naming the option, the value and
     what is allowed."""
     spec, name = spec_of(config_field), config_field.name
-    if value is None and config_field.default is None:
+    if value is None and (config_field.default is None or spec.nullable):
         return None
     if spec.kind == "int":
         check_int(name, value, spec.low, spec.high)
@@ -147,7 +150,8 @@ def describe(config_field: dataclasses.Field) -> str:
         text = f"a list of integers from 1 to {MAX_SIZE}"
     else:
         text = f"a spec as {flag_of(config_field)} takes ({spec.help})"
-    return text if config_field.default is not None else f"null or {text}"
+    nullable = config_field.default is None or spec.nullable
+    return f"null or {text}" if nullable else text
 
 
 def shown_default(config_field: dataclasses.Field) -> str:

@@ -22,23 +22,23 @@ from safetensors.torch import load_file, save_file
 
 from ..atomic_files import atomic_path, atomic_write_bytes, atomic_write_text, safetensors_errors
 from ..errors import AekitError, ConfigError, DataError, ModelFileError
-from ..models.code_density import CodeDensity
-from ..options.train_config import new_model_spelling
+from ..models.options import all_options, saved_config
+from ..models.priors import CodeDensity
+from .schema import FORMAT_VERSION, saved_options
 
 log = logging.getLogger(__name__)
 
-# 2: the model options apart from the training options (run_schema.SPLIT_OPTIONS_VERSION)
-FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_FILE = "checkpoint.safetensors"
-CODE_DENSITY_FILE = "code_density.json"  # a plain autoencoder's (see aekit.models.code_density)
+# the density a family without a prior of its own samples codes from (aekit.models.priors)
+CODE_DENSITY_FILE = "code_density.json"
 # the comparison with PCA on the run's held-out data (Comparison.to_dict), written by training
 # and by `aekit evaluate RUN`
 EVALUATION_FILE = "evaluation.json"
-REPORT_FILE = "report.html"  # the run's report (aekit.report.run_report)
-# The pictures (aekit.report.run_pictures.RunPictures.available's names) and their files
+REPORT_FILE = "report.html"  # the run's report (aekit.reports.run_report)
+# The pictures (aekit.reports.run_pictures.RunPictures.available's names) and their files
 PICTURE_FILES = {
     "loss": "loss.png",
     "codes": "codes.png",
@@ -64,7 +64,7 @@ RUN_FILES = (
 
 @dataclass
 class Checkpoint:
-    """A training checkpoint's contents (see ``aekit.training.checkpoints``): named tensors and JSON."""
+    """A training checkpoint's contents (``aekit.training.checkpoints``): tensors and JSON."""
 
     tensors: dict[str, torch.Tensor] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
@@ -147,15 +147,21 @@ def holds_model_of(out: Path, checkpoint: Checkpoint) -> bool:
         saved = json.loads((out / CONFIG_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False  # finishing the run rewrites it
-    from .schema import saved_options
-
     run = checkpoint.meta["run"]
-    # either side may spell model as runs saved before it named the family did; another
-    # run's model saved there means this run is not finished
+    # either side may be in an older format (every family's options, an old model spelling);
+    # another run's model saved there means this run is not finished
     return isinstance(saved, dict) and [
-        new_model_spelling(saved_options(saved)),
+        _same_options(saved_options(saved)),
         saved.get("data"),
-    ] == [new_model_spelling(run["train"]), run["data"]]
+    ] == [_same_options(run["train"]), run["data"]]
+
+
+def _same_options(options: dict) -> dict | None:
+    """The options a run trained with, in one form whatever the format they were saved in."""
+    try:
+        return all_options(saved_config(options))
+    except (TypeError, ValueError):
+        return None
 
 
 def write_run(

@@ -1,11 +1,13 @@
-"""What a run's config.json and model.safetensors must hold, checked before anything is built.
+"""What a run's config.json must hold, checked before anything is built.
 
 A run folder may come from anywhere, so ``Autoencoder.load`` trusts nothing in it.
-``check_config`` compares each section of the config with a table below (which fields exist,
-which are required, what each must be), then checks the few facts that tie sections together,
-such as the scaler having one offset per input value. ``check_weights`` compares the tensors of
-model.safetensors with those of the network the config describes. Every problem is a
-``ModelFileError`` of the form "<file>: <field> must be <expected>, got <value>".
+``check_config`` compares each section of the config with a table (which fields exist, which
+are required, what each must be), then checks the few facts that tie sections together, such
+as the scaler having one offset per input value. The "net" section's table is read off the
+family's config dataclass, whose fields say what they may be saved as
+(``options.saved_values.saved``), and the options' tables off their declarations: nothing
+here repeats a family's fields. Every problem is a ``ModelFileError`` of the form
+"<file>: <field> must be <expected>, got <value>".
 
 Unknown fields are rejected everywhere, the top level included: a field this aekit does not
 know means the file was written by something else (or edited by hand), and ignoring it would
@@ -26,27 +28,35 @@ import numpy as np
 from ..data.scaling import SCALES
 from ..errors import ModelFileError
 from ..models import MODELS
-from ..nn import ACTIVATIONS, NORMS
-from ..nn.losses import LOSSES
-from ..options.declaring import MAX_SIZE, accepts, describe
-from ..options.train_config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
-from .folder import FORMAT_VERSION
+from ..models.options import option_fields, saved_config
+from ..options.declaring import spec_of
+from ..options.saved_values import (
+    BOOL,
+    COUNT,
+    NUMBER,
+    OBJECT,
+    SHAPE,
+    SIZES,
+    TEXT,
+    Field,
+    check_of,
+    is_float32,
+    is_int,
+    list_of,
+    not_required,
+    one_of,
+    option_value,
+    optional,
+)
+from ..options.train_config import SHARED_NAMES
 
-# The values of NetConfig.backbone and NetConfig.output (see models/autoencoder.py); a saved
-# net never has config.BACKBONES' "auto", which train() resolves before building it.
-NET_BACKBONES = ("mlp", "conv")
-NET_OUTPUTS = ("identity", "sigmoid", "clamp")
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SHOWN_CHARS = 60  # a bad value is quoted up to this length in messages
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a config section: what it must be, in words and as a test."""
-
-    expected: str
-    ok: Callable[[object], bool]
-    required: bool = True
+# Format 2 keeps the model options (what is built) apart from the training options; format 1
+# kept them all under "train". Format 3 keeps a family's own options with it
+# ("family_options"); before, every family's options were saved beside the shared ones.
+SPLIT_OPTIONS_VERSION = 2
+FAMILY_OPTIONS_VERSION = 3
+FORMAT_VERSION = FAMILY_OPTIONS_VERSION
 
 
 @dataclass(frozen=True)
@@ -58,68 +68,14 @@ class Rule:
     ok: Callable[[dict], bool]
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is not a size
-
-
-def _is_number(value: object) -> bool:
-    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
-
-
-def _is_float32(value: object) -> bool:
-    """A finite number that stays finite as float32, which is what the scaler computes in."""
-    return _is_number(value) and abs(value) <= _FLOAT32_MAX
-
-
-def _list_of(test: Callable[[object], bool]) -> Callable[[object], bool]:
-    return lambda value: isinstance(value, list) and all(test(item) for item in value)
-
-
-def _one_of(choices: tuple[str, ...]) -> Field:
-    return Field(
-        f"one of {', '.join(map(repr, choices))}",
-        lambda value: isinstance(value, str) and value in choices,
-    )
-
-
-def _optional(field: Field) -> Field:
-    """The same field, allowed to be null."""
-    return Field(f"null or {field.expected}", lambda value: value is None or field.ok(value))
-
-
-def _is_size(value: object) -> bool:
-    return _is_int(value) and 1 <= value <= MAX_SIZE
-
-
-_sizes = _list_of(_is_size)
-
-SIZE = Field(f"a positive integer up to {MAX_SIZE}", _is_size)
-COUNT = Field("an integer >= 0", lambda value: _is_int(value) and value >= 0)
-NUMBER = Field("a finite number", _is_number)
-TEXT = Field("a string", lambda value: isinstance(value, str))
-OBJECT = Field("a JSON object", lambda value: isinstance(value, dict))
-SHAPE = Field(
-    f"a list of 1 (d) or 3 (C, H, W) integers from 1 to {MAX_SIZE}",
-    lambda value: _sizes(value) and len(value) in (1, 3),
-)
-
-
-def _option_field(option, *, required: bool = False) -> Field:
-    """An option as its declaration (config.py) allows it. Training options may be missing, and
-    then get their defaults: they record how the model was trained, not what it computes, and a
-    run saved before an option existed must still load."""
-    return Field(describe(option), lambda value: accepts(option, value), required=required)
-
-
-OPTIONS = {option.name: option for option in fields(TrainConfig)}
-
 TOP = {
     "format_version": Field(
         f"an integer from 1 to {FORMAT_VERSION}",
-        lambda value: _is_int(value) and 1 <= value <= FORMAT_VERSION,
+        lambda value: is_int(value) and 1 <= value <= FORMAT_VERSION,
     ),
     "aekit_version": TEXT,
-    "model_type": _one_of(tuple(MODELS)),
+    "model_type": one_of(tuple(MODELS)),
+    "family_options": OBJECT,
     "net": OBJECT,
     "scaler": OBJECT,
     "data": OBJECT,
@@ -128,81 +84,63 @@ TOP = {
     # how training ended (best epoch, stop reason, ...): a record for people, read by nothing
     "result": OBJECT,
 }
-NET = {
-    "input_shape": SHAPE,
-    "code_size": SIZE,
-    "backbone": _one_of(NET_BACKBONES),
-    "hidden": Field(f"a list of integers from 1 to {MAX_SIZE}", _sizes),
-    "activation": _one_of(tuple(ACTIVATIONS)),
-    "dropout": _option_field(OPTIONS["dropout"], required=True),
-    "norm": _one_of(NORMS),
-    "loss": _one_of(LOSSES),
-    "output": _one_of(NET_OUTPUTS),
-    # code penalties (aekit.models.penalties); absent in runs saved before they existed: no penalty
-    "sparsity": Field(
-        "one of 'none', 'l1', 'kl'",
-        lambda value: value in ("none", "l1", "kl"),
-        required=False,
-    ),
-    "sparsity_weight": Field(
-        "a number >= 0", lambda value: _is_number(value) and value >= 0, required=False
-    ),
-    "sparsity_target": Field(
-        "a number in [0, 1)", lambda value: _is_number(value) and 0 <= value < 1, required=False
-    ),
-    "contractive": _option_field(OPTIONS["contractive"]),
-    # the linear path started at PCA (models/autoencoder.py); absent before it existed: none
-    "linear_path": Field("true or false", lambda value: isinstance(value, bool), required=False),
-}
 SCALER = {
-    "kind": _one_of(SCALES),
-    "per_feature": Field("true or false", lambda value: isinstance(value, bool)),
-    "offset": Field("a list of finite float32 numbers", _list_of(_is_float32)),
+    "kind": one_of(SCALES),
+    "per_feature": BOOL,
+    "offset": Field("a list of finite float32 numbers", list_of(is_float32)),
     # a zero spread would divide by zero; Scaler.fit never writes one
     "spread": Field(
         "a list of positive finite float32 numbers",
-        _list_of(lambda item: _is_float32(item) and np.float32(item) > 0),
+        list_of(lambda item: is_float32(item) and np.float32(item) > 0),
     ),
 }
 DATA = {
     "name": TEXT,
-    "source": _optional(TEXT),
-    "val_source": _optional(TEXT),
-    "label": _optional(TEXT),
-    "feature_names": _optional(Field("a list of strings", _list_of(lambda i: isinstance(i, str)))),
+    "source": optional(TEXT),
+    "val_source": optional(TEXT),
+    "label": optional(TEXT),
+    "feature_names": optional(Field("a list of strings", list_of(lambda i: isinstance(i, str)))),
     # how validation data was made (aekit.training.request.validation_kind); absent in older runs
-    "validation": Field(
-        "one of 'split', 'given', 'none'",
-        lambda value: value in ("split", "given", "none"),
-        required=False,
-    ),
+    "validation": not_required(one_of(("split", "given", "none"))),
     "sample_shape": SHAPE,
-    "output_shape": _optional(Field(f"a list of integers from 1 to {MAX_SIZE}", _sizes)),
+    "output_shape": optional(SIZES),
     "n_train": COUNT,
     "n_val": COUNT,
     "data_min": NUMBER,
     "data_max": NUMBER,
 }
 
-TRAIN = {name: _option_field(option) for name, option in OPTIONS.items()}
-# Format 2 keeps the model options (what is built) apart from the training options; format 1
-# kept them all under "train", as a checkpoint's metadata still does.
-SPLIT_OPTIONS_VERSION = 2
-TOP_BEFORE_SPLIT = {name: field for name, field in TOP.items() if name != "model_options"}
-MODEL_OPTIONS_TABLE = {name: TRAIN[name] for name in MODEL_OPTIONS}
-TRAINING_OPTIONS_TABLE = {name: TRAIN[name] for name in TRAINING_OPTIONS}
-# The "net" section per model_type: a VAE's (models/vae.py VAEConfig) adds the KL weighting.
-VAE_NET = {
-    **NET,
-    # the KL weighting as the options declare it, so every run they allow can be loaded
-    "beta": _option_field(OPTIONS["beta"], required=True),
-    "kl_warmup": _option_field(OPTIONS["kl_warmup"], required=True),
-    # absent in runs saved before the decoder's scale was learned: unit scale (VAEConfig)
-    "decoder_scale": Field(
-        "one of 'learned', 'unit'", lambda value: value in ("learned", "unit"), required=False
-    ),
-}
-NET_TABLES = {"ae": NET, "vae": VAE_NET}
+# Every option, shared or a family's, as a flat table: a checkpoint's "run.train", and the
+# option sections of runs saved before format 3 (which held every family's options)
+TRAIN = {option.name: option_value(option) for option in option_fields()}
+_MODEL_OPTIONS = {f.name for f in option_fields() if spec_of(f).group == "model"}
+
+
+def net_table(model_type: str) -> dict[str, Field]:
+    """The "net" section's fields for a family: its config dataclass's, and the fields older
+    runs saved that it reads and drops (``legacy_fields``)."""
+    config_class = MODELS[model_type].config_class
+    table = {f.name: check_of(f) for f in fields(config_class)}
+    return {**table, **getattr(config_class, "legacy_fields", {})}
+
+
+def option_tables(config: dict) -> dict[str, dict[str, Field]]:
+    """The option sections of a config of its format version, with their tables."""
+    version = config["format_version"]
+    if version < SPLIT_OPTIONS_VERSION:
+        return {"train": TRAIN}
+    family = MODELS[config["model_type"]]
+    own = {f.name for f in fields(family.options_class)}
+    model = {name: f for name, f in TRAIN.items() if name in _MODEL_OPTIONS}
+    training = {name: f for name, f in TRAIN.items() if name not in model}
+    if version < FAMILY_OPTIONS_VERSION:
+        return {"model_options": model, "train": training}
+    shared_model = {name: f for name, f in model.items() if name in SHARED_NAMES}
+    return {
+        "family_options": {name: f for name, f in TRAIN.items() if name in own},
+        "model_options": shared_model,
+        "train": training,
+    }
 
 
 def _input_width(c: dict) -> int:
@@ -217,10 +155,6 @@ def _scaler_expected(c: dict) -> str:
     if c["scaler"]["per_feature"]:
         return f"{_scaler_width(c)} numbers, one per value of net.input_shape"
     return "1 number, as scaler.per_feature is false"
-
-
-def _is_conv(c: dict) -> bool:
-    return c["net"]["backbone"] == "conv"
 
 
 def _names_fit(c: dict) -> bool:
@@ -241,24 +175,6 @@ RULES = (
         "scaler.spread", _scaler_expected, lambda c: len(c["scaler"]["spread"]) == _scaler_width(c)
     ),
     Rule(
-        "net.input_shape",
-        lambda c: "3 integers (C, H, W), as net.backbone is 'conv'",
-        lambda c: not _is_conv(c) or len(c["net"]["input_shape"]) == 3,
-    ),
-    Rule(
-        "net.hidden",
-        lambda c: "at least one channel count, as net.backbone is 'conv'",
-        lambda c: not _is_conv(c) or len(c["net"]["hidden"]) > 0,
-    ),
-    Rule(
-        "net.linear_path",
-        lambda c: "false: the linear path exists only in a plain autoencoder with the mlp backbone",
-        lambda c: (
-            not c["net"].get("linear_path")
-            or (c["net"]["backbone"] == "mlp" and MODELS[c["model_type"]].takes_linear_path)
-        ),
-    ),
-    Rule(
         "data.output_shape",
         lambda c: f"null or a shape of {_input_width(c)} values in all, like net.input_shape",
         _output_fits,
@@ -275,39 +191,45 @@ def check_config(config: object, path: str | Path) -> None:
     """Raise ModelFileError naming ``path`` and the field unless ``config`` is a sound run config.
 
     config: the parsed config.json, of any format version this aekit reads. Checks every section
-    against its table, the options together with ``TrainConfig.validate``, then the rules that
-    tie sections together.
+    against its table, the options together (``models.options.saved_config``), the family's
+    net fields together (``saved_problem``), then the rules that tie sections together.
     """
     if not isinstance(config, dict):
         raise ModelFileError(f"{path}: the file must hold a JSON object, got {_show(config)}")
-    split = _splits_options(config)
-    _check_section(config, TOP if split else TOP_BEFORE_SPLIT, "", path)
-    sections = {"net": NET_TABLES[config["model_type"]], "scaler": SCALER, "data": DATA}
-    if split:
-        sections.update(model_options=MODEL_OPTIONS_TABLE, train=TRAINING_OPTIONS_TABLE)
-    else:
-        sections.update(train=TRAIN)
+    version = config.get("format_version")
+    _check_section(config, _top_table(version), "", path)
+    sections = {"net": net_table(config["model_type"]), "scaler": SCALER, "data": DATA}
+    sections.update(option_tables(config))
     for name, table in sections.items():
         _check_section(config[name], table, f"{name}.", path)
     try:  # what is left: the checks that tie options together (model and backbone)
-        TrainConfig(**saved_options(config)).validate()
+        saved_config(saved_options(config))
     except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
-        raise ModelFileError(f"{path}: {'model_options' if split else 'train'}.{exc}") from None
+        raise ModelFileError(f"{path}: options: {exc}") from None
+    problem = MODELS[config["model_type"]].config_class.saved_problem(config["net"])
+    if problem is not None:
+        name, expected = problem
+        raise _bad_value(path, f"net.{name}", expected, config["net"][name])
     for rule in RULES:
         if not rule.ok(config):
             section, name = rule.field.split(".")
             raise _bad_value(path, rule.field, rule.expected(config), config[section][name])
 
 
+def _top_table(version) -> dict[str, Field]:
+    """The top-level fields of a config of ``version`` (checked first, by the same table)."""
+    if not is_int(version) or version >= FAMILY_OPTIONS_VERSION:
+        return TOP
+    older = {name: field for name, field in TOP.items() if name != "family_options"}
+    if version >= SPLIT_OPTIONS_VERSION:
+        return older
+    return {name: field for name, field in older.items() if name != "model_options"}
+
+
 def saved_options(config: dict) -> dict:
-    """Every option saved in a run's config.json, as one dict, from either format."""
-    sections = (config.get("model_options"), config.get("train"))
+    """Every option saved in a run's config.json, as one flat dict, from any format."""
+    sections = (config.get("family_options"), config.get("model_options"), config.get("train"))
     return {k: v for section in sections if isinstance(section, dict) for k, v in section.items()}
-
-
-def _splits_options(config: dict) -> bool:
-    version = config.get("format_version")
-    return _is_int(version) and version >= SPLIT_OPTIONS_VERSION
 
 
 def check_fields(section: object, table: dict[str, Field], name: str, path: str | Path) -> None:

@@ -1,34 +1,39 @@
 """The trained autoencoder users hold: arrays in, arrays out, in the data's own units.
 
-About 390 lines, over the 350 we aim for: it is the one class users hold, its methods are each
-short, and their reference reads best in one place (the run files, the family's behaviour and
-the input checks it calls live in runs.py, models/ and data/).
+It is the one class users hold: its methods are each short, and their reference reads best in
+one place. The run files, the family's behaviour and the checks of what it is given live in
+``aekit.runs``, ``aekit.models``, ``aekit.data`` and ``inputs``.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .._version import __version__
-from ..data import Columns, Dataset, load_data
+from ..data import Columns, load_data
 from ..data.codes import checked_codes
 from ..data.scaling import Scaler
 from ..data.streaming import streams
 from ..errors import ConfigError, DataError, ModelFileError, warn
 from ..models import MODELS, BackboneConfig
-from ..models.code_density import CodeDensity
-from ..models.interpolation import check_count, check_steps
-from ..options.train_config import MODEL_OPTIONS, TRAINING_OPTIONS, TrainConfig
+from ..models.options import family_options_dict, saved_config
+from ..models.priors import CodeDensity
+from ..options.declaring import spec_of
+from ..options.train_config import TrainConfig, shared_fields
 from ..runs.data_info import DataInfo
 from ..runs.folder import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
 from ..runs.schema import check_config, saved_options
 from ..runs.weights_check import check_weights
+from .inputs import check_count, check_steps, shape_mismatch
+from .onnx_export import export_onnx
+from .streamed import INFERENCE_BATCH, streamed_outputs
 
-INFERENCE_BATCH = 4096
+# What is built (saved as config.json's "model_options") and how it is trained ("train")
+_MODEL_OPTIONS = tuple(f.name for f in shared_fields() if spec_of(f).group == "model")
+_TRAINING_OPTIONS = tuple(f.name for f in shared_fields() if spec_of(f).group == "training")
 
 
 class Autoencoder:
@@ -54,7 +59,7 @@ class Autoencoder:
         self.net = net.eval()
         # plain autoencoders: a density fitted on the training codes, to sample new codes from
         self._code_density = code_density
-        self._density_to_fit: tuple[np.ndarray, int, int] | None = None
+        self._density_to_fit: np.ndarray | None = None
         self.scaler = scaler
         self.data_info = data_info
         self.train_config = train_config
@@ -65,8 +70,8 @@ class Autoencoder:
     def code_density(self) -> CodeDensity | None:
         """The density sampled codes come from (a plain autoencoder's), fitted on first use."""
         if self._density_to_fit is not None:
-            codes, n_components, seed = self._density_to_fit
-            self._code_density = CodeDensity.fit(codes, n_components, seed=seed)
+            codes = self._density_to_fit
+            self._code_density = self.net.fit_prior(codes, self.train_config)
             self._density_to_fit = None
         return self._code_density
 
@@ -74,13 +79,14 @@ class Autoencoder:
     def code_density(self, density: CodeDensity | None) -> None:
         self._code_density, self._density_to_fit = density, None
 
-    def fit_code_density_on_use(self, codes: np.ndarray, n_components: int, seed: int) -> None:
-        """Fit the code density on ``codes`` when it is first needed (sampling, saving).
+    def fit_code_density_on_use(self, codes: np.ndarray) -> None:
+        """Fit the density sampled codes come from (``Family.fit_prior``) on the training
+        ``codes`` when it is first needed (sampling, saving).
 
         The Gaussian mixture's fit is a tenth of a short training call, and most calls never
         sample; the fit is seeded, so fitting later gives the same density.
         """
-        self._code_density, self._density_to_fit = None, (codes, n_components, seed)
+        self._code_density, self._density_to_fit = None, codes
 
     @property
     def code_size(self) -> int:
@@ -116,8 +122,6 @@ class Autoencoder:
         ``data.streaming.STREAM_ABOVE_BYTES`` is read a block of rows at a time.
         """
         if streams(x, "auto"):
-            from .streamed import streamed_outputs
-
             path = Path(x).expanduser()
             return np.concatenate(
                 list(streamed_outputs(self, "encode", path, sample=sample, seed=seed))
@@ -144,6 +148,19 @@ class Autoencoder:
     def model_type(self) -> str:
         """The family's name in ``models.MODELS``: "ae" or "vae"."""
         return self.net.family_name
+
+    def require_vector_codes(self, what: str) -> None:
+        """ConfigError where this model's codes are not flat vectors, which ``what`` needs."""
+        if not self.net.vector_codes:
+            raise ConfigError(
+                f"{what} needs codes that are flat vectors of numbers; this "
+                f"{self.net.display_name}'s codes are {self.net.code_description}"
+            )
+
+    @property
+    def can_sample(self) -> bool:
+        """Whether ``sample`` has codes to draw: a prior, or a density fitted on training codes."""
+        return self.net.code_prior() is not None or self.code_density is not None
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """n new samples (n, *output_shape) in the data's units.
@@ -213,9 +230,7 @@ class Autoencoder:
         return self.reconstruct(x)
 
     def export_onnx(self, path: str | Path, *, part: str = "both") -> Path:
-        """Write the model as ONNX, scaling folded in (see ``aekit.trained.onnx_export``); needs aekit[onnx]."""
-        from .onnx_export import export_onnx
-
+        """Write the model as ONNX, scaling folded in (``onnx_export``); needs aekit[onnx]."""
         return export_onnx(self, path, part=part)
 
     # -- scaling, for evaluation against baselines in the same space ------------------------
@@ -247,7 +262,7 @@ class Autoencoder:
         data = self.load_input(x)
         samples = data.x
         if samples.shape[1:] != self.sample_shape:
-            raise DataError(self._shape_mismatch(data))
+            raise DataError(shape_mismatch(data, self.sample_shape, self._grey_shape))
         return samples
 
     def load_input(self, source, *, label: str | None = None, default_split: str = "train"):
@@ -266,36 +281,20 @@ class Autoencoder:
         names = self.data_info.feature_names
         return Columns(list(names), self.data_info.label) if names else None
 
-    def _shape_mismatch(self, data: Dataset) -> str:
-        got, want = data.sample_shape, self.sample_shape
-        accepted = f"(n, {_shape_text(want)})"
-        if self._grey_shape is not None:
-            accepted += f" or (n, {_shape_text(self._grey_shape)})"
-        message = (
-            f"data from {data.name} has samples of shape {got}, but this model was trained on "
-            f"samples of shape {want}: give it {accepted}"
-        )
-        if len(want) == 3 and len(got) == 1 and got[0] == math.prod(want):
-            return message + f"; for flat images use x.reshape(-1, {_shape_text(want)})"
-        if math.prod(got) == math.prod(want):
-            return message + (
-                "; aekit does not reshape data laid out differently from the training data, "
-                "as that would give wrong results"
-            )
-        return message + f" ({math.prod(want)} values each)"
-
     # -- saving ----------------------------------------------------------------------------
     def config_dict(self) -> dict:
         options = self.train_config.to_dict()
         return {
             "aekit_version": __version__,
             "model_type": self.model_type,
+            # the family's own options as given, then its net as built
+            "family_options": family_options_dict(self.train_config),
             "net": self.net.config.to_dict(),
             "scaler": self.scaler.to_dict(),
             "data": self.data_info.to_dict(),
             # the options as given (None: picked from the data, as "net" records)
-            "model_options": {name: options[name] for name in MODEL_OPTIONS},
-            "train": {name: options[name] for name in TRAINING_OPTIONS},
+            "model_options": {name: options[name] for name in _MODEL_OPTIONS},
+            "train": {name: options[name] for name in _TRAINING_OPTIONS},
             "result": self.result,
         }
 
@@ -348,17 +347,11 @@ class Autoencoder:
             net,
             Scaler.from_dict(config["scaler"]),
             data_info=DataInfo.from_dict(config["data"]),
-            train_config=TrainConfig(**saved_options(config)).validate(),
+            train_config=saved_config(saved_options(config)),
             history=history,
             result=config["result"],
             code_density=read_code_density(folder, net_config.code_size),
         )
-
-    def to_sklearn(self):
-        """This model as a fitted ``aekit.sklearn.AutoencoderTransformer`` (transform = encode)."""
-        from ..sklearn import AutoencoderTransformer
-
-        return AutoencoderTransformer.from_run(self)
 
     # -- internals -------------------------------------------------------------------------
     def _scaled_tensor(self, x) -> torch.Tensor:
@@ -384,10 +377,6 @@ class Autoencoder:
                 f"{np.flatnonzero(bad)[0]}): their values lie far outside the training data's range"
             )
         return out
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return ", ".join(map(str, shape))
 
 
 def _squared_errors(scaled: torch.Tensor, rebuilt: np.ndarray) -> np.ndarray:

@@ -84,6 +84,7 @@ def export_onnx(model, path: str | Path, *, part: str = "both") -> Path:
     """
     if part not in PARTS:
         raise ConfigError(f"part must be one of {', '.join(PARTS)}; got {part!r}")
+    model.require_vector_codes("ONNX export")
     onnx = _require_onnx()
     served = _Served(model, part).eval()
     if part == "decoder":

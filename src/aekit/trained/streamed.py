@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,8 +20,12 @@ from ..data import Dataset
 from ..data.chunks import read_chunks
 from ..data.streaming import rows_per_read
 from ..errors import DataError
-from .autoencoder import INFERENCE_BATCH, Autoencoder
 
+if TYPE_CHECKING:  # the model calls this module for files it cannot hold
+    from .autoencoder import Autoencoder
+
+# Rows the model runs through its network at a time, in memory and streamed alike.
+INFERENCE_BATCH = 4096
 METHODS = ("encode", "reconstruct", "denoise", "anomaly_scores")
 
 

@@ -16,15 +16,16 @@ import math
 
 import torch
 
-from ..options.train_config import TrainConfig
+from ..models.options import saved_config
+from ..options.saved_values import OBJECT, SIZE, not_required
 from ..runs.folder import Checkpoint, short_json
-from ..runs.schema import DATA, OBJECT, SIZE, TRAIN, Field, check_fields
+from ..runs.schema import DATA, TRAIN, check_fields
 
 RUN_FIELDS = {
     "train": OBJECT,
     "data": OBJECT,
     # absent in checkpoints written before runs on several processes: one process
-    "world_size": Field(SIZE.expected, SIZE.ok, required=False),
+    "world_size": not_required(SIZE),
 }
 
 __all__ = ["Checkpoint", "check_run_meta", "check_tensors", "pack_optimizer", "unpack_optimizer"]
@@ -39,7 +40,7 @@ def check_run_meta(checkpoint: Checkpoint) -> dict:
     check_fields(run["train"], TRAIN, "run.train", path)
     check_fields(run["data"], DATA, "run.data", path)
     try:
-        TrainConfig(**run["train"]).validate()
+        saved_config(run["train"])
     except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
         raise checkpoint.error(f"run.train.{exc}") from None
     return run

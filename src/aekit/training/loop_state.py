@@ -1,6 +1,6 @@
 """The training loop's state, and how it goes into a checkpoint and comes back out of one.
 
-A checkpoint (``aekit.training.checkpoints``, written by ``aekit.runs.folder``) holds the whole loop state:
+A checkpoint (``checkpoints``, written by ``aekit.runs.folder``) holds the whole loop state:
 weights, the best weights so far, the optimiser, random number generators, the epoch's sample
 order and position and running sums, so a resumed run ends with exactly the weights the
 uninterrupted run would have had. What a checkpoint says is checked before anything is restored.

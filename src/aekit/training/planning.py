@@ -12,8 +12,8 @@ import math
 from ..data import Dataset
 from ..data.scaling import ValueRange
 from ..errors import ConfigError, DataError
-from ..models import MODELS, NetConfig
-from ..models.penalties import parse_sparsity
+from ..models import BackboneConfig
+from ..models.options import family_of
 from ..options.defaults import (
     BACKBONE_ACTIVATIONS,
     BACKBONE_DEFAULTS,
@@ -25,8 +25,8 @@ from ..options.defaults import (
     default_code_size,
 )
 from ..options.train_config import TrainConfig
-from .loop import resolve_device
 from .precision import resolve_precision
+from .steps import resolve_device
 
 
 def with_loss(settings: TrainConfig, values: ValueRange) -> TrainConfig:
@@ -34,7 +34,7 @@ def with_loss(settings: TrainConfig, values: ValueRange) -> TrainConfig:
     "mse", or a VAE's Bernoulli decoder "bce" on data in [0, 1])."""
     if settings.loss is not None:
         return settings
-    family = MODELS[settings.model]
+    family = family_of(settings)
     loss = family.default_loss(in_unit_interval=values.in_unit_interval, scale=settings.scale)
     return dataclasses.replace(settings, loss=loss)
 
@@ -71,8 +71,8 @@ def scale_per_feature(data: Dataset, one_unit: bool) -> bool:
 
 def net_config_for(
     settings: TrainConfig, data: Dataset, scale: str, values: ValueRange
-) -> NetConfig:
-    """The network for ``data`` (a Dataset or a streamed file: its name and sample shape) whose
+) -> BackboneConfig:
+    """The backbone for ``data`` (a Dataset or a streamed file: its name and sample shape) whose
     training values span ``values``, scaled by ``scale``."""
     width = math.prod(data.sample_shape)
     backbone = settings.backbone
@@ -102,7 +102,7 @@ def net_config_for(
         hidden = [max(2 * code_size, min(128, 2 * width))]
     unit_output = scale == "minmax" or (scale == "none" and values.in_unit_interval)
     output = _output_kind(settings, unit_output)
-    return NetConfig(
+    return BackboneConfig(
         input_shape=tuple(data.sample_shape),
         code_size=code_size,
         backbone=backbone,
@@ -112,30 +112,6 @@ def net_config_for(
         norm=settings.norm or ("batch" if backbone == "conv" else "none"),
         loss=settings.loss,
         output=output,
-        **parse_sparsity(settings.sparsity),
-        contractive=settings.contractive,
-        linear_path=_with_linear_path(settings, backbone, output),
-    )
-
-
-def _with_linear_path(settings: TrainConfig, backbone: str, output: str) -> bool:
-    """The plain MLP autoencoder with an unbounded output gets a linear path started at PCA
-    (``AutoencoderNet.init_linear_path``): the untrained network is PCA, and model selection on
-    validation data, which counts the untrained network as epoch 0, can only improve on it.
-
-    Not for conv (a linear path over every pixel would cost more than the conv net on large
-    images), a family without one (a VAE), a sigmoid output (PCA is not the solution in logit
-    space), nor with code penalties, whose closed forms assume a plain MLP encoder, nor with
-    ``linear_path="off"`` (a detector wants the network alone: see ``defaults.DETECTOR_TABLE``).
-    """
-    return (
-        settings.linear_path == "auto"
-        and backbone == "mlp"
-        and MODELS[settings.model].takes_linear_path
-        and output == "identity"
-        and settings.loss in ("mse", "mae")
-        and parse_sparsity(settings.sparsity)["sparsity"] == "none"
-        and settings.contractive == 0
     )
 
 
@@ -158,7 +134,7 @@ def small_data_batch_size(n_train: int, default: int) -> int:
     return int(min(default, max(MIN_SMALL_DATA_BATCH, n_train // 10)))
 
 
-def check_trainable(settings: TrainConfig, net_config: NetConfig, train_part: Dataset) -> None:
+def check_trainable(settings: TrainConfig, net_config: BackboneConfig, train_part: Dataset) -> None:
     """Refuse, before any training, what would only fail (or mean nothing) at its end."""
     if len(train_part) < 2:
         # scaling statistics, batch norm and the code density need more than one sample

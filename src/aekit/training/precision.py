@@ -13,8 +13,6 @@ import torch
 
 from ..errors import ConfigError
 
-PRECISIONS = ("auto", "fp32", "bf16")
-
 
 def native_bf16(device: torch.device) -> bool:
     """True where bf16 matrix products run on native units: AVX512-BF16/AMX CPUs, Ampere+ GPUs."""

@@ -7,16 +7,24 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import Columns, Dataset, load_data
 from ..data.splitting import split_validation
 from ..data.streaming import StreamedFile, streams
 from ..errors import ConfigError, DataError
-from ..options.config_file import LABEL_KEY, read_config_file
+from ..models.options import (
+    KEPT_ON_RESUME,
+    all_options,
+    make_config,
+    new_model_spelling,
+    option_field,
+    saved_config,
+)
+from ..options.config_file import LABEL_KEY, read_config_file, without_label
 from ..options.declaring import spec_of
-from ..options.train_config import KEPT_ON_RESUME, TrainConfig, make_config, new_model_spelling
+from ..options.train_config import TrainConfig
 from ..runs.folder import read_checkpoint
 from .checkpoints import Checkpoint, check_run_meta
 from .parts import MemoryPart, StreamedPart
@@ -36,7 +44,7 @@ class TrainRequest:
 def resolve_request(data, label, val_data, config, out, resume: bool, options) -> TrainRequest:
     """Options (and a label column) from the TOML file, overridden by keywords; resuming, the
     saved run's options and data fill in what the call and the file leave out."""
-    file_options = read_config_file(config) if config is not None else {}
+    file_options = _file_options(config) if config is not None else {}
     file_label = file_options.pop(LABEL_KEY, None)
     label = label if label is not None else file_label
     check_one_validation(val_data, {**file_options, **options})
@@ -47,7 +55,8 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
         checkpoint = read_checkpoint(out)
         saved = check_run_meta(checkpoint)
         # a run saved before model named the family: its old spelling is no user's to warn of
-        saved_options = new_model_spelling(saved["train"])
+        # any format's options (an old model spelling, every family's) as today's
+        saved_options = all_options(saved_config(saved["train"]))
         file_options = {**saved_options, **file_options}
         data = data if data is not None else saved["data"]["source"]
         label = label if label is not None else saved["data"]["label"]
@@ -58,18 +67,18 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
         raise ConfigError("name the data to train on")
     settings = make_config(**{**file_options, **options})
     if checkpoint is not None:
-        check_kept_on_resume(TrainConfig(**saved_options).validate(), settings, out)
+        check_kept_on_resume(saved_config(saved_options), settings, out)
     return TrainRequest(data, label, val_data, settings, checkpoint)
 
 
 def check_kept_on_resume(saved: TrainConfig, settings: TrainConfig, out) -> None:
     """ConfigError naming each option of ``KEPT_ON_RESUME`` that ``settings``, the options a
     run is resumed with, change from ``saved``, the run's, with both values."""
-    changed = [name for name in KEPT_ON_RESUME if getattr(settings, name) != getattr(saved, name)]
+    now, before = all_options(settings), all_options(saved)
+    changed = [name for name in KEPT_ON_RESUME if now.get(name) != before.get(name)]
     if changed:
         given = ", ".join(
-            f"{name}={getattr(settings, name)!r} (the run's: {_shown(saved, name)})"
-            for name in changed
+            f"{name}={now.get(name)!r} (the run's: {_shown(before, name)})" for name in changed
         )
         raise ConfigError(
             f"cannot resume {out} with {given}: a resumed run keeps what it built and how its "
@@ -79,12 +88,22 @@ def check_kept_on_resume(saved: TrainConfig, settings: TrainConfig, out) -> None
         )
 
 
-def _shown(settings: TrainConfig, name: str) -> str:
+def _shown(options: dict, name: str) -> str:
     """An option's value as a message shows it; None says when the data picked it."""
-    value = getattr(settings, name)
-    declared = next(option for option in fields(settings) if option.name == name)
-    picked = value is None and spec_of(declared).auto not in (None, "none")
+    value = options.get(name)
+    picked = value is None and spec_of(option_field(name)).auto not in (None, "none")
     return "None, picked from the data" if picked else repr(value)
+
+
+def _file_options(path) -> dict:
+    """The options (and label) of a TOML file, checked alone so that an error names the file;
+    an old model spelling warns here, once, and comes back rewritten."""
+    options = read_config_file(path)
+    try:
+        make_config(**without_label(options))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return new_model_spelling(options)
 
 
 def check_one_validation(val_data, given: dict) -> None:

@@ -1,10 +1,11 @@
-"""A density on a plain autoencoder's codes, so it can generate: a Gaussian mixture.
+"""Where a family's sampled codes come from: N(0, I), or a Gaussian mixture on training codes.
 
-A deterministic autoencoder has no prior to sample codes from; a full-covariance Gaussian
-mixture fitted on the training codes stands in for one (as in Ghosh et al. 2020, "From
-Variational to Deterministic Autoencoders"). ``to_dict`` gives its weights, means and
-covariances as plain numbers, which the run folder keeps as ``code_density.json`` (``aekit.runs.folder``);
-it is sampled with NumPy, so loading never unpickles.
+A VAE's (or a WAE's) prior is N(0, I) (``StandardNormal``). A deterministic autoencoder has no
+prior to sample codes from; a full-covariance Gaussian mixture fitted on the training codes
+(``CodeDensity``) stands in for one (as in Ghosh et al. 2020, "From Variational to
+Deterministic Autoencoders"). ``to_dict`` gives its weights, means and covariances as plain
+numbers, which the run folder keeps as ``code_density.json`` (``aekit.runs.folder``); it is
+sampled with NumPy, so loading never unpickles.
 """
 
 from __future__ import annotations
@@ -136,3 +137,14 @@ class CodeDensity:
                 f"{path}: covariances must be positive definite, got a singular one"
             ) from None
         return cls(weights, means, covariances)
+
+
+class StandardNormal:
+    """N(0, I) over codes of ``code_size``: a VAE's or WAE's prior, to sample new codes from."""
+
+    def __init__(self, code_size: int):
+        self.code_size = code_size
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """n codes (n, code_size) float64, the same for the same seed."""
+        return np.random.default_rng(seed).standard_normal((n, self.code_size))

@@ -22,7 +22,6 @@ from ..errors import AekitError
 from ..evaluation.comparison import Comparison
 from ..evaluation.model_evaluation import evaluate_model
 from ..evaluation.run_data import HeldOut
-from ..models.vae_likelihood import DEFAULT_IW_SAMPLES
 from ..runs.folder import (
     PICTURE_FILES,
     read_evaluation,
@@ -153,10 +152,9 @@ def _evaluate(pictures: RunPictures, train_data) -> tuple[Comparison | None, str
             train_data=train_data,
             label=None,
             outlier_label=None,
-            iw_samples=DEFAULT_IW_SAMPLES,
-            iw_images=0,
             noise=model.train_config.noise,
-            progress=False,
+            progress=None,
+            family_options=model.net.report_evaluation_options,
         )
     comparison.notes.append(f"held-out data: {shown.description}")
     return comparison, "computed for this report"
@@ -201,11 +199,9 @@ def _page(
 def _summary(pictures: RunPictures) -> str:
     model = pictures.model
     info, result = model.data_info, model.result
-    family = {"ae": "autoencoder", "vae": "variational autoencoder"}.get(
-        model.model_type, model.model_type
-    )
     text = (
-        f"A {model.net_config.backbone} {family} with a code of {model.code_size} numbers, "
+        f"A {model.net_config.backbone} {model.net.display_name} with a code of "
+        f"{model.code_size} numbers, "
         f"trained on {info.name}: {info.n_train} training and {info.n_val} validation samples "
         f"of shape {tuple(info.sample_shape)}."
     )
@@ -262,12 +258,7 @@ def _evaluation_section(
         parts.append(html_page.table(["anomaly detector", "AUROC", "average precision"], rows))
     notes = list(evaluation.notes)
     model = pictures.model
-    if model.model_type == "vae" and "iwae_nll" not in evaluation.rows.get("aekit", {}):
-        notes.append(
-            "The importance-weighted NLL is not computed at the end of training (about a minute "
-            f"on Fashion-MNIST): `aekit evaluate {pictures.folder}` computes it and stores it in "
-            "evaluation.json, and `aekit report` then shows it."
-        )
+    notes += model.net.report_notes(evaluation.rows.get("aekit", {}), pictures.folder)
     parts += [html_page.paragraph(note, note=True) for note in notes]
     return html_page.section("Evaluation against PCA", *parts)
 
@@ -279,12 +270,7 @@ def _images(pngs: dict[str, bytes], names: list[str], model) -> list[str]:
 def _caption(name: str, model) -> str:
     caption = _CAPTIONS[name]
     if name == "samples":
-        source = (
-            "the prior N(0, I)"
-            if model.net.code_prior() is not None
-            else "the Gaussian mixture fitted on the training codes"
-        )
-        caption += f" from {source}"
+        caption += f" from {model.net.prior_description()}"
     elif name == "denoising":
         caption += f" (noise: {', '.join(model.train_config.noise)})"
     return caption

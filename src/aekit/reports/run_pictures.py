@@ -61,14 +61,14 @@ class RunPictures:
         """The pictures this run can draw, by name (the run folder's file names, ``runs``)."""
         model, shown = self.model, self.shown
         drawers = {"loss": self.loss_curves} if model.history else {}
-        if shown is not None:
+        if shown is not None and model.net.vector_codes:
             drawers["codes"] = self.code_map
         if self.is_image:
             if shown is not None:
                 drawers["reconstructions"] = self.reconstructions
                 if len(shown.data) >= 2:
                     drawers["interpolation"] = self.interpolation
-            if model.net.code_prior() is not None or model.code_density is not None:
+            if model.can_sample:
                 drawers["samples"] = self.samples
             if shown is not None and model.train_config.noise:
                 drawers["denoising"] = self.denoising
@@ -105,7 +105,7 @@ class RunPictures:
         return plots.reconstruction_grid(self._display(originals), self._display(rebuilt))
 
     def samples(self) -> Figure:
-        """New images: decoded draws from the prior (a VAE) or the training codes' density."""
+        """New images: decoded draws from the family's prior or the training codes' density."""
         self._need_images("samples")
         model = self.model
         drawn = model.sample(SHOWN_IMAGES * SAMPLE_ROWS, seed=model.train_config.seed)

@@ -5,6 +5,13 @@ Each run is an ordinary run folder inside the sweep folder, named from its setti
 (``code=8,loss=mse``): a finished run is loaded, not trained again, and an unfinished one is
 resumed from its checkpoint, so running an interrupted sweep again finishes it. Runs are
 chosen between by validation error only; test data, where there is some, is only reported.
+
+The table's columns: the swept options (list options as text, ``512,128``), ``code_size``,
+the run folder, epochs, best epoch, stop reason, training seconds, best validation loss (in the
+run's own loss), then aekit's and PCA's MSE at the same code size with their ratio on the
+validation part (``val_mse``, ``pca_val_mse``, ``val_ratio``) and on the test data
+(``test_...``), the probe accuracy of each where the test data has labels, and ``best``: the
+run with the lowest validation MSE. An Optuna search adds its ``trial`` numbers first.
 """
 
 from __future__ import annotations
@@ -20,14 +27,14 @@ from ..data.builtin import split_builtin_name
 from ..data.splitting import split_validation
 from ..data.table_files import table_names
 from ..errors import ConfigError
-from ..options.config_file import LABEL_KEY, read_sweep_file
-from ..options.train_config import make_config
+from ..models.options import make_config
+from ..options.config_file import LABEL_KEY
 from ..runs.folder import has_checkpoint
 from ..trained.autoencoder import Autoencoder
 from ..training.progress import Progress
 from ..training.request import check_one_validation, load_validation
 from .folder import claim, data_identity, write_figure, write_page, write_table
-from .grid import LIST_KINDS, Grid, grid_from_keywords, option_kind, value_text
+from .grid import LIST_KINDS, Grid, grid_from_keywords, option_kind, read_sweep_file, value_text
 from .search import OBJECTIVE, check_search, run_search
 
 SEARCHES = ("grid", "optuna")
@@ -67,20 +74,10 @@ def sweep(
     search: ``"grid"`` trains every setting; ``"optuna"`` runs ``trials`` trials of Optuna's TPE
     sampler (seeded by ``seed``) over the same values, minimising validation MSE; the study is
     kept in ``out/optuna.db``, so the same call resumes it.
-    progress: a line per run on stderr; verbose: also each run's epochs.
-
-    Columns: the swept options (list options as text, ``512,128``), ``code_size``, the run
-    folder, epochs, best epoch, stop reason, training seconds, best validation loss (in the
-    run's own loss), then aekit's and PCA's MSE at the same code size with their ratio on the
-    validation part (``val_mse``, ``pca_val_mse``, ``val_ratio``) and on the test data
-    (``test_...``), the probe accuracy of each where the test data has labels, and ``best``:
-    the run with the lowest validation MSE. An Optuna search adds its ``trial`` numbers first.
+    progress: a line per run on stderr; verbose: also each run's epochs. Columns: see the module.
     """
     if config is not None:
-        file_options = read_sweep_file(config)
-        file_label = file_options.pop(LABEL_KEY, None)
-        label = label if label is not None else file_label
-        options = file_options | options
+        options, label = _with_file(config, options, label)
     grid = grid_from_keywords(options)
     _check_search(search, trials, grid)
     for setting in grid.settings():  # before the folder is claimed, as every other check
@@ -88,31 +85,46 @@ def sweep(
     folder = Path(out) if out is not None else default_folder(data)
     dataset = load_data(data, label=label, default_split="train")
     validation = load_validation(val_data, dataset, label) if val_data is not None else None
-    test_source = test_data if test_data is not None else default_test_source(data)
-    test = None
-    if test_source is not None:
-        test = load_data(test_source, label=_test_label(test_source, label), default_split="test")
-    record = {
-        "data": data_identity(data, label),
-        "validation": data_identity(val_data, None) if val_data is not None else None,
-        "test": _source_text(test_source, test),
-        "grid": grid.to_dict(),
-        "search": search,
-        "trials": trials,
-    }
+    test_source, test = _test_part(data, test_data, label)
+    # what the sweep folder is of: the same call on other data or options is refused
+    validation_identity = data_identity(val_data, None) if val_data is not None else None
+    record = dict(data=data_identity(data, label), validation=validation_identity)
+    record.update(test=_source_text(test_source, test), grid=grid.to_dict())
+    record.update(search=search, trials=trials)
     claim(folder, record, overwrite)
     runner = _Runner(
         data, label, folder, grid, dataset, test, overwrite, progress, verbose, val_data, validation
     )
+    for row in _rows(runner, grid, search, folder, trials):
+        runner.add(row)
+    return runner.finish(record)
+
+
+def _with_file(config, options: dict, label: str | None) -> tuple[dict, str | None]:
+    """(the sweep file's options overridden by the call's, the call's label or else the
+    file's)."""
+    file_options = read_sweep_file(config)
+    file_label = file_options.pop(LABEL_KEY, None)
+    return file_options | options, label if label is not None else file_label
+
+
+def _rows(runner, grid: Grid, search: str, folder: Path, trials: int | None):
+    """Each run's row, in the order the search trains them."""
     if search == "grid":
         settings = grid.settings()
         for number, setting in enumerate(settings, start=1):
-            runner.add(runner.run(setting, f"{number}/{len(settings)}"))
+            yield runner.run(setting, f"{number}/{len(settings)}")
     else:
         seed = int(grid.fixed.get("seed", 0))
-        for row in run_search(grid, folder, trials, seed, runner.run):
-            runner.add(row)
-    return runner.finish(record)
+        yield from run_search(grid, folder, trials, seed, runner.run)
+
+
+def _test_part(data, test_data, label):
+    """(where the test data comes from, the test data as loaded); (None, None) without any."""
+    source = test_data if test_data is not None else default_test_source(data)
+    if source is None:
+        return None, None
+    return source, load_data(source, label=_test_label(source, label), default_split="test")
 
 
 def _test_label(source, label: str | None) -> str | None:

@@ -18,8 +18,8 @@ import pandas as pd
 
 from ..atomic_files import atomic_path, atomic_write_text
 from ..errors import ConfigError
-from ..report import html as html_page
-from ..report.drawing import error_curves, save_figure
+from ..reports import html as html_page
+from ..reports.drawing import error_curves, save_figure
 from ..runs.folder import remove_run_files
 from .grid import Grid, value_text
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from ..errors import AekitError, ConfigError
+from ..models.options import check_option_names, make_config, option_fields
+from ..options.config_file import read_option_table, without_label
 from ..options.declaring import check_value, flag_of, spec_of
-from ..options.train_config import TrainConfig, check_option_names, make_config
 
-_FIELDS = {option.name: option for option in fields(TrainConfig)}
+_FIELDS = {option.name: option for option in option_fields()}
 # kinds whose one value is itself a list
 LIST_KINDS = ("sizes", "texts")
 # a switch's words, in a sweep's lists and in aekit train's one value alike
@@ -87,6 +88,22 @@ def grid_from_keywords(options: dict) -> Grid:
     """The grid of ``aekit.sweep``'s keywords: a list of values is swept, one value fixed."""
     check_option_names(options)
     return _make_grid({name: _as_values(name, value) for name, value in options.items()})
+
+
+def read_sweep_file(path) -> dict:
+    """A sweep's options from a TOML file, as ``aekit.sweep`` takes them: a list of values is
+    swept (``code_size = [2, 4, 8]``, ``hidden = [[128], [512, 128]]``), one value is fixed.
+
+    Options (and ``label``, as for ``aekit train``) may sit at the top level or under a
+    ``[train]`` or ``[sweep]`` table, so one file can serve ``aekit train`` and ``aekit sweep``;
+    the values are checked with the sweep's grid.
+    """
+    options = read_option_table(path, tables=("train", "sweep"))
+    try:
+        grid_from_keywords(without_label(options))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return options
 
 
 def grid_from_texts(texts: dict[str, list[str]]) -> Grid:
@@ -173,7 +190,7 @@ def _make_grid(values_by_name: dict[str, list]) -> Grid:
     """Check every value with its option's own rule, then every combination as ``aekit.train``
     would, so that a bad one fails before the first run trains."""
     swept, fixed = {}, {}
-    for name in _FIELDS:  # TrainConfig's order, whatever order they came in
+    for name in _FIELDS:  # the declarations' order, whatever order they came in
         if name not in values_by_name:
             continue
         values = [_checked(name, value) for value in values_by_name[name]]

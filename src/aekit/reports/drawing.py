@@ -1,7 +1,7 @@
 """Pictures of results: image grids, loss curves, code maps and per-feature errors.
 
 Arrays and histories in, ``matplotlib.figure.Figure`` out (``save_figure`` and ``png_bytes``
-turn one into a PNG); nothing here knows about models (``aekit.report.run_pictures`` draws a run's
+turn one into a PNG); nothing here knows about models (``aekit.reports.run_pictures`` draws a run's
 pictures with these). Figures are made with an Agg canvas rather than through pyplot, so the
 global backend and pyplot's figure registry are never touched (safe in notebooks and threads),
 and files are written through ``atomic_path`` so an interrupted save leaves no half PNG.
