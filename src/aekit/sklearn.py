@@ -28,6 +28,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
 from sklearn.utils import check_random_state
@@ -39,7 +40,8 @@ from sklearn.utils.validation import (
 )
 
 from .api import train
-from .evaluation.outlier_scores import SCORES, CodeNeighbours, combine
+from .evaluation.explanations import AnomalyExplanation, explain_samples
+from .evaluation.outlier_scores import SCORES, CodeNeighbours, combine, outlier_threshold
 from .models.options import OWNERS, all_options, option_fields
 from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE
 from .trained.autoencoder import Autoencoder
@@ -280,12 +282,7 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
             codes = self.model_.encode(model_input)
             self.neighbours_ = CodeNeighbours(codes, self.n_neighbors)
         training = self._scores_of(model_input, codes)
-        if self.contamination == "auto":
-            median = np.median(training)
-            spread = 1.4826 * np.median(np.abs(training - median))
-            self.offset_ = float(-(median + self.AUTO_ROBUST_Z * spread))
-        else:
-            self.offset_ = float(np.percentile(-training, 100.0 * self.contamination))
+        self.offset_ = -outlier_threshold(training, self.contamination, self.AUTO_ROBUST_Z)
         return self
 
     def _training_options(self, X: np.ndarray) -> dict:
@@ -320,6 +317,29 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     def pyod_scores(self, X) -> np.ndarray:
         """(n,) float64 in PyOD's convention: the anomaly score, higher = more abnormal."""
         return -self.score_samples(X)
+
+    def explain(self, X) -> AnomalyExplanation:
+        """Why each sample of X scored as it did (``aekit.evaluation.explanations``).
+
+        The result holds each sample's ``scores`` (``pyod_scores(X)``), the two terms behind
+        them (``reconstruction_error``, ``code_distance``) and each feature's part in the
+        reconstruction term: ``contributions`` (n, d) sum to ``reconstruction_error`` row by
+        row, ``shares`` to 1; ``residuals`` are value minus reconstruction in X's units.
+        ``to_frame()`` gives a DataFrame (X's index, a column per feature of X, named as
+        ``feature_names_in_``), ``top_features(k)`` each row's k largest shares; for images,
+        ``heatmaps`` lays the contributions out as the images were (an error map).
+        """
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        X = self._check_input(X)
+        names = getattr(self, "feature_names_in_", None)
+        return explain_samples(
+            self.model_,
+            self._model_input(X),
+            kind=self.anomaly_score,
+            neighbours=self.neighbours_,
+            feature_names=None if names is None else [str(name) for name in names],
+            index=index,
+        )
 
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         return self._scores_of(self._model_input(X))

@@ -22,7 +22,8 @@ from ..data.streaming import streams
 from ..data.writing import write_blocks
 from ..errors import AekitDeprecationWarning, AekitError, AekitWarning, ConfigError
 from ..evaluation.comparison import Comparison
-from ..evaluation.outlier_scores import CodeNeighbours, combine
+from ..evaluation.explanations import AnomalyExplanation, explain_samples
+from ..evaluation.outlier_scores import CodeNeighbours
 from ..evaluation.run_data import training_part
 from ..models.options import OPTION_NAMES, evaluation_fields
 from ..options.defaults import DETECTOR_NEIGHBOURS
@@ -206,24 +207,25 @@ def cmd_score(args) -> int:
             "--train-data gives the training codes of --anomaly-score both or neighbours; the "
             "reconstruction error does not use it"
         )
+    if args.explain is not None and args.explain < 1:
+        raise ConfigError(f"--explain must be at least 1 (features per row), got {args.explain}")
     model = load(args.run)
+    explained = None
     if streams(args.data, args.stream):  # a block of rows at a time; the scores are kept
-        if args.anomaly_score != "reconstruction":
-            raise ConfigError(
-                f"--anomaly-score {args.anomaly_score} needs the code of every training row in "
-                "memory, and the file is read in chunks (--stream); use --anomaly-score "
-                "reconstruction, or --stream off to read it whole"
-            )
+        _check_streamed_score(args)
         path = Path(args.data).expanduser()
         blocks = streamed_outputs(model, "anomaly_scores", path, label=args.label)
         scores = np.concatenate(list(blocks))
     else:
         data = model.load_input(args.data, label=args.label, default_split="test")
-        scores = _scores_in_memory(model, data, args)
+        explained = _explained_in_memory(model, data, args)
+        scores = explained.scores
     threshold = float(np.quantile(scores, 1 - args.contamination))
     table = pd.DataFrame(
         {"score": scores, "outlier": (scores > threshold).astype(np.int8), "threshold": threshold}
     )
+    if args.explain is not None:
+        table = pd.concat([table, _top_feature_columns(explained, args.explain)], axis=1)
     with atomic_path(args.output) as tmp:
         if args.output.suffix.lower() == ".csv":
             table.to_csv(tmp, index=False)
@@ -235,17 +237,44 @@ def cmd_score(args) -> int:
     return 0
 
 
-def _scores_in_memory(model, data, args) -> np.ndarray:
-    """``aekit score``'s scores of ``data``; the code distances from one encoding of it."""
-    if args.anomaly_score == "reconstruction":
-        return model.anomaly_scores(data)
-    model.require_vector_codes(f"--anomaly-score {args.anomaly_score}")
-    codes, errors = model.codes_and_anomaly_scores(data)
-    why = f"the code distances of --anomaly-score {args.anomaly_score}"
-    # --label names a column of DATA; the training data keeps the run's own label
-    train_part = training_part(model, args.train_data, None, needed_for=why)
-    neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
-    return combine(args.anomaly_score, errors, neighbours.distances(codes))
+def _check_streamed_score(args) -> None:
+    """ConfigError for what ``aekit score`` cannot do a block of rows at a time."""
+    if args.anomaly_score != "reconstruction":
+        raise ConfigError(
+            f"--anomaly-score {args.anomaly_score} needs the code of every training row in "
+            "memory, and the file is read in chunks (--stream); use --anomaly-score "
+            "reconstruction, or --stream off to read it whole"
+        )
+    if args.explain is not None:
+        raise ConfigError(
+            "--explain needs the data in memory, and the file is read in chunks (--stream); "
+            "use --stream off to read it whole"
+        )
+
+
+def _explained_in_memory(model, data, args) -> AnomalyExplanation:
+    """``aekit score``'s scores of ``data`` with their explanation, from one pass through the
+    model; the code distances from the training data's codes."""
+    neighbours = None
+    if args.anomaly_score != "reconstruction":
+        model.require_vector_codes(f"--anomaly-score {args.anomaly_score}")
+        why = f"the code distances of --anomaly-score {args.anomaly_score}"
+        # --label names a column of DATA; the training data keeps the run's own label
+        train_part = training_part(model, args.train_data, None, needed_for=why)
+        neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
+    return explain_samples(model, data, kind=args.anomaly_score, neighbours=neighbours)
+
+
+def _top_feature_columns(explained: AnomalyExplanation, count: int) -> pd.DataFrame:
+    """feature_1, share_1, residual_1, ...: each row's ``count`` largest shares of its
+    reconstruction error, one group of columns per rank."""
+    top = explained.top_features(count)
+    columns = {}
+    for rank in range(1, top["rank"].max() + 1):
+        at_rank = top[top["rank"] == rank]
+        for name in ("feature", "share", "residual"):
+            columns[f"{name}_{rank}"] = at_rank[name].to_numpy()
+    return pd.DataFrame(columns)
 
 
 def cmd_export(args) -> int:

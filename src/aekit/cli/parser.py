@@ -233,13 +233,21 @@ def _add_score_and_export(commands) -> None:
         metavar="FRACTION",
         help="fraction of rows to flag: the threshold is the scores' (1 - FRACTION) quantile [0.1]",
     )
+    p.add_argument(
+        "--explain",
+        type=int,
+        metavar="N",
+        help="also write each row's N features with the largest share of its reconstruction "
+        "error: feature_1, share_1 (of that error), residual_1 (value minus reconstruction, in "
+        "the data's units), ..., feature_N, ...",
+    )
     _label_and_quiet(p)
     p.add_argument(
         "--stream",
         choices=STREAM_CHOICES,
         default="auto",
         help="read a .npy/.csv/.parquet file in chunks, keeping only the scores (auto: files "
-        "over 1 GiB; --anomaly-score reconstruction only) [auto]",
+        "over 1 GiB; --anomaly-score reconstruction only, without --explain) [auto]",
     )
     p.set_defaults(handler="score")
 

@@ -52,3 +52,14 @@ def combine(kind: str, errors: np.ndarray, distances: np.ndarray | None) -> np.n
     if kind == "neighbours":
         return distances
     return np.sqrt(errors) * distances  # RMS residual x distance: the units of neither matter
+
+
+def outlier_threshold(training: np.ndarray, contamination: float | str, robust_z: float) -> float:
+    """The anomaly score above which a sample is an outlier, from the training samples' scores
+    (n,): their (1 - ``contamination``) quantile, or for "auto" the median plus ``robust_z``
+    robust standard deviations (1.4826 times the median absolute deviation)."""
+    if contamination == "auto":
+        median = np.median(training)
+        spread = 1.4826 * np.median(np.abs(training - median))
+        return float(median + robust_z * spread)
+    return float(-np.percentile(-training, 100.0 * contamination))

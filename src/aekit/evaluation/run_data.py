@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..data import Dataset
 from ..data.builtin import split_builtin_name
-from ..data.splitting import split_validation
+from ..data.splitting import split_order, split_validation
 from ..errors import ConfigError, DataError
 from ..runs.data_info import DataInfo
 
@@ -29,12 +31,14 @@ class HeldOut:
     """Data to show a run's results on, with what it is in words (the report prints it).
 
     ``held_out`` is False for training data (a run that held nothing out): pictures may be
-    drawn on it, but it is never evaluated on.
+    drawn on it, but it is never evaluated on. ``rows``: each sample's row in the source the
+    description names, where they are not simply 0, 1, 2, ... (the validation part of a file).
     """
 
     data: Dataset
     description: str
     held_out: bool = True
+    rows: np.ndarray | None = None
 
 
 def held_out_part(model: Autoencoder, label: str | None = None) -> HeldOut | None:
@@ -65,6 +69,7 @@ def held_out_part(model: Autoencoder, label: str | None = None) -> HeldOut | Non
             f"validation data: the {len(part)} samples of {source} that training held out "
             f"(val_fraction {config.val_fraction:g}, seed {config.seed}); they chose the best "
             "epoch, so figures on them read a little better than on unseen data",
+            rows=np.sort(split_order(len(full), config.seed)[: len(part)]),
         )
     return HeldOut(full, f"training data: {source} (the run held no data out)", held_out=False)
 

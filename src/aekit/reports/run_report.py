@@ -35,6 +35,7 @@ from ..training.progress import Progress
 from . import html as html_page
 from .drawing import png_bytes
 from .run_pictures import RunPictures
+from .unusual_rows import unusual_rows_section
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ def _page(
             html_page.table(["result", "value"], list(model.result.items())),
         ),
         _evaluation_section(pictures, evaluation, provenance),
+        *_unusual_rows(pictures),
         html_page.section(
             "Pictures",
             *_images(pngs, [name for name in _CAPTIONS if name != "loss"], model),
@@ -194,6 +196,13 @@ def _page(
         ),
         _options_section(pictures),
     )
+
+
+def _unusual_rows(pictures: RunPictures) -> list[str]:
+    """The rows of a table the model rebuilds worst, and why; none for images or without data."""
+    if pictures.shown is None or len(pictures.model.sample_shape) != 1:
+        return []
+    return [unusual_rows_section(pictures.model, pictures.shown)]
 
 
 def _summary(pictures: RunPictures) -> str:

@@ -208,11 +208,19 @@ class Autoencoder:
     def codes_and_anomaly_scores(self, x) -> tuple[np.ndarray, np.ndarray]:
         """(``encode(x)``, ``anomaly_scores(x)``) from one pass through the encoder: what the
         code-distance scores need (``aekit.evaluation.outlier_scores``)."""
+        codes, scaled, rebuilt = self.scaled_reconstruction(x)
+        return codes, _squared_errors(torch.from_numpy(scaled), rebuilt)
+
+    def scaled_reconstruction(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(codes (n, code), x scaled (n, d), its reconstruction (n, d) in the scaled space),
+        float32, from one pass through the encoder: what the anomaly scores and their
+        explanations (``aekit.evaluation.explanations``) are computed from."""
         scaled = self._scaled_tensor(x)
         codes = self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
         # the network's forward is decode(encode(x)): the same numbers, decoded from the codes
         rebuilt = self._batched(self.net.decode, torch.from_numpy(codes))
-        return codes, _squared_errors(scaled, rebuilt)
+        flat = scaled.reshape(len(scaled), -1).numpy()
+        return codes, flat, rebuilt.reshape(len(flat), -1)
 
     def denoise(self, x) -> np.ndarray:
         """Clean estimate of noisy data ``x``, in original units; shaped like ``x``.
