@@ -19,12 +19,13 @@ samples = {
     "plain autoencoder: draws from its code density": plain.sample(16, seed=0),
 }
 
-fig, axes = plt.subplots(2, 16, figsize=(10, 1.8), layout="compressed")
-for row, (title, images) in enumerate(samples.items()):
-    for column, image in enumerate(images):
-        axes[row, column].imshow(image[0], cmap="gray_r", vmin=0, vmax=1)
-        axes[row, column].set_axis_off()
-    axes[row, 0].set_title(title, loc="left", fontsize=9)
+# a row each, titled as a whole: a title on the first image would widen its column
+fig = plt.figure(figsize=(10, 2.0), layout="compressed")
+for row, (title, images) in zip(fig.subfigures(2, 1), samples.items(), strict=True):
+    for ax, image in zip(row.subplots(1, 16), images, strict=True):
+        ax.imshow(image[0], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_axis_off()
+    row.suptitle(title, x=0.01, ha="left", fontsize=9)
 plt.show()
 
 # %%
