@@ -41,13 +41,17 @@ REFERENCE = _reference_module()
 
 def _entry(markdown: str, name: str) -> str:
     """The option reference's entry of option ``name``: from its heading to the next."""
-    return markdown.split(f"### `{name}`\n", 1)[1].split("\n### ", 1)[0]
+    heading = f"### `{name}`\n"
+    assert heading in markdown, f"the option reference has no entry for {name}"
+    return markdown.split(heading, 1)[1].split("\n### ", 1)[0]
 
 
 def test_the_option_reference_shows_every_option_as_declared():
     """Each option's entry names its flag, its default (or what picks it) and its choices,
     and each family's own option names its family; evaluation options too."""
     markdown = REFERENCE.options_markdown()
+    for option in option_fields():  # the table at the top links every training option
+        assert f"[`{option.name}`](#{REFERENCE.option_anchor(option.name)})" in markdown
     for option in (*option_fields(), *evaluation_fields()):
         entry = _entry(markdown, option.name)
         assert f"**CLI** `{flag_of(option)}`" in entry, option.name
