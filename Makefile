@@ -1,4 +1,5 @@
-# One command each for a newcomer: `make demo` (the main job) and `make test`.
+# One command each for a newcomer: `make demo` (the main job) and `make test`; `make docs`
+# builds the documentation site.
 # torch is installed first, pinned, from its own line: letting pip resolve it through the
 # project's dependencies could pull a multi-GB CUDA build instead of the local CPU one.
 VENV ?= .venv
@@ -6,12 +7,12 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: setup browser demo test lint bench clean
+.PHONY: setup browser demo test docs lint bench clean
 
 $(BIN)/aekit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev,onnx]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,onnx,docs]'
 	touch $(BIN)/aekit
 
 setup: $(BIN)/aekit
@@ -38,13 +39,18 @@ demo: setup
 test: setup browser
 	$(BIN)/python -m pytest
 
+# The site, as tests/test_docs.py builds it: warnings are errors, the gallery's examples run,
+# nothing is fetched. Open docs/_build/html/index.html.
+docs: setup
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 lint: setup
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts docs/conf.py docs/_ext docs/examples
+	$(BIN)/ruff format --check src tests benchmarks scripts docs/conf.py docs/_ext docs/examples
 
 bench: setup
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/quality.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache docs/_build docs/auto_examples

@@ -1,6 +1,6 @@
 """--device cuda end to end: train, resume, evaluate, sample, export. Skipped without a GPU.
 
-CI has no GPU; these run where one is lent (see README, Development).
+CI has no GPU; these run where one is lent (see docs/architecture.md, on the tests).
 """
 
 import numpy as np

@@ -68,19 +68,37 @@ def train(
 ) -> Autoencoder:
     """Train an autoencoder on ``data`` and return it.
 
-    data: a path, a built-in name ("digits", "fashion-mnist"), an array (n, d) / (n, H, W) /
-    (n, C, H, W), or a DataFrame. ``label`` names a column to set aside (never fed to the model).
-    ``val_data`` gives an explicit validation set; otherwise ``val_fraction`` of ``data`` is held
-    out. ``config`` is a TOML file of options; keyword ``options`` (see ``TrainConfig``)
-    override it.
-    With ``out``, the run folder (config, weights, metrics, plots, checkpoint) is written there.
-    ``resume=True`` continues the run in ``out`` from its latest checkpoint, with the options
-    and data it was started with (options given here override them; ``data`` may be omitted
-    when the run was trained on a file or a built-in).
-    ``progress=True`` shows the epochs as they train (off by default; the CLI turns it on).
     Started by torchrun, or called on every process of a torch.distributed process group,
     the processes train one model together (``aekit.training.distributed``); process 0 writes
     ``out``, and every process returns the model.
+
+    Parameters
+    ----------
+    data : str, path, numpy.ndarray or pandas.DataFrame
+        A file (.npy, .npz, .csv, .parquet, IDX, a folder of images), a built-in name
+        ("digits", "fashion-mnist"), an array ``(n, d)``, ``(n, H, W)`` or ``(n, C, H, W)``,
+        or a DataFrame. May be left out with ``resume=True`` for a run trained on a file.
+    label : str, optional
+        A column (or .npz key) set aside as labels, never fed to the model.
+    val_data : optional
+        Validation data, any source ``data`` may be; otherwise ``val_fraction`` is held out.
+    config : str or path, optional
+        A TOML file of options (and ``label``); keyword ``options`` override it.
+    out : str or path, optional
+        The run folder to write: config, weights, metrics, checkpoint and report.
+    overwrite, resume : bool
+        Replace a run already in ``out``; or continue it from its latest checkpoint, with the
+        options and data it was started with (options given here override those that may).
+    progress : bool
+        Show the epochs as they train (the CLI turns it on).
+    **options
+        Training options by name (``code_size=16``, ``model="vae"``, ...; see the option
+        reference); an unknown name or a bad value is a ``ConfigError``.
+
+    Returns
+    -------
+    Autoencoder
+        The weights of the best validation epoch (without validation data, of the last).
     """
     request = resolve_request(data, label, val_data, config, out, resume, options)
     if request.checkpoint is not None and holds_finished_run(
@@ -277,7 +295,11 @@ def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> 
 
 
 def load(folder: str | Path) -> Autoencoder:
-    """Load a saved run folder (``config.json`` + ``model.safetensors``)."""
+    """Load the model of a saved run folder (``config.json`` and ``model.safetensors``).
+
+    Nothing in the folder is executed; a damaged or mismatched file is a ``ModelFileError``
+    naming it. The same as ``Autoencoder.load``.
+    """
     return Autoencoder.load(folder)
 
 
@@ -294,31 +316,41 @@ def evaluate(
 ) -> Comparison:
     """Compare ``model`` with PCA at the same code size on held-out ``test_data``.
 
-    The model's family may add figures of its own, with options of its own in
-    ``family_options`` (a VAE: its test ELBO and importance-weighted test NLL, ``iw_samples``
-    draws on each of ``iw_images`` test samples; see ``aekit.models``); an option of another
-    family's evaluation is a ConfigError. ``progress=True`` shows a live count on a terminal.
+    PCA is fitted on the model's training data with ``code_size`` components (min(n, d) if
+    fewer); both are scored in the same units: the data's own for images and one-unit tables,
+    standardised for tables of mixed units (``Comparison.space`` and a note say which).
 
-    PCA is fitted on the model's training data (reloaded from where it was trained, with the
-    validation part split off again only where training split it off, as
-    ``data_info["validation"]`` records; else ``train_data`` as given), with ``code_size``
-    components or min(n, d) if fewer (``baseline_size``). Reconstruction metrics are in the
-    data's own units for models that scaled all values together (images, one-unit tables), in
-    standardised units for models that scaled each column (mixed tables), with PCA fitted in
-    the same space; ``Comparison.space`` and a note say which (``evaluation_space``).
-    Where labels exist, a logistic regression is trained on
-    the training codes of each and scored on the test codes. Every model also gets the fraction
-    of near-zero code values (``near_zero_codes``, see ``evaluation.near_zero_fraction``).
+    Parameters
+    ----------
+    model : Autoencoder
+        The trained model.
+    test_data : optional
+        Any source ``aekit.train`` takes; default: a built-in's test split, or the part a run
+        trained on a file held out for validation.
+    train_data : optional
+        The data PCA and the probe are fitted on; default: reloaded from where the model was
+        trained, validation part split off again (a model trained in memory needs it).
+    label : str, optional
+        The label column of the data given, where it is not the run's own. Where the data
+        have labels, a logistic regression on the codes scores both (``probe_accuracy``).
+    outlier_label : str, optional
+        A column (or .npz key) marking anomalies with 1 and normal rows with 0, in
+        ``test_data`` only: adds the AUROC and average precision of aekit's scores, PCA's
+        reconstruction error and IsolationForest's (``Comparison.detection``).
+    noise : str or list of str, optional
+        Corruption specs as in training (``"gaussian:0.3"``): adds the PSNR of the model's
+        output on seeded corrupted test inputs beside PCA's projection of them.
+    progress : bool
+        Show a live count of long figures on a terminal.
+    **family_options
+        The model family's evaluation options (a VAE's ``iw_samples`` and ``iw_images`` for its
+        importance-weighted NLL); another family's is a ``ConfigError``.
 
-    With ``noise`` (specs as in training, e.g. ``["gaussian:0.3"]``), the test inputs are also
-    corrupted (seeded) and the PSNR of the model's output, of PCA's projection of the noisy
-    input and of the noisy input itself are added (``evaluation.denoising``).
-
-    With ``outlier_label``, a column (or .npz key) marking anomalies with 1 and normal rows
-    with 0, ``Comparison.detection`` holds the AUROC and average precision of aekit's
-    reconstruction error beside PCA's and IsolationForest's, all fitted on the training data
-    (``evaluation.detection``); the column is set aside like ``label``, in the test data only:
-    the training data is read with the run's own label and need not have it.
+    Returns
+    -------
+    Comparison
+        Every metric of aekit and PCA, the share of near-zero code values
+        (``near_zero_codes``) included; ``to_table()`` prints it, ``to_dict()`` for JSON.
     """
     reporter = Progress() if progress else None
     return evaluate_model(
@@ -336,12 +368,26 @@ def evaluate(
 def report(
     run: str | Path, output: str | Path | None = None, data=None, *, progress: bool = False
 ) -> Path:
-    """Write the HTML report of the run folder ``run`` (default: its report.html, the one
-    training writes at its end) and return the path; see README "The run report".
+    """Write the HTML report of a run folder and return its path.
 
-    One self-contained page of the run's options, data, loss curves, evaluation against PCA and
-    pictures (``aekit.reports``), from the folder's files only. ``data``: what the pictures and
-    the evaluation use; None: the run's own held-out data and the evaluation stored in its
-    evaluation.json. ``progress=True`` counts the pictures on a terminal.
+    One self-contained page of the run's options, data, loss curves, evaluation against PCA
+    and pictures (``aekit.reports``), drawn from the folder's files only.
+
+    Parameters
+    ----------
+    run : str or path
+        The run folder.
+    output : str or path, optional
+        The page to write; default: the run's ``report.html`` (the one training writes).
+    data : optional
+        What the pictures and the evaluation use; default: the run's own held-out data and
+        the evaluation stored in its ``evaluation.json``.
+    progress : bool
+        Count the pictures on a terminal.
+
+    Returns
+    -------
+    pathlib.Path
+        The page written.
     """
     return write_report(run, output, data, progress=Progress() if progress else None)

@@ -165,13 +165,25 @@ class _AutoencoderEstimator(BaseEstimator):
 class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     """An autoencoder as a scikit-learn transformer, like ``PCA``: ``transform`` gives codes.
 
-    Parameters: every training option of ``aekit.train`` (``code_size``, ``hidden``, ``loss``,
-    ``epochs``, ..., each family's own) with the same default, and
-    ``random_state`` for aekit's ``seed``. ``fit`` holds out ``val_fraction`` of X for
-    validation (early stopping, best epoch) as ``aekit.train`` does.
+    ``fit`` trains through ``aekit.train``, holding out ``val_fraction`` of X for validation
+    (early stopping, best epoch) as it does.
 
-    Fitted attributes: ``model_`` (the trained ``aekit.Autoencoder``), ``n_features_in_``,
-    ``feature_names_in_`` (when X had column names).
+    Parameters
+    ----------
+    **options
+        Every training option of ``aekit.train`` (``code_size``, ``hidden``, ``loss``,
+        ``epochs``, ..., each family's own), with the same default: see the option reference.
+    random_state : int, numpy.random.RandomState or None, default=0
+        aekit's ``seed``; None or a RandomState draws one.
+
+    Attributes
+    ----------
+    model_ : Autoencoder
+        The trained model.
+    n_features_in_ : int
+        Values per sample seen in ``fit``.
+    feature_names_in_ : numpy.ndarray
+        X's column names, when it had them.
     """
 
     __init__ = _init_with_parameters({})
@@ -225,37 +237,42 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
 class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     """Outlier detection with an autoencoder, with scikit-learn's conventions.
 
-    ``anomaly_score`` says how a sample is scored (``aekit.evaluation.outlier_scores``):
-    - "both" (the default): its RMS reconstruction error times its code's mean distance to
-      the ``n_neighbors`` nearest training codes (see ``aekit.evaluation.outlier_scores``): a sample
-      ranks high when the autoencoder rebuilds it badly and its code lies far from the
-      training rows' codes, or when one of the two is far out of the ordinary;
-    - "reconstruction": the mean squared reconstruction error in the model's scaled space
-      (every feature counts alike);
-    - "neighbours": the mean distance to the nearest training codes alone.
+    Like ``IsolationForest``: ``score_samples(X)`` is minus the anomaly score (higher = more
+    normal), ``decision_function(X) = score_samples(X) - offset_`` is negative for outliers,
+    and ``predict(X)`` gives -1 for outliers, +1 for inliers. In PyOD's convention (higher =
+    more abnormal, 1 = outlier), ``pyod_scores(X)`` is the anomaly score itself and
+    ``(predict(X) == -1).astype(int)`` gives the labels.
 
-    On a table, the training options left open take the detector's own defaults
-    (``aekit.options.defaults.DETECTOR_TABLE``: a small network with dropout, trained briefly,
-    without the linear path that starts a reconstruction model at PCA), chosen on the 21 ADBench
-    tables: a model tuned to reconstruct rebuilds the anomalies too. Images keep
-    ``aekit.train``'s defaults. Options given explicitly are used as given.
+    Parameters
+    ----------
+    contamination : "auto" or float, default="auto"
+        The expected fraction of outliers, in (0, 0.5]: ``offset_`` is that percentile of
+        the training scores. ``"auto"``: a sample is an outlier when its score lies more than
+        ``AUTO_ROBUST_Z`` robust standard deviations (1.4826 times the median absolute
+        deviation) above the median training score.
+    anomaly_score : {"both", "reconstruction", "neighbours"}, default="both"
+        "both": the RMS reconstruction error times the code's mean distance to the
+        ``n_neighbors`` nearest training codes (``aekit.evaluation.outlier_scores``), high
+        when the autoencoder rebuilds a sample badly or its code lies far from the training
+        rows' codes; "reconstruction": the mean squared reconstruction error in the model's
+        scaled space (every feature counts alike); "neighbours": the code distance alone.
+    n_neighbors : int, default=20
+        Training codes the code distance averages over.
+    **options
+        The training options of ``aekit.train``, as for ``AutoencoderTransformer``. On a
+        table, those left open take the detector's own defaults
+        (``aekit.options.defaults.DETECTOR_TABLE``: a small network with dropout, trained
+        briefly, without the linear path that starts a reconstruction model at PCA), chosen
+        on the 21 ADBench tables: a model tuned to reconstruct rebuilds the anomalies too.
+        ``dropout=None`` and ``linear_path="auto"`` mean the detector's choice (0.2 and "off"
+        on tables, 0 and aekit's rule on images). Images keep ``aekit.train``'s defaults.
 
-    Conventions:
-    - scikit-learn (this class, like ``IsolationForest``): ``score_samples(X)`` is minus the
-      anomaly score, so higher = more normal; ``decision_function(X) = score_samples(X) -
-      offset_`` is negative for outliers; ``predict(X)`` gives -1 for outliers, +1 for inliers.
-    - PyOD: scores are higher = more abnormal and labels are 1 = outlier, 0 = inlier.
-      ``pyod_scores(X)`` is the anomaly score itself (``-score_samples(X)``), and
-      ``(predict(X) == -1).astype(int)`` gives PyOD's labels.
-
-    ``contamination``: the expected fraction of outliers, in (0, 0.5], sets ``offset_`` to that
-    percentile of the training scores. ``"auto"`` (the default) uses a fixed rule instead: a
-    sample is an outlier when its score lies more than ``AUTO_ROBUST_Z`` robust standard
-    deviations (1.4826 times the median absolute deviation) above the median training score.
-
-    The other parameters are the training options of ``aekit.train``, as for
-    ``AutoencoderTransformer``; ``dropout=None`` and ``linear_path="auto"`` mean "the
-    detector's choice" (0.2 and "off" on tables, 0 and aekit's rule on images).
+    Attributes
+    ----------
+    model_ : Autoencoder
+        The trained model.
+    offset_ : float
+        The threshold of ``decision_function``, from the training scores.
     """
 
     AUTO_ROBUST_Z = 3.0

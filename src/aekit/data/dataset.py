@@ -26,13 +26,18 @@ class Dataset:
     Constructing one validates and converts its arrays (see ``as_samples``), so a ``Dataset``
     always holds clean data.
 
-    Attributes:
-        x: (n, d) vectors or (n, C, H, W) images, float32, C-contiguous, finite.
-            (n, H, W) input is taken as grey images and becomes (n, 1, H, W); channels-last
-            (n, H, W, C) images are refused (see ``_looks_channels_last``).
-        y: (n,) labels (ints or strings), or None.
-        name: where the data came from: a path string or e.g. ``"fashion-mnist:train"``.
-        feature_names: d column names for tabular data, else None.
+    Attributes
+    ----------
+    x : numpy.ndarray
+        ``(n, d)`` vectors or ``(n, C, H, W)`` images, float32, C-contiguous, finite.
+        ``(n, H, W)`` input is taken as grey images and becomes ``(n, 1, H, W)``;
+        channels-last ``(n, H, W, C)`` images are refused (see ``_looks_channels_last``).
+    y : numpy.ndarray or None
+        ``(n,)`` labels (ints or strings), or None.
+    name : str
+        Where the data came from: a path string or e.g. ``"fashion-mnist:train"``.
+    feature_names : list of str or None
+        The d column names of tabular data, else None.
     """
 
     x: np.ndarray

@@ -24,25 +24,36 @@ def load_data(
 ) -> Dataset:
     """Load samples (and labels, where the source has them) from any supported source.
 
-    Args:
-        source: a Dataset (returned as is); a NumPy array of shape (n, d), (n, H, W) or
-            (n, C, H, W); a pandas DataFrame; a path to a .npy, .npz, .csv, .parquet/.pq or
-            IDX file or to a folder of PNG/JPEG images; or a built-in name with an optional
-            split, e.g. ``"digits"``, ``"fashion-mnist:test"``.
-        label: the label column of a CSV/Parquet file or DataFrame, or the label key of an
-            .npz file; it is removed from the features and becomes ``y``.
-        split: the built-in split to load when ``source`` has no ``:split`` suffix.
-        default_split: the built-in split used when neither a suffix nor ``split`` is given.
-            Both are ignored for sources that are not built-ins.
-        columns: a trained model's table columns: tables (CSV, Parquet, DataFrame, or a
-            Dataset with feature names) are matched to them by name, with the model's label
-            column set aside; sources without column names are taken in order.
+    Parameters
+    ----------
+    source : str, path, numpy.ndarray, pandas.DataFrame or Dataset
+        A Dataset (returned as is); a NumPy array of shape ``(n, d)``, ``(n, H, W)`` or
+        ``(n, C, H, W)``; a pandas DataFrame; a path to a .npy, .npz, .csv, .parquet/.pq or
+        IDX file or to a folder of PNG/JPEG images; or a built-in name with an optional
+        split, e.g. ``"digits"``, ``"fashion-mnist:test"``.
+    label : str, optional
+        The label column of a CSV/Parquet file or DataFrame, or the label key of an .npz
+        file; it is removed from the features and becomes ``y``.
+    split : str, optional
+        The built-in split to load when ``source`` has no ``:split`` suffix.
+    default_split : str
+        The built-in split used when neither a suffix nor ``split`` is given. Both are
+        ignored for sources that are not built-ins.
+    columns : Columns, optional
+        A trained model's table columns: tables (CSV, Parquet, DataFrame, or a Dataset with
+        feature names) are matched to them by name, with the model's label column set aside;
+        sources without column names are taken in order.
 
-    Returns:
-        a Dataset with x float32 (n, d) or (n, C, H, W); pixels from images are in [0, 1].
+    Returns
+    -------
+    Dataset
+        ``x`` float32 ``(n, d)`` or ``(n, C, H, W)`` (pixels from images in [0, 1]), ``y``
+        the labels or None, ``name``, and a table's ``feature_names``.
 
-    Raises:
-        DataError: for every problem with the source, naming the file, column or value.
+    Raises
+    ------
+    DataError
+        For every problem with the source, naming the file, column or value.
     """
     if isinstance(source, Dataset):
         reject_label(label, "a Dataset")

@@ -15,19 +15,28 @@ _LOWER_IS_BETTER = {"mse", "mae", "bce"}
 class Comparison:
     """The model beside PCA on the same held-out data, as printed by ``aekit evaluate``.
 
-    Attributes:
-        rows: ``{"aekit": metrics, "pca": metrics}``, each from ``reconstruction_metrics`` plus
-            ``"probe_accuracy"`` when labels were given.
-        n_test: number of test samples scored.
-        n_train: number of training samples PCA (and the probe) were fitted on.
-        code_size: code size k of both the model and PCA.
-        dataset: name shown in the header.
-        notes: lines printed under the table.
-        detection: with labelled outliers, ``{detector: {"auroc", "average_precision"}}`` for
-            "aekit", "aekit_both", "pca" and "isolation_forest" (``aekit.evaluation.detection``).
-        space: the units the reconstruction metrics are in: ``"data units"`` (the data's own,
-            for images and one-unit tables) or ``"standardised units"`` (mixed tables: each
-            column divided by its training std; see ``evaluation.evaluation_space``).
+    Attributes
+    ----------
+    rows : dict
+        ``{"aekit": metrics, "pca": metrics}``, each from ``reconstruction_metrics`` plus
+        ``"probe_accuracy"`` when labels were given.
+    n_test : int
+        Number of test samples scored.
+    n_train : int
+        Number of training samples PCA (and the probe) were fitted on.
+    code_size : int
+        Code size k of both the model and PCA.
+    dataset : str
+        Name shown in the header.
+    notes : list of str
+        Lines printed under the table.
+    space : str
+        The units the reconstruction metrics are in: ``"data units"`` (the data's own, for
+        images and one-unit tables) or ``"standardised units"`` (mixed tables: each column
+        divided by its training std; see ``evaluation.evaluation_space``).
+    detection : dict
+        With labelled outliers, ``{detector: {"auroc", "average_precision"}}`` for "aekit",
+        "aekit_both", "pca" and "isolation_forest" (``aekit.evaluation.detection``).
     """
 
     rows: dict[str, dict[str, float]]

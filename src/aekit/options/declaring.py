@@ -2,7 +2,7 @@
 
 ``TrainConfig`` (``options.train_config``) declares the options every family shares with
 ``option``, and each family (``aekit.models``) its own; the checks, the ``aekit train`` flags,
-the saved-run schema, the scikit-learn parameters and the README's option table all read the
+the saved-run schema, the scikit-learn parameters and the docs' option reference all read the
 declarations through ``spec_of``, so no option is described twice.
 """
 
@@ -34,7 +34,7 @@ class OptionSpec:
     "texts" (one or a list of texts; both checked and normalised by ``parse``) or "sizes" (a
     list of sizes, e.g. layer widths).
     auto: what the default means in words where it is decided later (``None`` = "pick from the
-    data"), shown by ``--help`` and the README.
+    data"), shown by ``--help`` and the option reference.
     group: "model" (what is built) or "training" (how it is trained).
     """
 
@@ -155,8 +155,8 @@ def describe(config_field: dataclasses.Field) -> str:
 
 
 def shown_default(config_field: dataclasses.Field) -> str:
-    """The default as ``--help`` and the README show it: ``auto``'s words where it is decided
-    later, on/off for switches, numbers as written (1, 0.1, 0.001)."""
+    """The default as ``--help`` and the option reference show it: ``auto``'s words where it
+    is decided later, on/off for switches, numbers as written (1, 0.1, 0.001)."""
     default = config_field.default
     if default is None:
         return spec_of(config_field).auto or "none"

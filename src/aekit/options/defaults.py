@@ -1,7 +1,7 @@
 """What ``aekit.train`` picks for options left open, and the measurements behind each choice.
 
 building.py applies these to the data; the option declarations (config.py) quote them in their
-help, so ``--help`` and the README say what the code does.
+help, so ``--help`` and the option reference say what the code does.
 """
 
 # The conv preset: three stride-2 stages take 28x28 to 4x4. Measured on Fashion-MNIST, code 32,

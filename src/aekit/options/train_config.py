@@ -5,7 +5,7 @@ A family's own options (a VAE's ``beta``, a plain autoencoder's ``sparsity``) ar
 file under ``aekit.models``; ``aekit.models.options`` puts both together, and ``make_config``
 there is what checks a call's options. Each option is declared once, with ``option``
 (``aekit.options.declaring``): the CLI flags, TOML checks, the saved-run schema, the
-scikit-learn parameters and the README table are derived from the declarations.
+scikit-learn parameters and the docs' option reference are derived from the declarations.
 """
 
 from __future__ import annotations

@@ -41,8 +41,16 @@ class Autoencoder:
 
     Made by ``aekit.train`` or ``aekit.load``. Inputs may be anything ``load_data`` reads:
     NumPy arrays, pandas DataFrames, paths, ``aekit.data.Dataset`` (tables are matched by name
-    to the training columns, see ``load_input``); outputs are NumPy arrays. Inference runs in
-    eval mode, so it is deterministic.
+    to the training columns, see ``load_input``); outputs are NumPy arrays in the data's own
+    units. Inference runs in eval mode, so it is deterministic.
+
+    Attributes
+    ----------
+    net : Family
+        The network (``aekit.models``); ``net.config`` is what was built.
+    train_config : TrainConfig
+        The options it was trained with; ``history``: one dict per epoch; ``result``: the
+        best epoch, why training stopped and the number of processes.
     """
 
     def __init__(
@@ -114,7 +122,7 @@ class Autoencoder:
 
     # -- the mirror pair -------------------------------------------------------------------
     def encode(self, x, *, sample: bool = False, seed=None) -> np.ndarray:
-        """x: (n, *sample_shape) data -> (n, code_size) float32 codes.
+        """The codes of ``x``: ``(n, *sample_shape)`` data -> ``(n, code_size)`` float32.
 
         A VAE gives its posterior means; with ``sample=True`` a draw from each posterior
         (``seed``, an int or a NumPy Generator, makes it reproducible; a family with a
@@ -134,7 +142,7 @@ class Autoencoder:
         return self._batched(self.net.encode_sample, scaled, torch.from_numpy(eps))
 
     def decode(self, z) -> np.ndarray:
-        """z: (n, code_size) codes -> (n, *output_shape) data in original units.
+        """Samples from codes: ``(n, code_size)`` -> ``(n, *output_shape)``, in original units.
 
         An array of codes is taken in order; a table (a DataFrame, or a Dataset read from a
         CSV/Parquet file) is matched by name to the columns z0, z1, ... that ``encode`` writes.
@@ -163,7 +171,7 @@ class Autoencoder:
         return self.net.code_prior() is not None or self.code_density is not None
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """n new samples (n, *output_shape) in the data's units.
+        """``n`` new samples ``(n, *output_shape)`` in the data's units.
 
         Decodes draws from the family's prior (a VAE's N(0, I)) or, for a family without one (a
         plain autoencoder), from the Gaussian mixture fitted on its training codes. The same
@@ -179,10 +187,11 @@ class Autoencoder:
         return self.decode(prior.sample(n, seed).astype(np.float32))
 
     def interpolate(self, x_a, x_b, steps: int = 10) -> np.ndarray:
-        """(steps, *output_shape): decodes of points from x_a's code to x_b's, endpoints included.
+        """Decodes of ``steps`` points from ``x_a``'s code to ``x_b``'s, endpoints included.
 
-        The family picks the path: spherical for a VAE (its prior's mass lies near a shell; see
-        ``aekit.models.interpolation``), straight for a plain autoencoder.
+        Shape ``(steps, *output_shape)``. The family picks the path: spherical for a VAE or a
+        WAE (the prior's mass lies near a shell; see ``aekit.models.interpolation``), straight
+        for a plain autoencoder.
         """
         check_steps(steps)
         codes = self.encode(np.concatenate([self.as_samples(x_a), self.as_samples(x_b)]))

@@ -25,7 +25,7 @@ def resolve_precision(name: str, device: torch.device, backbone: str) -> str:
     """The precision a run trains in: "fp32" or "bf16".
 
     "auto" is bf16 for the conv backbone where the hardware runs bf16 natively (measured: see
-    README, Performance) and fp32 otherwise: an MLP's small matrix products gain less, and a
+    benchmarks/precision.py) and fp32 otherwise: an MLP's small matrix products gain less, and a
     linear path that starts at PCA's solution must not lose to PCA by bf16's rounding.
     "bf16" without native support is an error rather than a silent slowdown (emulated bf16 is
     slower than fp32).
