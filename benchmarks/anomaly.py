@@ -345,7 +345,7 @@ def main() -> None:
         checked_on=(
             f"the splits of seeds {args.holdout_seeds}, not looked at when choosing"
             if "holdout" in groups
-            else None
+            else "only the selection splits (no hold-out seeds): figures on the data chosen on"
         ),
         threads=args.threads,
     )

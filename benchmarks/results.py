@@ -133,8 +133,8 @@ def write_results(
     tables: list[Table],
     figures: dict,
     options: argparse.Namespace | dict,
-    chosen_on: str | None = None,
-    checked_on: str | None = None,
+    chosen_on: str,
+    checked_on: str,
     notes: list[str] | None = None,
     threads: int | None = None,
     device: str = "cpu",
@@ -145,7 +145,8 @@ def write_results(
     and what the script measures (its docstring); headline: one sentence for the README's
     results table; tables: as printed; figures: the raw numbers; options: the parsed arguments
     (the settings in effect, defaults included); chosen_on / checked_on: the data the settings
-    were chosen on, and the data the figures are measured on, where that matters; notes: more
+    behind the figures were chosen on, and the data the figures are measured on (every script
+    says both, "nothing" included, so a reader never has to guess); notes: more
     sentences for the page; threads: torch threads per job where workers set their own.
     """
     options = vars(options) if isinstance(options, argparse.Namespace) else options

@@ -104,6 +104,8 @@ def main() -> None:
         tables=[Table(f"rows from {source[1]}", columns + ["encode s"], cells)],
         figures={"runs": figures, "target_mb": TARGET_MB},
         options=args,
+        chosen_on="nothing: a measurement of fixed settings",
+        checked_on=f"rows from {source[1]}, on this machine",
         notes=checks,
     )
 

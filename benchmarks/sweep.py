@@ -105,6 +105,8 @@ def main() -> None:
         tables=[Table(f"{args.data}, test MSE and probe accuracy", list(table.columns), cells)],
         figures={"runs": frame.to_dict("records"), "seconds": seconds},
         options=args,
+        chosen_on="each run's epoch: its validation part; the code sizes: fixed in advance",
+        checked_on=f"the {args.data} test images",
         notes=[figure_note(args.figure)],
     )
 
