@@ -348,6 +348,7 @@ def main() -> None:
             else "only the selection splits (no hold-out seeds): figures on the data chosen on"
         ),
         threads=args.threads,
+        baselines=("scikit-learn", "pyod") if with_pyod else ("scikit-learn",),
     )
 
 

@@ -62,6 +62,10 @@ def _machine(record: dict) -> str:
     return f"{m['cpu']}, {m['cores']} cores{threads}; torch {m['torch']}, {m['device']}"
 
 
+def _packages(versions: dict) -> str:
+    return ", ".join(f"{package} {version}" for package, version in versions.items())
+
+
 def _commit(record: dict) -> str:
     if record["commit"] is None:
         return "not a git checkout"
@@ -76,6 +80,7 @@ def run_section(record: dict) -> str:
         ("commit", _commit(record)),
         ("date", record["date"]),
         ("machine", _machine(record)),
+        *([("compared with", _packages(record["baselines"]))] if record.get("baselines") else []),
         ("settings chosen on", record["chosen_on"]),
         ("figures measured on", record["checked_on"]),
     ]

@@ -79,6 +79,7 @@ def main() -> None:
         tables=[table],
         figures=figures,
         options=args,
+        baselines=("scikit-learn",),
         chosen_on="nothing: a timing of fixed settings",
         checked_on="speed: the training images on this machine; MSE: the first 2,000 test images",
         notes=[

@@ -138,6 +138,7 @@ def write_results(
     notes: list[str] | None = None,
     threads: int | None = None,
     device: str = "cpu",
+    baselines: tuple[str, ...] = (),
 ) -> Path:
     """Write one run's results file atomically and return its path.
 
@@ -147,7 +148,8 @@ def write_results(
     (the settings in effect, defaults included); chosen_on / checked_on: the data the settings
     behind the figures were chosen on, and the data the figures are measured on (every script
     says both, "nothing" included, so a reader never has to guess); notes: more
-    sentences for the page; threads: torch threads per job where workers set their own.
+    sentences for the page; threads: torch threads per job where workers set their own;
+    baselines: the other packages the figures compare with (their versions are recorded).
     """
     options = vars(options) if isinstance(options, argparse.Namespace) else options
     record = {
@@ -160,6 +162,7 @@ def write_results(
         **commit_facts(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_facts(threads, device),
+        "baselines": {package: _version(package) for package in baselines},
         "chosen_on": chosen_on,
         "checked_on": checked_on,
         "notes": notes or [],

@@ -202,6 +202,7 @@ def main() -> None:
         options=args,
         chosen_on="nothing: a timing of fixed settings, the same for the three",
         checked_on=f"{args.data} rows {tuple(x.shape)}, timed on this machine",
+        baselines=("pythae",) if "pythae" in calls else (),
     )
 
 

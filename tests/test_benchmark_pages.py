@@ -54,7 +54,7 @@ def fake_results(folder: Path, name: str, figure: str, **changes) -> Path:
 @pytest.fixture
 def places(tmp_path: Path) -> tuple[Path, Path, Path]:
     results_dir, docs_dir, readme = tmp_path / "results", tmp_path / "docs", tmp_path / "README.md"
-    fake_results(results_dir, "alpha", "0.871")
+    fake_results(results_dir, "alpha", "0.871", baselines=("pytest",))
     fake_results(results_dir, "beta", "12.5")
     readme.write_text(README)
     return results_dir, docs_dir, readme
@@ -92,7 +92,8 @@ def test_the_pages_carry_every_figure_of_the_results_files(places):
     write(places)
     alpha, index = (docs_dir / "alpha.md").read_text(), (docs_dir / "index.md").read_text()
     assert "| aekit | 0.871 |" in alpha and "0.871" not in (docs_dir / "beta.md").read_text()
-    for fact in ("the validation part", "the test part", "`benchmarks/results/alpha.json`"):
+    facts = ("the validation part", "the test part", "`benchmarks/results/alpha.json`")
+    for fact in (*facts, f"| compared with | pytest {pytest.__version__} |"):
         assert fact in alpha
     assert "alpha: aekit scores 0.871" in index and "beta: aekit scores 12.5" in index
     block = readme.read_text()
