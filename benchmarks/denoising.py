@@ -49,19 +49,21 @@ def fit_linear_denoiser(model, x_train: np.ndarray, noise: list[str], rank: int,
     least-squares map B (noisy -> clean, with intercept), projected onto the top ``rank``
     directions of its fitted values (the best rank-``rank`` linear map in squared error).
     Returns denoise(noisy (n, d)) -> (n, d)."""
-    clean = x_train.reshape(len(x_train), -1).astype(np.float64)
-    noisy = np.concatenate(
-        [
-            corrupt_samples(model, x_train, noise, seed=100 + draw).reshape(len(clean), -1)
-            for draw in range(draws)
-        ]
-    ).astype(np.float64)
-    clean = np.tile(clean, (draws, 1))
-    mean_in, mean_out = noisy.mean(0), clean.mean(0)
-    inputs, targets = noisy - mean_in, clean - mean_out
-    gram = inputs.T @ inputs  # (d, d)
+    clean = x_train.reshape(len(x_train), -1).astype(np.float64)  # (n, d)
+    n, d = clean.shape
+    sum_in, xtx, xty = np.zeros(d), np.zeros((d, d)), np.zeros((d, d))
+    for draw in range(draws):  # one corrupted copy at a time: sums, not a stacked array
+        noisy = corrupt_samples(model, x_train, noise, seed=100 + draw).reshape(n, -1)
+        noisy = noisy.astype(np.float64)
+        sum_in += noisy.sum(0)
+        xtx += noisy.T @ noisy
+        xty += noisy.T @ clean
+    count = n * draws
+    mean_in, mean_out = sum_in / count, clean.mean(0)
+    gram = xtx - count * np.outer(mean_in, mean_in)  # of the centred inputs, (d, d)
+    cross = xty - count * np.outer(mean_in, mean_out)  # centred inputs' with centred targets
     ridge = 1e-6 * np.trace(gram) / len(gram)  # for constant pixels (the corners)
-    full = np.linalg.solve(gram + ridge * np.eye(len(gram)), inputs.T @ targets)  # (d, d)
+    full = np.linalg.solve(gram + ridge * np.eye(d), cross)  # (d, d)
     # fitted values' covariance is full' gram full; its top eigenvectors span the best rank-r fit
     _, vectors = np.linalg.eigh(full.T @ gram @ full)
     top = vectors[:, -rank:]  # (d, rank)
