@@ -235,7 +235,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     On a table, the training options left open take the detector's own defaults
     (``aekit.options.defaults.DETECTOR_TABLE``: a small network with dropout, trained briefly,
     without the linear path that starts a reconstruction model at PCA), chosen on the 21 ADBench
-    tables: a model tuned to reconstruct rebuilds the anomalies too. Images keep
+    tables' splits of seeds 0-2 (benchmarks/anomaly.py reports seeds 3-5, not chosen on, beside
+    them): a model tuned to reconstruct rebuilds the anomalies too. Images keep
     ``aekit.train``'s defaults. Options given explicitly are used as given.
 
     Conventions:
