@@ -81,7 +81,8 @@ def main() -> None:
     ]
     cells.append(["mean"] + [f"{means[n]:.3f}x" for n in SETTINGS])
     table = Table(
-        "Test MSE against PCA-8's (lower is better), digits as 8x8 images, code 8",
+        "Test MSE against PCA-8's (lower is better), digits as 8x8 images, code 8"
+        + (f", at most {args.time_limit:g} s of training a run" if args.time_limit else ""),
         ["seed"] + [f"{n} ({setting_text(SETTINGS[n])})" for n in SETTINGS],
         cells,
     )
