@@ -11,8 +11,9 @@ is a test MSE at most 0.38 x PCA-32's.
     python benchmarks/quality.py [--time-limit 300 | --epochs 20] [--hidden 32,64,128] ...
     python benchmarks/quality.py --lr 6e-3 --warmup 0.03 --schedule linear
 
-The second line is the faster recipe for time-limited conv runs (README, Quality): better here,
-but not the default, since it loses where early stopping ends a run before its schedule does.
+The second line is the faster recipe for time-limited conv runs, chosen on the validation part
+(aekit/options/defaults.py); not the default, since on digits, where early stopping ends a run
+before its schedule does, it lost to the preset (conv_recipe.py).
 
 Needs Fashion-MNIST's IDX files (Debian: `apt-get install dataset-fashion-mnist`, or
 $AEKIT_DATA/fashion-mnist/); see `aekit datasets`.
