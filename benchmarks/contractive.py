@@ -9,9 +9,9 @@ and its training-step time is read from the history it returns (the loop's own s
 epoch over its optimiser steps). The table gives the medians and the ratio contractive / plain
 of each; the ratio of medians is the figure to quote, the absolute times depend on the machine.
 
-    .venv/bin/python benchmarks/contractive.py [--rounds 5] [--epochs 3] [--n 12000]
-    .venv/bin/python benchmarks/contractive.py --quick           # smoke run, a few seconds
-    .venv/bin/python benchmarks/contractive.py --data fashion-mnist
+    python benchmarks/contractive.py [--rounds 5] [--epochs 3] [--n 12000]
+    python benchmarks/contractive.py --quick --results /tmp/contractive.json   # smoke run
+    python benchmarks/contractive.py --data fashion-mnist
 
 Synthetic data is uniform random pixels (no download); Fashion-MNIST needs its IDX files.
 """
@@ -26,9 +26,11 @@ import time
 
 import numpy as np
 import torch
+from results import Table, add_results_option, docstring_summary, write_results
 
 import aekit
 
+NAME = "contractive"
 OPTIONS = dict(
     backbone="mlp",
     hidden=[128],
@@ -72,6 +74,7 @@ def main() -> None:
     parser.add_argument("--data", choices=("synthetic", "fashion-mnist"), default="synthetic")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
+    add_results_option(parser, NAME)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -95,14 +98,41 @@ def main() -> None:
         f"data {args.data}, n {args.n}; MLP 784-128-32, batch 256, {args.epochs} epoch(s) per "
         f"call; {args.rounds} rounds, plain and contractive alternating; medians"
     )
-    print(f"{'variant':<18} {'call s':>8} {'ms/step':>8}")
-    for name in variants:
-        call, step = statistics.median(calls[name]), statistics.median(steps[name])
-        print(f"{name:<18} {call:>8.2f} {step:>8.2f}")
+    medians = {
+        name: {"call_s": statistics.median(calls[name]), "step_ms": statistics.median(steps[name])}
+        for name in variants
+    }
     plain, contractive = variants
-    call_ratio = statistics.median(calls[contractive]) / statistics.median(calls[plain])
-    step_ratio = statistics.median(steps[contractive]) / statistics.median(steps[plain])
-    print(f"\ncontractive / plain: whole call {call_ratio:.2f}x, training step {step_ratio:.2f}x")
+    call_ratio = medians[contractive]["call_s"] / medians[plain]["call_s"]
+    step_ratio = medians[contractive]["step_ms"] / medians[plain]["step_ms"]
+    cells = [[name, f"{m['call_s']:.2f}", f"{m['step_ms']:.2f}"] for name, m in medians.items()]
+    cells.append(["contractive / plain", f"{call_ratio:.2f}x", f"{step_ratio:.2f}x"])
+    table = Table(
+        f"Medians of {args.rounds} rounds, {args.epochs} epoch(s) per call, {args.data} data",
+        ["variant", "whole call, s", "training step, ms"],
+        cells,
+    )
+    table.print()
+    write_results(
+        args.results,
+        benchmark=NAME,
+        title="What the contractive penalty costs",
+        about=docstring_summary(__doc__),
+        headline=(
+            f"contractive {LAMBDA:g} against plain: {step_ratio:.2f}x the training step time, "
+            f"{call_ratio:.2f}x the whole aekit.train call"
+        ),
+        tables=[table],
+        figures={
+            "calls_s": calls,
+            "steps_ms": steps,
+            "call_ratio": call_ratio,
+            "step_ratio": step_ratio,
+        },
+        options=args,
+        chosen_on="nothing: a timing of fixed settings",
+        checked_on=f"{args.data} rows ({args.n:,}), timed on this machine",
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ threads in all. For each it reports the wall time of the whole command (process 
 loading, training, saving) and the training loop's samples/s (the training samples of all
 epochs over their seconds, from metrics.jsonl). Rounds alternate; figures are medians.
 
-    .venv/bin/python benchmarks/distributed.py [--rounds 3] [--n 60000] [--epochs 3]
-    .venv/bin/python benchmarks/distributed.py --quick      # smoke run on tiny data
+    python benchmarks/distributed.py [--rounds 3] [--n 60000] [--epochs 3]
+    python benchmarks/distributed.py --quick --results /tmp/distributed.json   # smoke run
 
 Fashion-MNIST is used where installed (see ``aekit datasets``), else scikit-learn's digits
 repeated to ``--n`` rows. Run it on an otherwise idle machine: the two configurations share
@@ -33,10 +33,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results import Table, add_results_option, docstring_summary, write_results
 
 import aekit
 from aekit.data import builtin_datasets
 
+NAME = "distributed"
 TRAIN_OPTIONS = [
     "--hidden", "128", "--code", "32", "--loss", "bce", "--batch-size", "256", "--lr", "1e-3",
     "--no-early-stopping", "--quiet", "--overwrite",
@@ -86,6 +88,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=60000, help="rows (10%% held out)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
+    add_results_option(parser, NAME)
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.n, args.epochs = 1, 3000, 1
@@ -100,16 +103,39 @@ def main() -> None:
             for case, (processes, threads) in cases.items():
                 out = Path(folder) / f"run-{processes}"
                 runs[case].append(timed_run(processes, threads, data, out, args.epochs))
-    first = None
-    print("| configuration | wall seconds | loop samples/s | speed-up: wall, loop | val loss |")
-    print("|---|---|---|---|---|")
+    cells, figures, first = [], {}, None
     for case, results in runs.items():
         wall = statistics.median(r["wall"] for r in results)
         rate = statistics.median(r["samples_per_s"] for r in results)
         first = first or (wall, rate)
+        figures[case] = {"runs": results, "wall": wall, "samples_per_s": rate}
         gains = f"{first[0] / wall:.2f}x, {rate / first[1]:.2f}x"
-        val = results[-1]["val_loss"]
-        print(f"| {case} | {wall:.2f} | {rate:,.0f} | {gains} | {val:.5f} |")
+        cells.append([case, f"{wall:.2f}", f"{rate:,.0f}", gains, f"{results[-1]['val_loss']:.5f}"])
+    table = Table(
+        f"{name}, {x.shape[0]:,} rows, {args.epochs} epochs, batch 256; medians of "
+        f"{args.rounds} rounds",
+        ["configuration", "wall seconds", "loop samples/s", "speed-up: wall, loop", "val loss"],
+        cells,
+    )
+    table.print()
+    one, two = (figures[case] for case in cases)
+    write_results(
+        args.results,
+        benchmark=NAME,
+        title="Two processes against one",
+        about=docstring_summary(__doc__),
+        headline=(
+            f"2 processes x 1 thread against 1 process x 2 threads: "
+            f"{one['wall'] / two['wall']:.2f}x the wall-time speed, "
+            f"{two['samples_per_s'] / one['samples_per_s']:.2f}x the loop's samples/s"
+        ),
+        tables=[table],
+        figures=figures,
+        options=args,
+        chosen_on="nothing: a timing of fixed settings",
+        checked_on=f"{name}, {x.shape[0]:,} rows, timed on this machine",
+        threads=None,
+    )
 
 
 if __name__ == "__main__":

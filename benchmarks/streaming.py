@@ -16,8 +16,8 @@ memory; only for sizes that fit; both encodes use the streamed run's model, and 
 compared). The issue's target:
 peak resident memory under 1 GB for a 2 GB file. Nothing is asserted; the table says.
 
-    .venv/bin/python benchmarks/streaming.py --rows 32000 128000 [--compare] [--train-flags ...]
-    .venv/bin/python benchmarks/streaming.py                     # 680,000 rows, 2.1 GB
+    python benchmarks/streaming.py --rows 32000 128000 [--compare] [--train-flags ...]
+    python benchmarks/streaming.py                     # 680,000 rows, 2.1 GB
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results import Table, add_results_option, docstring_summary, write_results
 
 from aekit.data import load_data
 from aekit.data.npy_files import NpyWriter
 from aekit.errors import DataError
 
+NAME = "streaming"
 GB = 1e9
 TARGET_MB = 1000
 BLOCK = 20_000
@@ -47,11 +49,14 @@ def main() -> None:
     parser.add_argument(
         "--train-flags", default="", help='more aekit train flags, e.g. "--hidden 64" (quicker)'
     )
+    add_results_option(parser, NAME)
     args = parser.parse_args()
     source = _source_rows()
     print(f"rows from {source[1]}; peak resident memory (MB, VmHWM) and seconds")
-    print("| rows | file GB | stream | import MB | train MB | train s | encode MB | encode s |")
-    print("|---|---|---|---|---|---|---|---|")
+    columns = ["rows", "file GB", "stream", "import MB", "train MB", "train s", "encode MB"]
+    print("| " + " | ".join(columns) + " | encode s |")
+    print("|---" * (len(columns) + 1) + "|")
+    cells, figures, checks = [], [], []
     for rows in args.rows:
         with tempfile.TemporaryDirectory(prefix="aekit-bench-") as folder:
             folder = Path(folder)
@@ -65,18 +70,44 @@ def main() -> None:
                 # both encode with the streamed run's model, to compare their codes
                 encode = _aekit("encode", folder / "run-on", data, "-o", out, "--stream", stream)
                 codes[stream] = out
-                print(
-                    f"| {rows:,} | {data.stat().st_size / GB:.2f} | {stream} | {imports:.0f} | "
-                    f"{train[1]:.0f} | {train[0]:.0f} | {encode[1]:.0f} | {encode[0]:.0f} |"
+                size = data.stat().st_size / GB
+                cells.append(
+                    [f"{rows:,}", f"{size:.2f}", stream, f"{imports:.0f}", f"{train[1]:.0f}"]
+                    + [f"{train[0]:.0f}", f"{encode[1]:.0f}", f"{encode[0]:.0f}"]
+                )
+                print("| " + " | ".join(cells[-1]) + " |")
+                figures.append(
+                    dict(rows=rows, file_gb=size, stream=stream, import_mb=imports)
+                    | dict(train_mb=train[1], train_s=train[0], encode_mb=encode[1])
+                    | dict(encode_s=encode[0])
                 )
                 peak = max(train[1], encode[1])
                 verdict = "under" if peak < TARGET_MB else "NOT under"
                 print(f"  stream {stream}: peak {peak:.0f} MB, {verdict} {TARGET_MB} MB")
             if args.compare:
                 same = np.array_equal(np.load(codes["on"]), np.load(codes["off"]))
-                print(
-                    f"  the streamed run's codes, encoded streamed and in memory, identical: {same}"
+                checks.append(
+                    f"{rows:,} rows: the streamed run's codes, encoded streamed and in memory, "
+                    f"identical: {same}"
                 )
+                print(f"  {checks[-1]}")
+    peak = max(max(f["train_mb"], f["encode_mb"]) for f in figures if f["stream"] == "on")
+    write_results(
+        args.results,
+        benchmark=NAME,
+        title="Data larger than memory",
+        about=docstring_summary(__doc__),
+        headline=(
+            f"peak resident memory streaming {max(args.rows):,} rows: {peak:.0f} MB "
+            f"(target under {TARGET_MB} MB)"
+        ),
+        tables=[Table(f"rows from {source[1]}", columns + ["encode s"], cells)],
+        figures={"runs": figures, "target_mb": TARGET_MB},
+        options=args,
+        chosen_on="nothing: a measurement of fixed settings",
+        checked_on=f"rows from {source[1]}, on this machine",
+        notes=checks,
+    )
 
 
 def _source_rows() -> tuple[np.ndarray, str]:

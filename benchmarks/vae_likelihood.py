@@ -12,11 +12,13 @@ report lower bounds in the same range), after thousands of epochs. Fashion-MNIST
 more "on" pixels and texture, so its NLLs are higher and the two columns are not comparable;
 the benchmark shows that the estimators and the training behave, not a state of the art.
 
-    .venv/bin/python benchmarks/vae_likelihood.py [--epochs 5] [--iw-samples 1000]
+    python benchmarks/vae_likelihood.py [--epochs 5] [--iw-samples 1000]
+    python benchmarks/vae_likelihood.py --conv-evaluate 60
 
 With ``--conv-evaluate SECONDS`` it instead times ``aekit.evaluate`` with its defaults on the
 conv VAE (Fashion-MNIST as grey values, default loss, trained for SECONDS): the case the
-evaluation defaults were chosen for (``aekit.models.vae_likelihood.DEFAULT_IW_SAMPLES``).
+evaluation defaults were chosen for (``aekit.models.vae_likelihood.DEFAULT_IW_SAMPLES``); its
+results file is benchmarks/results/vae_likelihood_evaluate.json unless ``--results`` says.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ import time
 
 import numpy as np
 import torch
+from results import RESULTS_DIR, Table, add_results_option, docstring_summary, write_results
 
 import aekit
 from aekit.data import load_data
 from aekit.models.vae_likelihood import elbo, iwae_log_likelihood
 
+NAME = "vae_likelihood"
 PUBLISHED = "85-87 (binarised MNIST, 1-layer MLP VAE, IWAE paper)"
 
 
@@ -40,16 +44,20 @@ def main() -> None:
     parser.add_argument("--iw-samples", type=int, default=1000)
     parser.add_argument("--iw-subset", type=int, default=500, help="test images for the IWAE")
     parser.add_argument("--conv-evaluate", type=float, metavar="SECONDS", help="see above")
+    parser.add_argument("--n-train", type=int, help="first N training images only (a check)")
+    add_results_option(parser, NAME)
     args = parser.parse_args()
     torch.set_num_threads(2)
     if args.conv_evaluate:
-        time_conv_evaluate(args.conv_evaluate)
+        if args.results == parser.get_default("results"):
+            args.results = RESULTS_DIR / f"{NAME}_evaluate.json"
+        time_conv_evaluate(args)
         return
 
     def binarised(split: str) -> np.ndarray:
         return (load_data(f"fashion-mnist:{split}").x > 0.5).astype(np.float32)
 
-    x_train, x_test = binarised("train"), binarised("test")
+    x_train, x_test = binarised("train")[: args.n_train], binarised("test")
     start = time.perf_counter()
     model = aekit.train(
         x_train,
@@ -72,33 +80,75 @@ def main() -> None:
     elbo_subset = float(elbo(net, subset).mean())
     eval_seconds = time.perf_counter() - start
 
-    rows = [
-        ("test ELBO, all 10,000 (nats)", f"{test_elbo:.2f}", "-"),
-        (f"-ELBO on the IWAE subset of {len(subset)}", f"{-elbo_subset:.2f}", "-"),
-        (f"IWAE test NLL, K={args.iw_samples}, {len(subset)} images", f"{iw:.2f}", PUBLISHED),
-    ]
-    width = max(len(r[0]) for r in rows)
-    print(
-        f"binarised Fashion-MNIST (x > 0.5), MLP VAE 784-512-256-32, {args.epochs} epochs, "
-        f"train {train_seconds:.0f} s, evaluation {eval_seconds:.0f} s"
+    caption = (
+        f"binarised Fashion-MNIST (x > 0.5), MLP VAE 784-512-256-32, {args.epochs} epochs on "
+        f"{len(x_train):,} images: train {train_seconds:.0f} s, evaluation {eval_seconds:.0f} s"
     )
-    print(f"{'figure':<{width}}   {'aekit':>8}   published")
-    for name, value, published in rows:
-        print(f"{name:<{width}}   {value:>8}   {published}")
+    table = Table(
+        caption,
+        ["figure", "aekit", "published"],
+        [
+            [f"test ELBO, all {len(test):,} (nats)", f"{test_elbo:.2f}", "-"],
+            [f"-ELBO on the IWAE subset of {len(subset)}", f"{-elbo_subset:.2f}", "-"],
+            [f"IWAE test NLL, K={args.iw_samples}, {len(subset)} images", f"{iw:.2f}", PUBLISHED],
+        ],
+    )
+    table.print()
+    write_results(
+        args.results,
+        benchmark=NAME,
+        title="VAE likelihood on binarised Fashion-MNIST",
+        about=docstring_summary(__doc__),
+        headline=(
+            f"MLP VAE, {args.epochs} epochs: test ELBO {test_elbo:.1f} nats, IWAE NLL "
+            f"{iw:.1f} nats (K={args.iw_samples})"
+        ),
+        tables=[table],
+        figures={
+            "test_elbo": test_elbo,
+            "iwae_nll": iw,
+            "elbo_subset": elbo_subset,
+            "train_seconds": train_seconds,
+            "eval_seconds": eval_seconds,
+        },
+        options=args,
+        chosen_on="nothing: the network and epochs are fixed in advance",
+        checked_on=f"the {len(test):,} test images (the IWAE: the first {len(subset)})",
+    )
 
 
-def time_conv_evaluate(train_seconds: float) -> None:
+def time_conv_evaluate(args) -> None:
     model = aekit.train(
-        "fashion-mnist", model="vae", code_size=32, time_limit=train_seconds, progress=False
+        "fashion-mnist", model="vae", code_size=32, time_limit=args.conv_evaluate, progress=False
     )
     start = time.perf_counter()
     report = aekit.evaluate(model, "fashion-mnist:test")
     seconds = time.perf_counter() - start
     scores = report.rows["aekit"]
-    print(
-        f"conv VAE on Fashion-MNIST (loss {model.net.config.loss}, trained {train_seconds:.0f} s): "
-        f"aekit.evaluate with defaults {seconds:.1f} s; test ELBO {scores['elbo']:.2f}, "
-        f"IWAE NLL {scores['iwae_nll']:.2f} +- {scores['iwae_nll_se']:.2f} nats"
+    table = Table(
+        f"conv VAE on Fashion-MNIST (loss {model.net.config.loss}), trained "
+        f"{args.conv_evaluate:g} s; aekit.evaluate with its defaults",
+        ["evaluate seconds", "test ELBO", "IWAE NLL (nats)"],
+        [
+            [
+                f"{seconds:.1f}",
+                f"{scores['elbo']:.2f}",
+                f"{scores['iwae_nll']:.2f} +- {scores['iwae_nll_se']:.2f}",
+            ]
+        ],
+    )
+    table.print()
+    write_results(
+        args.results,
+        benchmark=NAME,
+        title="VAE likelihood on binarised Fashion-MNIST",
+        about=docstring_summary(__doc__),
+        headline=f"aekit.evaluate's defaults on the conv VAE: {seconds:.0f} s",
+        tables=[table],
+        figures={"evaluate_seconds": seconds, **scores},
+        options=args,
+        chosen_on="nothing: this run measures what the evaluation defaults cost",
+        checked_on="the 10,000 Fashion-MNIST test images (grey values), timed on this machine",
     )
 
 
