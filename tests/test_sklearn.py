@@ -286,7 +286,8 @@ def test_detector_table_defaults_fill_only_the_open_options():
     x = near_plane(120)
     detector = AutoencoderAnomalyDetector(epochs=2, gmm_components=1).fit(x)
     config, net = detector.model_.train_config, detector.model_.net.config
-    assert (config.hidden, config.code_size, config.dropout, config.lr) == ([64], 32, 0.2, 3e-3)
+    assert (config.hidden, config.dropout, config.lr) == ([64], 0.2, 3e-3)
+    assert config.code_size == x.shape[1] - 1  # a bottleneck: narrower than the table
     assert config.family_options.linear_path == "off" and not net.linear_path
     given = AutoencoderAnomalyDetector(
         hidden=[16], dropout=0.0, linear_path="auto", epochs=2, gmm_components=1
@@ -296,6 +297,16 @@ def test_detector_table_defaults_fill_only_the_open_options():
     plain = aekit.train(x.astype(np.float32), epochs=2, progress=False)
     assert plain.net.config.linear_path  # aekit.train's own default keeps the linear path
     assert not aekit.train(x.astype(np.float32), epochs=2, linear_path="off").net.config.linear_path
+
+
+@pytest.mark.parametrize("width, code", [(2, 1), (6, 5), (17, 16), (40, 16)])
+def test_detector_code_is_narrower_than_the_table(width, code):
+    """A code as wide as the row would let the network pass every column through, anomalies
+    included: on a table the open code size is one less than the width, at most 16."""
+    x = np.random.default_rng(0).normal(size=(60, width))
+    detector = AutoencoderAnomalyDetector(epochs=1, gmm_components=1).fit(x)
+    assert detector.model_.code_size == code
+    assert AutoencoderAnomalyDetector(code_size=3, epochs=1).fit(x).model_.code_size == 3
 
 
 @pytest.mark.parametrize(

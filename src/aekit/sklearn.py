@@ -43,7 +43,7 @@ from .api import train
 from .evaluation.explanations import AnomalyExplanation, explain_samples
 from .evaluation.outlier_scores import SCORES, CodeNeighbours, combine, outlier_threshold
 from .models.options import OWNERS, all_options, option_fields
-from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE
+from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE, detector_code_size
 from .trained.autoencoder import Autoencoder
 
 # TrainConfig's option -> the estimator's parameter, where scikit-learn has its own name
@@ -311,6 +311,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         if options["dropout"] is None:
             options["dropout"] = DETECTOR_TABLE["dropout"] if table else 0.0
         if table:
+            if options["code_size"] is None:
+                options["code_size"] = detector_code_size(X.shape[1])
             for name, value in DETECTOR_TABLE.items():
                 if options["model"] not in OWNERS.get(name, (options["model"],)):
                     continue  # an option of another family: the detector's model has none
