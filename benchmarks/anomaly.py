@@ -59,6 +59,14 @@ LABELS = {
 }
 
 
+THRESHOLD_COLUMNS = {
+    "precision": "precision",
+    "recall": "recall",
+    "flagged_share": "share flagged",
+    "anomaly_share": "share of anomalies",
+}
+
+
 def default_adbench() -> Path:
     for candidate in (REPO / "../shared/data/adbench", Path("/work/shared/data/adbench")):
         if candidate.is_dir():
@@ -74,12 +82,14 @@ def standardised(x_fit: np.ndarray, x_score: np.ndarray) -> tuple[np.ndarray, np
 
 
 def detectors(with_pyod: bool, only: set[str] | None = None) -> dict:
-    """name -> fit_and_score(x_fit, x_score, seed) -> scores, higher = more anomalous."""
+    """name -> fit_and_score(x_fit, x_score, seed) -> scores, higher = more anomalous; or
+    (scores, flags) for a detector with a threshold of its own (contamination "auto")."""
 
     def aekit_detector(x_fit, x_score, seed):
         from aekit.sklearn import AutoencoderAnomalyDetector
 
-        return AutoencoderAnomalyDetector(random_state=seed).fit(x_fit).pyod_scores(x_score)
+        detector = AutoencoderAnomalyDetector(random_state=seed).fit(x_fit)
+        return detector.pyod_scores(x_score), detector.predict(x_score) == -1
 
     def knn(x_fit, x_score, seed):  # PyOD's KNN(): the distance to the 5th nearest
         from sklearn.neighbors import NearestNeighbors
@@ -105,7 +115,8 @@ def detectors(with_pyod: bool, only: set[str] | None = None) -> dict:
     def isolation_forest(x_fit, x_score, seed):
         from sklearn.ensemble import IsolationForest
 
-        return -IsolationForest(random_state=seed).fit(x_fit).score_samples(x_score)
+        forest = IsolationForest(random_state=seed).fit(x_fit)
+        return -forest.score_samples(x_score), forest.predict(x_score) == -1
 
     def pyod(make):
         def fit_and_score(x_fit, x_score, seed):
@@ -164,15 +175,29 @@ def run_task(task: dict) -> list[dict]:
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            scores = np.asarray(fit_and_score(x_fit, x_score, task["seed"]), dtype=np.float64)
+            found = fit_and_score(x_fit, x_score, task["seed"])
         seconds = time.perf_counter() - start
+        flags = None
+        if isinstance(found, tuple):
+            found, flags = found
+        scores = np.asarray(found, dtype=np.float64)
         if np.isnan(scores).any():
             raise ValueError(f"{name} gave NaN scores on {task['name']} (seed {task['seed']})")
         # PyOD 3's PCA scores some rows +inf (12_fault, 7_Cardiotocography): ranks keep the
         # order, inf rows tied at the top, and AUROC and average precision depend on it alone.
         scores = scipy.stats.rankdata(scores)
+        threshold = {}
+        if flags is not None:  # the detector's own "auto" threshold: what it flags
+            hits = int(np.sum(flags & (y_score == 1)))
+            threshold = {
+                "flagged_share": float(np.mean(flags)),
+                "anomaly_share": float(np.mean(y_score)),
+                "precision": hits / max(int(np.sum(flags)), 1),
+                "recall": hits / int(np.sum(y_score)),
+            }
         rows.append(
             {
+                **threshold,
                 "group": task["group"],
                 "dataset": task["name"],
                 "seed": task["seed"],
@@ -206,6 +231,14 @@ def summarise(rows: list[dict], seeds: tuple[int, ...]) -> dict:
         },
         "seconds": {m: sum(r["seconds"] for r in rows if r["detector"] == m) for m in methods},
         "auroc": auroc,
+        "at_threshold": {
+            m: {
+                key: float(np.mean([r[key] for r in rows if r["detector"] == m]))
+                for key in ("precision", "recall", "flagged_share", "anomaly_share")
+            }
+            for m in methods
+            if all("precision" in r for r in rows if r["detector"] == m)
+        },
     }
 
 
@@ -237,6 +270,18 @@ def tables(summaries: dict[str, dict]) -> list[Table]:
             ]
     groups = "; ".join(group_label(g, s["seeds"]) for g, s in summaries.items())
     found = [Table(f"Mean over the tables: {groups}", columns, [cells[m] for m in methods])]
+    threshold_rows = [
+        [LABELS[m], ",".join(map(str, summary["seeds"]))]
+        + [f"{summary['at_threshold'][m][key]:.3f}" for key in THRESHOLD_COLUMNS]
+        for summary in summaries.values()
+        for m in summary["at_threshold"]
+    ]
+    if threshold_rows:
+        caption = (
+            "At each detector's own threshold (contamination 'auto'), mean over tables and seeds"
+        )
+        columns = ["detector", "seeds", *THRESHOLD_COLUMNS.values()]
+        found.append(Table(caption, columns, threshold_rows))
     for group, summary in summaries.items():
         rows = [[d] + [f"{summary['auroc'][d][m]:.3f}" for m in methods] for d in summary["auroc"]]
         caption = f"AUROC per table, {group_label(group, summary['seeds'])}"
