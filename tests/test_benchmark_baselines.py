@@ -46,6 +46,9 @@ def test_the_scikit_learn_detectors_score_a_far_row_highest():
     assert set(found) == {"knn", "knn_aekit_rule", "lof", "isolation_forest"}
     for name, fit_and_score in found.items():
         scores = fit_and_score(rows, score, 0)
+        if isinstance(scores, tuple):  # a detector with its own threshold flags rows too
+            scores, flags = scores
+            assert flags.shape == (21,) and flags[20], name
         assert scores.shape == (21,) and np.argmax(scores) == 20, name
     fit, scored = anomaly.standardised(rows, score)
     distances = np.sort(np.linalg.norm(scored[:, None] - fit[None], axis=2), axis=1)
