@@ -171,14 +171,17 @@ class Scaler:
         exactly (most images), where skipping the arithmetic saves a pass over the data."""
         return self.kind == "none" or bool(np.all(self.offset == 0) and np.all(self.spread == 1))
 
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """(n, d) original units -> (n, d) scaled."""
+    def transform(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(n, d) original units -> (n, d) scaled; written into ``out`` (n, d) float32 where
+        given (a buffer used batch after batch: a fresh one is a fresh page fault per page)."""
         if self.is_identity:
             return np.asarray(x, dtype=np.float32)
         # in torch: the same float32 arithmetic as NumPy's, on every core (NumPy's elementwise
         # ops use one): scaling 60,000 images took 0.37 s, a tenth of a short training run
         values = tensor_view(np.asarray(x, dtype=np.float32))
-        return values.sub(torch.from_numpy(self.offset)).div_(torch.from_numpy(self.spread)).numpy()
+        target = None if out is None else torch.from_numpy(out)
+        scaled = torch.sub(values, torch.from_numpy(self.offset), out=target)
+        return scaled.div_(torch.from_numpy(self.spread)).numpy()
 
     def inverse_transform(self, x: np.ndarray) -> np.ndarray:
         """(n, d) scaled -> (n, d) original units."""

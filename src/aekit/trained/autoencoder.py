@@ -28,7 +28,7 @@ from ..runs.data_info import DataInfo
 from ..runs.folder import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
 from ..runs.schema import check_config, saved_options
 from ..runs.weights_check import check_weights
-from .batches import BatchOutputs, row_batches, scaled_batch, squared_errors
+from .batches import BatchOutputs, row_batches, scaled_batches, squared_errors
 from .inputs import check_count, check_steps, shape_mismatch
 from .onnx_export import export_onnx
 from .streamed import streamed_outputs
@@ -390,8 +390,6 @@ class Autoencoder:
         return next(self.net.parameters()).device
 
     def _scaled_batches(self, samples: np.ndarray) -> Iterator[tuple[slice, torch.Tensor]]:
-        """Each inference batch of ``samples`` (n, *sample_shape): its rows, and the batch
-        scaled, on the network's device (``batches.scaled_batch``)."""
-        device = self._inference_device()
-        for rows in row_batches(len(samples)):
-            yield rows, scaled_batch(self.scaler, samples[rows], samples).to(device)
+        """Each inference batch of ``samples``, scaled, on the network's device; valid until
+        the next (``batches.scaled_batches``)."""
+        return scaled_batches(self.scaler, samples, self._inference_device())
