@@ -7,12 +7,12 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 
-.PHONY: setup browser demo test docs lint bench clean
+.PHONY: setup browser postgres demo test docs lint bench clean
 
 $(BIN)/aekit: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev,onnx,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,onnx,docs,postgres]'
 	touch $(BIN)/aekit
 
 setup: $(BIN)/aekit
@@ -33,10 +33,26 @@ browser:
 	  fi; \
 	fi
 
+# The shared-study sweep test starts its own PostgreSQL server from Debian's postgresql
+# package (initdb and pg_ctl in a temp folder). Installed where missing and we are root;
+# otherwise that test skips, saying why. Best effort: setup never fails for it.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing postgresql for the shared-study sweep test"; \
+	    (apt-get install -y -qq postgresql >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq postgresql >/dev/null 2>&1)) || \
+	    echo "note: could not install postgresql; the shared-study sweep test will skip"; \
+	  else \
+	    echo "note: PostgreSQL's pg_ctl is missing (apt-get install postgresql as root); the shared-study sweep test will skip"; \
+	  fi; \
+	fi
+
 demo: setup
 	$(BIN)/aekit demo
 
-test: setup browser
+test: setup browser postgres
 	$(BIN)/python -m pytest
 
 # The site, as tests/test_docs.py builds it: warnings are errors, the gallery's examples run,

@@ -75,3 +75,12 @@ def test_table_that_keeps_its_pca_start_after_training_on_cuda():
     model = aekit.train(x, code_size=2, epochs=3, device="cuda", progress=False)
     assert model.result["best_epoch"] == 0
     assert np.isfinite(model.reconstruct(x)).all()
+
+
+def test_auto_compiles_the_training_step_on_cuda():
+    options = dict(backbone="mlp", hidden=[16], code_size=4, epochs=2, progress=False)
+    model = aekit.train(blob_images(96), device="cuda", **options)
+    assert model.train_config.compile == "on"
+    assert np.isfinite(model.history[-1]["val_loss"])
+    on_cpu = aekit.train(blob_images(96), device="cpu", **options)
+    assert on_cpu.train_config.compile == "off"

@@ -15,7 +15,7 @@ import aekit
 import aekit.data.loading
 import aekit.data.shuffled_chunks as shuffled
 import aekit.data.streaming as streaming
-import aekit.trained.autoencoder
+import aekit.trained.batches
 import aekit.trained.streamed
 import aekit.training.trainer
 from aekit.cli.commands import main
@@ -41,7 +41,7 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(streaming, "READ_BYTES", 4 * 6 * 40)
     monkeypatch.setattr(shuffled, "CHUNK_BYTES", 4 * 6 * 25)
     monkeypatch.setattr(shuffled, "SHUFFLE_CHUNKS", 3)
-    monkeypatch.setattr(aekit.trained.autoencoder, "INFERENCE_BATCH", 64)
+    monkeypatch.setattr(aekit.trained.batches, "INFERENCE_BATCH", 64)
     monkeypatch.setattr(aekit.trained.streamed, "INFERENCE_BATCH", 64)
 
 

@@ -81,3 +81,12 @@ def test_search_needs_optuna_trials_and_a_choice(tmp_path, low_rank, monkeypatch
     monkeypatch.setitem(sys.modules, "optuna", None)  # as if it were not installed
     with pytest.raises(ConfigError, match=r"pip install 'aekit\[sweep\]'"):
         aekit.sweep(low_rank, out=out, search="optuna", trials=2, **OPTIONS)
+
+
+def test_a_storage_is_for_a_search_and_a_bad_one_is_named_without_its_password(tmp_path, low_rank):
+    with pytest.raises(ConfigError, match="storage is for search='optuna'"):
+        aekit.sweep(low_rank, out=tmp_path / "grid", storage="sqlite:///x.db", **OPTIONS)
+    url = "postgresql://aekit:secret@127.0.0.1:1/nowhere"  # no server listens on port 1
+    with pytest.raises(ConfigError, match="cannot open the storage") as caught:
+        aekit.sweep(low_rank, out=tmp_path / "s", search="optuna", trials=1, storage=url, **OPTIONS)
+    assert "secret" not in str(caught.value) and "127.0.0.1:1/nowhere" in str(caught.value)

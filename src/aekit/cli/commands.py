@@ -84,6 +84,7 @@ def cmd_sweep(args) -> int:
             label=args.label,
             search=args.search,
             trials=args.trials,
+            storage=args.storage,
             overwrite=args.overwrite,
             progress=not args.quiet,
             verbose=args.verbose and not args.quiet,

@@ -97,7 +97,16 @@ def _add_sweep(commands) -> None:
         help="grid: train every setting; optuna: --trials N of Optuna's TPE over the same "
         "values, by validation MSE (pip install 'aekit[sweep]') [grid]",
     )
-    p.add_argument("--trials", type=int, metavar="N", help="trials of --search optuna")
+    p.add_argument(
+        "--trials", type=int, metavar="N", help="trials of --search optuna (the study's, in all)"
+    )
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        help="keep the --search optuna study in this database (an SQLAlchemy URL, "
+        "postgresql://user@host/db; pip install 'aekit[postgres]') so workers on several "
+        "machines share it [SQLite in --out]",
+    )
     p.add_argument("--verbose", action="store_true", help="also show each run's epochs")
     _label_and_quiet(p)
     add_sweep_flags(

@@ -35,6 +35,8 @@ DEVICES = ("auto", "cpu", "cuda")
 STREAM_CHOICES = ("auto", "on", "off")
 # bf16 autocast of the training step (aekit.training.precision)
 PRECISIONS = ("auto", "fp32", "bf16")
+# torch.compile of the training step (aekit.training.compiling)
+COMPILE_CHOICES = ("auto", "on", "off")
 
 
 @dataclass
@@ -206,6 +208,13 @@ class TrainConfig:
         group="training",
         help="bf16 autocast for the forward pass (weights stay fp32); auto: bf16 for conv "
         "nets where the CPU/GPU has native bf16",
+    )
+    compile: str = option(
+        "auto",
+        choices=COMPILE_CHOICES,
+        group="training",
+        help="torch.compile the training step (auto: on for cuda, off on the CPU, where it "
+        "does not pay)",
     )
     checkpoint_every: int | None = option(
         None,

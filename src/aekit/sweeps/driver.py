@@ -50,6 +50,7 @@ def sweep(
     label: str | None = None,
     search: str = "grid",
     trials: int | None = None,
+    storage: str | None = None,
     overwrite: bool = False,
     progress: bool = False,
     verbose: bool = False,
@@ -73,13 +74,14 @@ def sweep(
     it the table has validation columns only.
     search: ``"grid"`` trains every setting; ``"optuna"`` runs ``trials`` trials of Optuna's TPE
     sampler (seeded by ``seed``) over the same values, minimising validation MSE; the study is
-    kept in ``out/optuna.db``, so the same call resumes it.
+    kept in ``out/optuna.db`` (the same call resumes it) or at ``storage``, a database URL that
+    workers on several machines share (docs/guide/scaling-out.md); ``trials`` counts them all.
     progress: a line per run on stderr; verbose: also each run's epochs. Columns: see the module.
     """
     if config is not None:
         options, label = _with_file(config, options, label)
     grid = grid_from_keywords(options)
-    _check_search(search, trials, grid)
+    _check_search(search, trials, grid, storage)
     for setting in grid.settings():  # before the folder is claimed, as every other check
         check_one_validation(val_data, grid.options(setting))
     folder = Path(out) if out is not None else default_folder(data)
@@ -95,7 +97,7 @@ def sweep(
     runner = _Runner(
         data, label, folder, grid, dataset, test, overwrite, progress, verbose, val_data, validation
     )
-    for row in _rows(runner, grid, search, folder, trials):
+    for row in _rows(runner, grid, search, folder, trials, storage):
         runner.add(row)
     return runner.finish(record)
 
@@ -108,7 +110,7 @@ def _with_file(config, options: dict, label: str | None) -> tuple[dict, str | No
     return file_options | options, label if label is not None else file_label
 
 
-def _rows(runner, grid: Grid, search: str, folder: Path, trials: int | None):
+def _rows(runner, grid: Grid, search: str, folder: Path, trials: int | None, storage):
     """Each run's row, in the order the search trains them."""
     if search == "grid":
         settings = grid.settings()
@@ -116,7 +118,7 @@ def _rows(runner, grid: Grid, search: str, folder: Path, trials: int | None):
             yield runner.run(setting, f"{number}/{len(settings)}")
     else:
         seed = int(grid.fixed.get("seed", 0))
-        yield from run_search(grid, folder, trials, seed, runner.run)
+        yield from run_search(grid, folder, trials, seed, runner.run, storage)
 
 
 def _test_part(data, test_data, label):
@@ -295,9 +297,13 @@ def _source_text(source, test: Dataset | None) -> str | None:
     return str(source) if isinstance(source, str | Path) else f"{test.name} ({len(test)} samples)"
 
 
-def _check_search(search: str, trials, grid: Grid) -> None:
+def _check_search(search: str, trials, grid: Grid, storage) -> None:
     if search not in SEARCHES:
         raise ConfigError(f"search must be one of {', '.join(SEARCHES)}; got {search!r}")
+    if storage is not None and search != "optuna":
+        raise ConfigError("storage is for search='optuna' (--search optuna): a grid has no study")
+    if storage is not None and not isinstance(storage, str):
+        raise ConfigError(f"storage must be a database URL (a string); got {storage!r}")
     if search == "grid" and trials is not None:
         raise ConfigError("trials is for search='optuna' (--search optuna); a grid trains all")
     if search == "optuna":

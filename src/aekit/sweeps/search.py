@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
+import os
+import socket
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +27,11 @@ from .grid import Grid
 # the row's figure the search minimises (in the data's units, so runs with other losses or
 # scalings compare: each run's own validation loss would not)
 OBJECTIVE = "val_mse"
+# a shared study's liveness: each running trial records a heartbeat this often, and one
+# silent for GRACE_SECONDS is taken for dead (its worker killed, its machine gone)
+HEARTBEAT_SECONDS = 30
+GRACE_SECONDS = 120
+OPEN_ATTEMPTS = 3
 
 
 def run_search(
@@ -30,51 +40,165 @@ def run_search(
     trials: int,
     seed: int,
     run_trial: Callable[[dict, str], dict],
+    storage: str | None = None,
 ) -> list[dict]:
-    """Run the study in ``folder`` until ``trials`` trials are complete; the rows of every
-    complete trial, in trial order, each with its ``"trial"`` number first.
+    """Run the study until ``trials`` of its trials are complete or running (counted over every
+    worker sharing it); the rows of every complete trial, in trial order, each with its
+    ``"trial"`` number first.
 
     run_trial(setting, position): trains or loads the setting's run and returns its row;
     ``position`` is what the progress line shows (``trial 3/20``).
+    storage: an SQLAlchemy URL of a shared database (``postgresql://...``) for workers on
+    several machines; default: SQLite in ``folder``, for one worker.
     """
     optuna = check_search(grid)
     with _quiet(optuna):
-        complete = optuna.trial.TrialState.COMPLETE
         study = optuna.create_study(
-            storage=search_storage(folder),
+            storage=_storage(optuna, folder, storage),
             study_name=study_name(grid),
             direction="minimize",
             load_if_exists=True,
         )
-        done = study.get_trials(deepcopy=False, states=(complete,))
+        done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         # seeded and offset by the trials done, so a resumed search goes on reproducibly
-        # rather than replaying the sampler's first draws (runs already done)
-        study.sampler = optuna.samplers.TPESampler(seed=seed + len(done))
-        _requeue_interrupted(optuna, study)
+        # rather than replaying the sampler's first draws (runs already done); workers sharing
+        # a study each draw their own and avoid the settings of trials still running
+        shared = storage is not None
+        offset = len(done) + (_worker_number() if shared else 0)
+        study.sampler = optuna.samplers.TPESampler(seed=seed + offset, constant_liar=shared)
+        if shared:  # trials whose workers stopped beating: failed, their settings queued
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+        else:  # one worker: whatever a killed sweep left running is dead
+            _requeue_interrupted(optuna, study)
+        mine: dict[int, dict] = {}
+        objective = _objective(optuna, study, grid, trials, run_trial, mine)
+        if len(_counted(optuna, study)) < trials:
+            study.optimize(objective, callbacks=[_stop_at_budget(optuna, trials)])
         rows = []
-        for trial in done:
-            row = run_trial(_setting(grid, trial.params), f"trial {len(rows) + 1}/{trials}")
-            rows.append({"trial": trial.number, **row})
-        while len(rows) < trials:
-            trial = study.ask()
-            setting = {
-                name: grid.choices(name)[trial.suggest_categorical(name, list(grid.choices(name)))]
-                for name in grid.swept
-            }
-            try:
-                row = run_trial(setting, f"trial {len(rows) + 1}/{trials}")
-                if row.get(OBJECTIVE) is None:
-                    raise ConfigError(
-                        f"{row['run']} has no validation data to choose by: the search needs a "
-                        "validation split (val_fraction > 0, and enough samples)"
-                    )
-            except BaseException:
-                study.enqueue_trial(trial.params)  # the next invocation resumes this run
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                raise
-            study.tell(trial, row[OBJECTIVE])
+        for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+            position = f"trial {len(rows) + 1}/{trials}"
+            row = mine.get(trial.number) or run_trial(_setting(grid, trial.params), position)
             rows.append({"trial": trial.number, **row})
     return rows
+
+
+def _objective(optuna, study, grid: Grid, trials: int, run_trial, mine: dict) -> Callable:
+    """The trial's run: its row kept in ``mine``; its validation MSE the objective. A trial
+    asked once the study's budget is used (another worker took the last place) is pruned and
+    stops this worker."""
+
+    def objective(trial) -> float:
+        ahead = len(_counted(optuna, study, below=trial.number))
+        if ahead >= trials:
+            study.stop()
+            raise optuna.TrialPruned("the study's trials are all taken")
+        setting = {
+            name: grid.choices(name)[trial.suggest_categorical(name, list(grid.choices(name)))]
+            for name in grid.swept
+        }
+        try:
+            row = run_trial(setting, f"trial {ahead + 1}/{trials}")
+            if row.get(OBJECTIVE) is None:
+                raise ConfigError(
+                    f"{row['run']} has no validation data to choose by: the search needs a "
+                    "validation split (val_fraction > 0, and enough samples)"
+                )
+        except BaseException:
+            study.enqueue_trial(trial.params)  # the next invocation resumes this run
+            raise
+        mine[trial.number] = row
+        return row[OBJECTIVE]
+
+    return objective
+
+
+def _stop_at_budget(optuna, trials: int) -> Callable:
+    """After each trial: stop once the study's trials, complete or running, reach the budget."""
+
+    def callback(study, trial) -> None:
+        if len(_counted(optuna, study)) >= trials:
+            study.stop()
+
+    return callback
+
+
+def _counted(optuna, study, below: int | None = None) -> list:
+    """The trials the budget counts (complete or running), numbered below ``below`` if given:
+    failed ones are not (their settings are queued again), nor pruned ones."""
+    state = optuna.trial.TrialState
+    counted = study.get_trials(deepcopy=False, states=(state.COMPLETE, state.RUNNING))
+    return [t for t in counted if below is None or t.number < below]
+
+
+def _storage(optuna, folder: Path, url: str | None):
+    """The study's storage: SQLite in the sweep folder, or the shared database at ``url``
+    with heartbeats, so a trial whose worker died (no heartbeat for ``GRACE_SECONDS``) is
+    failed by the next worker to ask and its setting queued again."""
+    if url is None:
+        return search_storage(folder)
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return _shared_storage(optuna, url)
+        except ImportError as error:  # the database's driver (psycopg for postgresql://)
+            raise ConfigError(
+                f"the storage {_without_password(url)} needs a database driver that is not "
+                f"installed ({error}); for PostgreSQL: pip install 'aekit[postgres]'"
+            ) from None
+        except Exception as error:  # SQLAlchemy's: a bad URL, an unreachable server
+            # workers started together race to create the study's tables: one wins, and the
+            # others find them on their next attempt
+            if attempt + 1 == OPEN_ATTEMPTS:
+                shown = _without_password(url)
+                raise ConfigError(f"cannot open the storage {shown}: {error}") from None
+            time.sleep(1 + attempt)
+    raise AssertionError("unreachable")
+
+
+def _shared_storage(optuna, url: str):
+    # Optuna 4.9 renamed the retry callback; heartbeats are "experimental" (since 2.8)
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if retry is not None:
+            callback = {"heartbeat_stale_trial_callback": retry(max_retry=None)}
+        else:
+            callback = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(None)}
+        return optuna.storages.RDBStorage(
+            _with_driver(url),
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=GRACE_SECONDS,
+            **callback,
+        )
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` with psycopg (aekit[postgres]) where psycopg2, SQLAlchemy's default
+    driver for it, is not installed; any other URL as given."""
+    from sqlalchemy.engine import make_url  # with Optuna, which is optional
+
+    parsed = make_url(url)
+    missing = importlib.util.find_spec("psycopg2") is None
+    if parsed.drivername == "postgresql" and missing and importlib.util.find_spec("psycopg"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def _without_password(url: str) -> str:
+    """The URL as a message may show it: a password replaced by ***."""
+    from sqlalchemy.engine import make_url  # with Optuna, which is optional
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(an unreadable URL)"
+
+
+def _worker_number() -> int:
+    """A number of this worker's own (host and process), so workers draw other settings."""
+    text = f"{socket.gethostname()}:{os.getpid()}"
+    return int(hashlib.sha256(text.encode()).hexdigest()[:6], 16)
 
 
 def check_search(grid: Grid):

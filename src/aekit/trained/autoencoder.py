@@ -7,6 +7,7 @@ one place. The run files, the family's behaviour and the checks of what it is gi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,10 @@ from ..runs.data_info import DataInfo
 from ..runs.folder import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
 from ..runs.schema import check_config, saved_options
 from ..runs.weights_check import check_weights
+from .batches import BatchOutputs, row_batches, scaled_batches, squared_errors
 from .inputs import check_count, check_steps, shape_mismatch
 from .onnx_export import export_onnx
-from .streamed import INFERENCE_BATCH, streamed_outputs
+from .streamed import streamed_outputs
 
 # What is built (saved as config.json's "model_options") and how it is trained ("train")
 _MODEL_OPTIONS = tuple(f.name for f in shared_fields() if spec_of(f).group == "model")
@@ -121,6 +123,7 @@ class Autoencoder:
         return self.net.config
 
     # -- the mirror pair -------------------------------------------------------------------
+    @torch.inference_mode()
     def encode(self, x, *, sample: bool = False, seed=None) -> np.ndarray:
         """The codes of ``x``: ``(n, *sample_shape)`` data -> ``(n, code_size)`` float32.
 
@@ -134,13 +137,21 @@ class Autoencoder:
             return np.concatenate(
                 list(streamed_outputs(self, "encode", path, sample=sample, seed=seed))
             )
-        scaled = self._scaled_tensor(x)
-        if not sample:
-            return self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
-        shape = (len(scaled), self.code_size)
-        eps = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
-        return self._batched(self.net.encode_sample, scaled, torch.from_numpy(eps))
+        samples = self.as_samples(x)
+        eps = None
+        if sample:
+            shape = (len(samples), self.code_size)
+            eps = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+        codes = BatchOutputs(len(samples))
+        for rows, scaled in self._scaled_batches(samples):
+            if eps is None:
+                out = self.net.encode(scaled)
+            else:
+                out = self.net.encode_sample(scaled, torch.from_numpy(eps[rows]).to(scaled.device))
+            codes.put(rows, codes.checked(rows, out).reshape(len(out), -1))
+        return codes.result()
 
+    @torch.inference_mode()
     def decode(self, z) -> np.ndarray:
         """Samples from codes: ``(n, code_size)`` -> ``(n, *output_shape)``, in original units.
 
@@ -148,8 +159,12 @@ class Autoencoder:
         CSV/Parquet file) is matched by name to the columns z0, z1, ... that ``encode`` writes.
         """
         codes = checked_codes(z, self.code_size)
-        out = self._batched(self.net.decode, torch.from_numpy(codes))
-        return self.unscale(out.reshape(len(codes), -1)).reshape(len(codes), *self.output_shape)
+        device = self._inference_device()
+        out = BatchOutputs(len(codes))
+        for rows in row_batches(len(codes)):
+            rebuilt = out.checked(rows, self.net.decode(torch.from_numpy(codes[rows]).to(device)))
+            out.put(rows, self.scaler.inverse_transform(rebuilt.reshape(len(rebuilt), -1).numpy()))
+        return out.result().reshape(len(codes), *self.output_shape)
 
     # -- generation ------------------------------------------------------------------------
     @property
@@ -199,37 +214,59 @@ class Autoencoder:
             raise DataError(f"interpolate needs one sample at each end, got {len(codes)} in all")
         return self.decode(self.net.interpolation_path(codes[0], codes[1], steps))
 
+    @torch.inference_mode()
     def reconstruct(self, x) -> np.ndarray:
         """decode(encode(x)) in original units; shaped like ``x`` when ``x`` is an array."""
-        scaled = self._scaled_tensor(x)
-        out = self.unscale(self._batched(self.net, scaled).reshape(len(scaled), -1))
+        samples = self.as_samples(x)
+        out = BatchOutputs(len(samples))
+        for rows, scaled in self._scaled_batches(samples):
+            rebuilt = out.checked(rows, self.net(scaled))
+            out.put(rows, self.scaler.inverse_transform(rebuilt.reshape(len(rebuilt), -1).numpy()))
+        out = out.result()
         if isinstance(x, np.ndarray) and x.size == out.size:
             return out.reshape(x.shape)
         return out.reshape(len(out), *self.output_shape)
 
+    @torch.inference_mode()
     def anomaly_scores(self, x) -> np.ndarray:
         """(n,) float64: each sample's mean squared reconstruction error in the scaled space the
         network sees (so every column weighs alike, whatever its units); higher = more unusual.
         """
-        scaled = self._scaled_tensor(x)
-        return _squared_errors(scaled, self._batched(self.net, scaled))
+        samples = self.as_samples(x)
+        scores = BatchOutputs(len(samples))
+        for rows, scaled in self._scaled_batches(samples):
+            rebuilt = scores.checked(rows, self.net(scaled))
+            scores.put(rows, squared_errors(scaled.cpu(), rebuilt))
+        return scores.result()
 
+    @torch.inference_mode()
     def codes_and_anomaly_scores(self, x) -> tuple[np.ndarray, np.ndarray]:
         """(``encode(x)``, ``anomaly_scores(x)``) from one pass through the encoder: what the
         code-distance scores need (``aekit.evaluation.outlier_scores``)."""
-        codes, scaled, rebuilt = self.scaled_reconstruction(x)
-        return codes, _squared_errors(torch.from_numpy(scaled), rebuilt)
+        samples = self.as_samples(x)
+        codes, errors = BatchOutputs(len(samples)), BatchOutputs(len(samples))
+        for rows, scaled in self._scaled_batches(samples):
+            encoded = self.net.encode(scaled).reshape(len(scaled), -1)
+            codes.put(rows, codes.checked(rows, encoded))
+            # the network's forward is decode(encode(x)): the same numbers, decoded from the codes
+            rebuilt = errors.checked(rows, self.net.decode(encoded))
+            errors.put(rows, squared_errors(scaled.cpu(), rebuilt))
+        return codes.result(), errors.result()  # an overflowing code is named first
 
+    @torch.inference_mode()
     def scaled_reconstruction(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(codes (n, code), x scaled (n, d), its reconstruction (n, d) in the scaled space),
         float32, from one pass through the encoder: what the anomaly scores and their
         explanations (``aekit.evaluation.explanations``) are computed from."""
-        scaled = self._scaled_tensor(x)
-        codes = self._batched(self.net.encode, scaled).reshape(len(scaled), -1)
-        # the network's forward is decode(encode(x)): the same numbers, decoded from the codes
-        rebuilt = self._batched(self.net.decode, torch.from_numpy(codes))
-        flat = scaled.reshape(len(scaled), -1).numpy()
-        return codes, flat, rebuilt.reshape(len(flat), -1)
+        samples = self.as_samples(x)
+        codes, flat, rebuilt = (BatchOutputs(len(samples)) for _ in range(3))
+        for rows, scaled in self._scaled_batches(samples):
+            encoded = self.net.encode(scaled).reshape(len(scaled), -1)
+            codes.put(rows, codes.checked(rows, encoded))
+            flat.put(rows, scaled.cpu().reshape(len(scaled), -1))  # copied: the buffer is reused
+            out = rebuilt.checked(rows, self.net.decode(encoded))
+            rebuilt.put(rows, out.reshape(len(out), -1))
+        return codes.result(), flat.result(), rebuilt.result()
 
     def denoise(self, x) -> np.ndarray:
         """Clean estimate of noisy data ``x``, in original units; shaped like ``x``.
@@ -371,32 +408,12 @@ class Autoencoder:
         )
 
     # -- internals -------------------------------------------------------------------------
-    def _scaled_tensor(self, x) -> torch.Tensor:
-        scaled = self.scale(x).reshape(-1, *self.sample_shape)
-        return torch.from_numpy(np.ascontiguousarray(scaled))
-
-    @torch.no_grad()
-    def _batched(self, fn, x: torch.Tensor, *more: torch.Tensor) -> np.ndarray:
-        """fn over batches of x (and of each tensor in ``more``, row for row) on the device."""
-        device = next(self.net.parameters()).device
+    def _inference_device(self) -> torch.device:
+        """The network's device, with the network in eval mode (a caller may have trained it)."""
         self.net.eval()
-        out = torch.cat(
-            [
-                fn(*(t[i : i + INFERENCE_BATCH].to(device) for t in (x, *more))).cpu()
-                for i in range(0, len(x), INFERENCE_BATCH)
-            ]
-        ).numpy()
-        bad = ~np.isfinite(out.reshape(len(out), -1)).all(axis=1)
-        if bad.any():
-            # finite inputs, but so far outside the training range that the network overflows
-            raise DataError(
-                f"the model's output overflows for {bad.sum()} sample(s) (first: row "
-                f"{np.flatnonzero(bad)[0]}): their values lie far outside the training data's range"
-            )
-        return out
+        return next(self.net.parameters()).device
 
-
-def _squared_errors(scaled: torch.Tensor, rebuilt: np.ndarray) -> np.ndarray:
-    """(n,) float64: each sample's mean squared error between ``scaled`` and ``rebuilt``."""
-    flat = scaled.reshape(len(scaled), -1).numpy().astype(np.float64)
-    return np.mean((flat - rebuilt.reshape(len(flat), -1)) ** 2, axis=1)
+    def _scaled_batches(self, samples: np.ndarray) -> Iterator[tuple[slice, torch.Tensor]]:
+        """Each inference batch of ``samples``, scaled, on the network's device; valid until
+        the next (``batches.scaled_batches``)."""
+        return scaled_batches(self.scaler, samples, self._inference_device())

@@ -20,12 +20,11 @@ from ..data import Dataset
 from ..data.chunks import read_chunks
 from ..data.streaming import rows_per_read
 from ..errors import DataError
+from .batches import INFERENCE_BATCH
 
 if TYPE_CHECKING:  # the model calls this module for files it cannot hold
     from .autoencoder import Autoencoder
 
-# Rows the model runs through its network at a time, in memory and streamed alike.
-INFERENCE_BATCH = 4096
 METHODS = ("encode", "reconstruct", "denoise", "anomaly_scores")
 
 

@@ -25,6 +25,7 @@ from ..options.defaults import (
     default_code_size,
 )
 from ..options.train_config import TrainConfig
+from .compiling import resolve_compile
 from .precision import resolve_precision
 from .steps import resolve_device
 
@@ -116,12 +117,14 @@ def net_config_for(
 
 
 def with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainConfig:
-    """Fill batch_size, lr, epochs and precision left open: per backbone, data size, hardware."""
+    """Fill batch_size, lr, epochs, precision and compile left open: per backbone, data size,
+    hardware."""
     unset = {k: v for k, v in BACKBONE_DEFAULTS[backbone].items() if getattr(settings, k) is None}
     if backbone == "mlp" and "batch_size" in unset:
         unset["batch_size"] = small_data_batch_size(n_train, unset["batch_size"])
     device = resolve_device(settings.device)
     unset["precision"] = resolve_precision(settings.precision, device, backbone)
+    unset["compile"] = resolve_compile(settings.compile, device)
     settings = dataclasses.replace(settings, **unset)
     if settings.epochs is None:
         steps_per_epoch = math.ceil(n_train / min(settings.batch_size, n_train))

@@ -16,6 +16,7 @@ import torch
 
 from ..runs.folder import write_checkpoint
 from .checkpoints import Checkpoint
+from .compiling import compiled
 from .failures import (
     TrainingError,
     TrainingInterrupted,
@@ -51,7 +52,7 @@ class Trainer:
         self.mixed_precision = autocast(config.precision, device)
         self.model = model.to(device)
         # the training step's loss: DDP around the model on several processes
-        self.step_loss = ranks.training_step(self.model)
+        self.step_loss = compiled(ranks.training_step(self.model), config.compile)
         self.train_x = train_x.to(device)
         self.val_x = val_x.to(device) if val_x is not None else None
         self.config, self.corrupt = config, corrupt
