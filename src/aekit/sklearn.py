@@ -23,9 +23,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import tempfile
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,6 +43,7 @@ from .evaluation.outlier_scores import SCORES, CodeNeighbours, combine, outlier_
 from .models.options import OWNERS, all_options, option_fields
 from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE, detector_code_size
 from .trained.autoencoder import Autoencoder
+from .trained.run_bytes import model_from_files, run_files
 
 # TrainConfig's option -> the estimator's parameter, where scikit-learn has its own name
 RENAMED = {"seed": "random_state"}
@@ -145,13 +144,13 @@ class _AutoencoderEstimator(BaseEstimator):
         state = super().__getstate__()
         if "model_" in state:
             state = dict(state)
-            state["model_"] = _run_files(state["model_"])
+            state["model_"] = run_files(state["model_"])
         return state
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), dict):
             state = dict(state)
-            state["model_"] = _model_from_files(state["model_"])
+            state["model_"] = model_from_files(state["model_"])
         super().__setstate__(state)
 
     def __sklearn_tags__(self):
@@ -398,18 +397,3 @@ def _as_2d(values: np.ndarray, width: int, what: str) -> np.ndarray:
     if values.ndim != 2 or values.shape[1] != width:
         raise ValueError(f"{what} must have shape (n, {width}), got {values.shape}")
     return values
-
-
-def _run_files(model: Autoencoder) -> dict[str, bytes]:
-    """The model as the files of its run folder (JSON config, safetensors weights), as bytes."""
-    with tempfile.TemporaryDirectory() as folder:
-        model.save(folder)
-        return {path.name: path.read_bytes() for path in Path(folder).iterdir() if path.is_file()}
-
-
-def _model_from_files(files: dict[str, bytes]) -> Autoencoder:
-    """Rebuild a model from ``_run_files``' output with ``Autoencoder.load``: no pickled torch."""
-    with tempfile.TemporaryDirectory() as folder:
-        for name, content in files.items():
-            (Path(folder) / Path(name).name).write_bytes(content)
-        return Autoencoder.load(folder)

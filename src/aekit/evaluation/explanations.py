@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..trained.autoencoder import Autoencoder
+from ..trained.batches import BatchOutputs
 from .outlier_scores import CodeNeighbours, combine
 
 TOP_COLUMNS = ["row", "rank", "feature", "share", "value", "reconstruction", "residual"]
@@ -129,7 +131,7 @@ def explain_samples(
     ``neighbours``: the training codes, for the scores that use the code distance;
     ``feature_names``: d names (default: the model's training columns, else ``x0``, ...)."""
     samples = model.as_samples(x)
-    codes, scaled, rebuilt = model.scaled_reconstruction(samples)
+    codes, scaled, rebuilt = scaled_reconstruction(model, samples)
     width = scaled.shape[1]
     residual = scaled.astype(np.float64) - rebuilt
     contributions = residual**2 / width
@@ -148,3 +150,18 @@ def explain_samples(
         sample_shape=tuple(model.output_shape),
         index=index,
     )
+
+
+@torch.inference_mode()
+def scaled_reconstruction(model: Autoencoder, samples: np.ndarray):
+    """(codes (n, code), samples scaled (n, d), their reconstruction (n, d) in the scaled
+    space), float32, from one pass through the encoder, a batch at a time."""
+    codes, flat, rebuilt = (BatchOutputs(len(samples)) for _ in range(3))
+    for rows, scaled in model.scaled_batches(samples):
+        encoded = model.net.encode(scaled).reshape(len(scaled), -1)
+        codes.put(rows, codes.checked(rows, encoded))
+        flat.put(rows, scaled.cpu().reshape(len(scaled), -1))  # copied: the buffer is reused
+        # the network's forward is decode(encode(x)): the same numbers, decoded from the codes
+        out = rebuilt.checked(rows, model.net.decode(encoded))
+        rebuilt.put(rows, out.reshape(len(out), -1))
+    return codes.result(), flat.result(), rebuilt.result()

@@ -1,8 +1,7 @@
 """The trained autoencoder users hold: arrays in, arrays out, in the data's own units.
 
-It is the one class users hold: its methods are each short, and their reference reads best in
-one place. The run files, the family's behaviour and the checks of what it is given live in
-``aekit.runs``, ``aekit.models``, ``aekit.data`` and ``inputs``.
+One class, its methods each short, so its reference reads in one place; the run files, the
+family's behaviour and the input checks live in ``aekit.runs``, ``models``, ``data``, ``inputs``.
 """
 
 from __future__ import annotations
@@ -143,7 +142,7 @@ class Autoencoder:
             shape = (len(samples), self.code_size)
             eps = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
         codes = BatchOutputs(len(samples))
-        for rows, scaled in self._scaled_batches(samples):
+        for rows, scaled in self.scaled_batches(samples):
             if eps is None:
                 out = self.net.encode(scaled)
             else:
@@ -156,8 +155,7 @@ class Autoencoder:
         """Samples from codes: ``(n, code_size)`` -> ``(n, *output_shape)``, in original units.
 
         An array of codes is taken in order; a table (a DataFrame, or a Dataset read from a
-        CSV/Parquet file) is matched by name to the columns z0, z1, ... that ``encode`` writes.
-        """
+        CSV/Parquet file) is matched by name to the columns z0, z1, ... that ``encode`` writes."""
         codes = checked_codes(z, self.code_size)
         device = self._inference_device()
         out = BatchOutputs(len(codes))
@@ -219,22 +217,20 @@ class Autoencoder:
         """decode(encode(x)) in original units; shaped like ``x`` when ``x`` is an array."""
         samples = self.as_samples(x)
         out = BatchOutputs(len(samples))
-        for rows, scaled in self._scaled_batches(samples):
+        for rows, scaled in self.scaled_batches(samples):
             rebuilt = out.checked(rows, self.net(scaled))
             out.put(rows, self.scaler.inverse_transform(rebuilt.reshape(len(rebuilt), -1).numpy()))
         out = out.result()
-        if isinstance(x, np.ndarray) and x.size == out.size:
-            return out.reshape(x.shape)
-        return out.reshape(len(out), *self.output_shape)
+        same_shape = isinstance(x, np.ndarray) and x.size == out.size
+        return out.reshape(x.shape if same_shape else (len(out), *self.output_shape))
 
     @torch.inference_mode()
     def anomaly_scores(self, x) -> np.ndarray:
         """(n,) float64: each sample's mean squared reconstruction error in the scaled space the
-        network sees (so every column weighs alike, whatever its units); higher = more unusual.
-        """
+        network sees (every column weighs alike, whatever its units); higher = more unusual."""
         samples = self.as_samples(x)
         scores = BatchOutputs(len(samples))
-        for rows, scaled in self._scaled_batches(samples):
+        for rows, scaled in self.scaled_batches(samples):
             rebuilt = scores.checked(rows, self.net(scaled))
             scores.put(rows, squared_errors(scaled.cpu(), rebuilt))
         return scores.result()
@@ -245,28 +241,13 @@ class Autoencoder:
         code-distance scores need (``aekit.evaluation.outlier_scores``)."""
         samples = self.as_samples(x)
         codes, errors = BatchOutputs(len(samples)), BatchOutputs(len(samples))
-        for rows, scaled in self._scaled_batches(samples):
+        for rows, scaled in self.scaled_batches(samples):
             encoded = self.net.encode(scaled).reshape(len(scaled), -1)
             codes.put(rows, codes.checked(rows, encoded))
             # the network's forward is decode(encode(x)): the same numbers, decoded from the codes
             rebuilt = errors.checked(rows, self.net.decode(encoded))
             errors.put(rows, squared_errors(scaled.cpu(), rebuilt))
         return codes.result(), errors.result()  # an overflowing code is named first
-
-    @torch.inference_mode()
-    def scaled_reconstruction(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(codes (n, code), x scaled (n, d), its reconstruction (n, d) in the scaled space),
-        float32, from one pass through the encoder: what the anomaly scores and their
-        explanations (``aekit.evaluation.explanations``) are computed from."""
-        samples = self.as_samples(x)
-        codes, flat, rebuilt = (BatchOutputs(len(samples)) for _ in range(3))
-        for rows, scaled in self._scaled_batches(samples):
-            encoded = self.net.encode(scaled).reshape(len(scaled), -1)
-            codes.put(rows, codes.checked(rows, encoded))
-            flat.put(rows, scaled.cpu().reshape(len(scaled), -1))  # copied: the buffer is reused
-            out = rebuilt.checked(rows, self.net.decode(encoded))
-            rebuilt.put(rows, out.reshape(len(out), -1))
-        return codes.result(), flat.result(), rebuilt.result()
 
     def denoise(self, x) -> np.ndarray:
         """Clean estimate of noisy data ``x``, in original units; shaped like ``x``.
@@ -413,7 +394,7 @@ class Autoencoder:
         self.net.eval()
         return next(self.net.parameters()).device
 
-    def _scaled_batches(self, samples: np.ndarray) -> Iterator[tuple[slice, torch.Tensor]]:
-        """Each inference batch of ``samples``, scaled, on the network's device; valid until
-        the next (``batches.scaled_batches``)."""
+    def scaled_batches(self, samples: np.ndarray) -> Iterator[tuple[slice, torch.Tensor]]:
+        """Each inference batch of ``samples`` (rows, tensor), scaled, on the network's device
+        with the network in eval mode; valid until the next (``batches.scaled_batches``)."""
         return scaled_batches(self.scaler, samples, self._inference_device())
