@@ -268,9 +268,9 @@ def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> 
             "world_size": ranks.size,  # how many processes trained it
         },
     )
-    if net.code_prior() is None:
-        # a family without a prior of its own (a deterministic autoencoder): sampling draws
-        # codes from a density fitted on at most MAX_FIT_CODES codes: encode only those samples
+    if net.vector_codes:
+        # the sampler "mixture" draws codes from a density fitted on at most MAX_FIT_CODES
+        # training codes: encode only those samples
         rows = np.random.default_rng(settings.seed).permutation(len(train_part))[:MAX_FIT_CODES]
         model.fit_code_density_on_use(model.encode(train_part.rows(np.sort(rows))))
     return model

@@ -124,7 +124,8 @@ def cmd_decode(args) -> int:
 
 def cmd_generate(args) -> int:
     model = load(args.run)
-    _save_generated(model, args.output, model.sample(args.n, seed=args.seed))
+    samples = model.sample(args.n, seed=args.seed, sampler=args.sampler)
+    _save_generated(model, args.output, samples)
     print(f"wrote {args.output}")
     return 0
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..evaluation.outlier_scores import SCORES
+from ..models.priors import SAMPLERS
 from ..options.train_config import STREAM_CHOICES
 from ..sweeps.driver import SEARCHES
 from ..trained.onnx_export import PARTS
@@ -187,13 +188,16 @@ def _add_report(commands) -> None:
 
 
 def _add_generation(commands) -> None:
-    p = commands.add_parser("generate", help="new samples: VAE prior, or the AE's code density")
+    p = commands.add_parser(
+        "generate", help="new samples: decoded draws of the code mixture or the family's prior"
+    )
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument("-n", type=int, default=64, help="number of samples [64]")
     p.add_argument(
         "-o", "--output", type=Path, required=True, help="output .png (images), .npy, ..."
     )
     p.add_argument("--seed", type=int, default=0, help="[0]")
+    _sampler_flag(p)
     p.set_defaults(handler="generate")
 
     p = commands.add_parser("interpolate", help="decode the path between two samples' codes")
@@ -267,6 +271,16 @@ def _add_datasets_and_demo(commands) -> None:
     p.add_argument("--time-limit", type=float, default=240.0, metavar="SECONDS", help="[240]")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(handler="demo")
+
+
+def _sampler_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sampler",
+        choices=sorted(SAMPLERS),
+        help="mixture: the Gaussian mixture fitted on the training codes (every family with "
+        "vector codes); prior: the family's own prior (vae, wae: N(0, I); vqvae: its "
+        "autoregressive prior) [mixture where the run has one, else prior]",
+    )
 
 
 def _label_and_quiet(p: argparse.ArgumentParser) -> None:

@@ -270,7 +270,7 @@ def _images(pngs: dict[str, bytes], names: list[str], model) -> list[str]:
 def _caption(name: str, model) -> str:
     caption = _CAPTIONS[name]
     if name == "samples":
-        caption += f" from {model.net.prior_description()}"
+        caption += f" from {model.sampler_description()}"
     elif name == "denoising":
         caption += f" (noise: {', '.join(model.train_config.noise)})"
     return caption

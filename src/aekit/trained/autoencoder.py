@@ -7,6 +7,7 @@ one place. The run files, the family's behaviour and the checks of what it is gi
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from ..runs.schema import check_config, saved_options
 from ..runs.weights_check import check_weights
 from .inputs import check_count, check_steps, shape_mismatch
 from .onnx_export import export_onnx
+from .sampling import chosen_sampler
 from .streamed import INFERENCE_BATCH, streamed_outputs
 
 # What is built (saved as config.json's "model_options") and how it is trained ("train")
@@ -90,7 +92,9 @@ class Autoencoder:
 
     @property
     def code_size(self) -> int:
-        return self.net.config.code_size
+        """How many numbers one code holds: the code size of vector codes, the positions of a
+        grid of codebook indices (``Family.code_shape``)."""
+        return math.prod(self.net.code_shape)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -157,26 +161,35 @@ class Autoencoder:
                 f"{self.net.display_name}'s codes are {self.net.code_description}"
             )
 
+    def samplers(self) -> tuple[str, ...]:
+        """The samplers ``sample`` has, its default first (``sampling``): "mixture" where the run
+        has a density fitted on its training codes, "prior" where the family has a prior."""
+        names = ("mixture",) if self.code_density is not None else ()
+        return names + (("prior",) if self.net.code_prior() is not None else ())
+
     @property
     def can_sample(self) -> bool:
         """Whether ``sample`` has codes to draw: a prior, or a density fitted on training codes."""
-        return self.net.code_prior() is not None or self.code_density is not None
+        return bool(self.samplers())
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """n new samples (n, *output_shape) in the data's units.
+    def sampler_description(self, sampler: str | None = None) -> str:
+        """Where ``sample(sampler=sampler)``'s codes come from, in words, for reports."""
+        if chosen_sampler(sampler, self.samplers(), self.net) == "prior":
+            return self.net.prior_description()
+        components = len(self.code_density.weights_)
+        return f"the Gaussian mixture of {components} components fitted on the training codes"
 
-        Decodes draws from the family's prior (a VAE's N(0, I)) or, for a family without one (a
-        plain autoencoder), from the Gaussian mixture fitted on its training codes. The same
-        ``seed`` gives the same samples.
-        """
+    def sample(self, n: int, seed: int | None = None, *, sampler: str | None = None) -> np.ndarray:
+        """n new samples (n, *output_shape) in the data's units: decoded codes drawn by
+        ``sampler``, "mixture" (the Gaussian mixture fitted on the training codes) or "prior"
+        (the family's own: N(0, I), a VQ-VAE's autoregressive prior); None: the first of
+        ``samplers()``. The same ``seed`` gives the same samples."""
         check_count(n)
-        prior = self.net.code_prior() or self.code_density
-        if prior is None:
-            raise ConfigError(
-                "this model has no code density to sample from (it was trained in memory without "
-                "one, or saved without code_density.json); retrain it with aekit.train"
-            )
-        return self.decode(prior.sample(n, seed).astype(np.float32))
+        if chosen_sampler(sampler, self.samplers(), self.net) == "prior":
+            codes = self.net.code_prior().sample(n, seed)
+        else:
+            codes = self.code_density.sample(n, seed)
+        return self.decode(np.asarray(codes, dtype=np.float32))
 
     def interpolate(self, x_a, x_b, steps: int = 10) -> np.ndarray:
         """(steps, *output_shape): decodes of points from x_a's code to x_b's, endpoints included.
