@@ -289,6 +289,8 @@ def evaluate(
     label: str | None = None,
     outlier_label: str | None = None,
     noise: str | list[str] | None = None,
+    sample_quality: bool = True,
+    sampler: str | None = None,
     progress: bool = False,
     **family_options,
 ) -> Comparison:
@@ -319,6 +321,12 @@ def evaluate(
     reconstruction error beside PCA's and IsolationForest's, all fitted on the training data
     (``evaluation.detection``); the column is set aside like ``label``, in the test data only:
     the training data is read with the run's own label and need not have it.
+
+    A model that can sample gets the sample-quality rows (``sample_quality=True``, the
+    default): the Frechet distance, precision and recall of its samples (drawn with
+    ``sampler``, see ``Autoencoder.sample``) against the held-out data, beside a PCA generator's
+    and the floor of training data against held-out data, in the features of a reference
+    network trained on the training data (``evaluation.sample_quality``).
     """
     reporter = Progress() if progress else None
     return evaluate_model(
@@ -330,6 +338,8 @@ def evaluate(
         noise=noise,
         progress=reporter.count if reporter else None,
         family_options=family_options,
+        sample_quality=sample_quality,
+        sampler=sampler,
     )
 
 

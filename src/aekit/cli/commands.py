@@ -178,6 +178,8 @@ def cmd_evaluate(args) -> int:
         label=args.label,
         outlier_label=args.labels,
         noise=args.noise,
+        sample_quality=args.sample_quality,
+        sampler=args.sampler,
         progress=not args.quiet,
         # the family's own options, those given (the flags of all families' are parsed)
         **{f.name: getattr(args, f.name) for f in evaluation_fields() if hasattr(args, f.name)},

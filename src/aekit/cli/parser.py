@@ -161,6 +161,14 @@ def _add_evaluate(commands) -> None:
         metavar="SPEC",
         help="also score denoising: corrupt the test data (seeded) with SPEC, e.g. gaussian:0.3",
     )
+    p.add_argument(
+        "--no-sample-quality",
+        dest="sample_quality",
+        action="store_false",
+        help="leave out the sample-quality rows (a reference network is trained for them: "
+        "about a minute on Fashion-MNIST)",
+    )
+    _sampler_flag(p)
     add_evaluation_flags(p.add_argument_group("the family's own figures (defaults in brackets)"))
     p.add_argument(
         "--labels",
