@@ -199,9 +199,11 @@ def _page(
 def _summary(pictures: RunPictures) -> str:
     model = pictures.model
     info, result = model.data_info, model.result
+    code = f"a code of {model.code_size} numbers"
+    if not model.net.vector_codes:
+        code = f"codes of {model.code_size} numbers, {model.net.code_description}"
     text = (
-        f"A {model.net_config.backbone} {model.net.display_name} with a code of "
-        f"{model.code_size} numbers, "
+        f"A {model.net_config.backbone} {model.net.display_name} with {code}, "
         f"trained on {info.name}: {info.n_train} training and {info.n_val} validation samples "
         f"of shape {tuple(info.sample_shape)}."
     )
