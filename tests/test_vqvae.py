@@ -139,9 +139,11 @@ def test_a_trained_vqvae_samples_from_its_prior_and_says_what_its_codes_cannot_d
 
 def test_its_evaluation_and_report_leave_out_what_needs_vector_codes(run):
     model, folder, images = run
-    rows = aekit.evaluate(model, images[:20], train_data=images).rows
+    comparison = aekit.evaluate(model, images[:20], train_data=images)
+    rows = comparison.rows
     assert {"mse", "sample_fd", "sample_precision"} <= set(rows["aekit"])
     assert "near_zero_codes" not in rows["aekit"]
+    assert any("PCA-9: as many components as the VQ-VAE's code" in n for n in comparison.notes)
     drawn = RunPictures(folder, data=images[:20]).available()
     assert "samples" in drawn and "reconstructions" in drawn
     assert "codes" not in drawn and "interpolation" not in drawn

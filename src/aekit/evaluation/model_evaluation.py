@@ -106,6 +106,12 @@ def _compared(model, x_train, x_test, codes_test, y_train, y_test, name: str) ->
     )
     comparison.space = space
     comparison.notes.append(_space_note(space))
+    if not model.net.vector_codes:
+        comparison.notes.append(
+            f"PCA-{model.code_size}: as many components as the {model.net.display_name}'s code "
+            f"has positions, though its codes are {model.net.code_description}, not numbers; "
+            "the probe and the code sparsity need vector codes and are left out"
+        )
     return comparison
 
 
