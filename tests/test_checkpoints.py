@@ -409,8 +409,10 @@ def test_vae_over_an_autoencoder_run_loads(tmp_path, small_images):
     aekit.train(small_images, out=run, backbone="mlp", code_size=2, **options)
     assert (run / "code_density.json").exists()
     aekit.train(small_images, out=run, overwrite=True, model="vae", code_size=3, **options)
-    assert aekit.load(run).model_type == "vae"  # the autoencoder's density of 2-d codes is gone
-    assert not (run / "code_density.json").exists()
+    loaded = aekit.load(run)
+    assert loaded.model_type == "vae"
+    # the autoencoder's mixture over 2-d codes is gone: the VAE's own over 3-d codes replaced it
+    assert loaded.code_density.means_.shape[1] == 3
 
 
 def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images):
@@ -420,9 +422,12 @@ def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images
     (run / "notes.txt").write_text("mine")
     vae = aekit.train(small_images, model="vae", code_size=3, **options)
     vae.save(run)
-    assert aekit.load(run).model_type == "vae"
+    loaded = aekit.load(run)
+    assert loaded.model_type == "vae" and loaded.code_density.means_.shape[1] == 3
     left = sorted(p.name for p in run.iterdir())
-    assert left == ["config.json", "metrics.jsonl", "model.safetensors", "notes.txt"]
+    assert left == [
+        "code_density.json", "config.json", "metrics.jsonl", "model.safetensors", "notes.txt"
+    ]  # fmt: skip
     with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
         aekit.train(out=run, resume=True, epochs=3, progress=False)
 

@@ -54,8 +54,12 @@ def test_train_then_use_a_csv_with_labels(tmp_path, table, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(run), str(table), "--label", "kind", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report["rows"]) == {"aekit", "pca"}
-    assert "probe_accuracy" in report["rows"]["pca"]
+    # the plain autoencoder samples (its code mixture): sample quality beside the floor
+    assert set(report["rows"]) == {"aekit", "pca", "real"}
+    assert "probe_accuracy" in report["rows"]["pca"] and "sample_fd" in report["rows"]["aekit"]
+    args = ["evaluate", str(run), str(table), "--label", "kind", "--json", "--no-sample-quality"]
+    assert main(args) == 0
+    assert set(json.loads(capsys.readouterr().out)["rows"]) == {"aekit", "pca"}
     assert main(["evaluate", str(run), str(table), "--label", "kind"]) == 0
     table_text = capsys.readouterr().out
     assert "mse" in table_text and "PCA" in table_text

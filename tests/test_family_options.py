@@ -48,8 +48,8 @@ def test_an_option_of_another_family_is_refused_naming_its_family(owner, name, o
 def test_the_issue_s_two_silent_cases_are_errors():
     with pytest.raises(aekit.ConfigError, match="beta=4 is an option of model='vae'"):
         aekit.train(X, model="ae", beta=4, epochs=1)
-    with pytest.raises(aekit.ConfigError, match="gmm_components=5 is an option of model='ae'"):
-        aekit.train(X, model="vae", gmm_components=5, epochs=1)
+    with pytest.raises(aekit.ConfigError, match="linear_path='off' is an option of model='ae'"):
+        aekit.train(X, model="vae", linear_path="off", epochs=1)
 
 
 def test_another_family_s_options_at_their_defaults_pass():

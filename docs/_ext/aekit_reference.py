@@ -81,11 +81,15 @@ def options_markdown() -> str:
     its family) and every family's evaluation options, as Markdown."""
     options = option_fields()
     shared = [option for option in options if option.name not in OWNERS]
-    own = [option for option in options if option.name in OWNERS]
+    own = [option for option in options if len(OWNERS.get(option.name, ())) == 1]
+    several = [option for option in options if len(OWNERS.get(option.name, ())) > 1]
     lines = ["## At a glance", "", *_summary_table(options)]
     for group, title in GROUP_TITLES.items():
         lines += [f"## {title}", ""]
         lines += [_option_entry(o, OWNERS) for o in shared if spec_of(o).group == group]
+    if several:  # declared once (a mixin the families share): one entry naming them all
+        lines += ["## Options of several families", ""]
+        lines += [_option_entry(option, OWNERS) for option in several]
     for family in MODELS.values():
         mine = [option for option in own if family.family_name in OWNERS[option.name]]
         if mine:

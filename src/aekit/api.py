@@ -286,9 +286,9 @@ def _make_model(net, scaler, data_info, settings, result, train_part, ranks) -> 
             "world_size": ranks.size,  # how many processes trained it
         },
     )
-    if net.code_prior() is None:
-        # a family without a prior of its own (a deterministic autoencoder): sampling draws
-        # codes from a density fitted on at most MAX_FIT_CODES codes: encode only those samples
+    if net.vector_codes:
+        # the sampler "mixture" draws codes from a density fitted on at most MAX_FIT_CODES
+        # training codes: encode only those samples
         rows = np.random.default_rng(settings.seed).permutation(len(train_part))[:MAX_FIT_CODES]
         model.fit_code_density_on_use(model.encode(train_part.rows(np.sort(rows))))
     return model
@@ -311,6 +311,8 @@ def evaluate(
     label: str | None = None,
     outlier_label: str | None = None,
     noise: str | list[str] | None = None,
+    sample_quality: bool = True,
+    sampler: str | None = None,
     progress: bool = False,
     **family_options,
 ) -> Comparison:
@@ -324,15 +326,11 @@ def evaluate(
     ----------
     model : Autoencoder
         The trained model.
-    test_data : optional
-        Any source ``aekit.train`` takes; default: a built-in's test split, or the part a run
-        trained on a file held out for validation.
-    train_data : optional
-        The data PCA and the probe are fitted on; default: reloaded from where the model was
-        trained, validation part split off again (a model trained in memory needs it).
+    test_data, train_data : optional
+        Any source ``aekit.train`` takes. Test: a built-in's test split, or the part a file
+        run held out; train (PCA, the probe): reloaded from where the model was trained.
     label : str, optional
-        The label column of the data given, where it is not the run's own. Where the data
-        have labels, a logistic regression on the codes scores both (``probe_accuracy``).
+        The data's label column, if not the run's: a logistic regression on the codes scores both.
     outlier_label : str, optional
         A column (or .npz key) marking anomalies with 1 and normal rows with 0, in
         ``test_data`` only: adds the AUROC and average precision of aekit's scores, PCA's
@@ -340,28 +338,30 @@ def evaluate(
     noise : str or list of str, optional
         Corruption specs as in training (``"gaussian:0.3"``): adds the PSNR of the model's
         output on seeded corrupted test inputs beside PCA's projection of them.
+    sample_quality, sampler : bool, str or None
+        A model that can sample: its samples' (``Autoencoder.sample``) Frechet distance,
+        precision and recall against the test data, beside a PCA generator's and the floor
+        (``evaluation.sample_quality``).
     progress : bool
         Show a live count of long figures on a terminal.
     **family_options
-        The model family's evaluation options (a VAE's ``iw_samples`` and ``iw_images`` for its
-        importance-weighted NLL); another family's is a ``ConfigError``.
+        The family's evaluation options (a VAE's ``iw_samples``, ``iw_images``).
 
     Returns
     -------
     Comparison
-        Every metric of aekit and PCA, the share of near-zero code values
-        (``near_zero_codes``) included; ``to_table()`` prints it, ``to_dict()`` for JSON.
+        Every figure of aekit and PCA: ``to_table()`` for print, ``to_dict()`` for JSON.
     """
     reporter = Progress() if progress else None
+    figures = dict(label=label, outlier_label=outlier_label, noise=noise, sampler=sampler)
     return evaluate_model(
         model,
         test_data,
         train_data=train_data,
-        label=label,
-        outlier_label=outlier_label,
-        noise=noise,
         progress=reporter.count if reporter else None,
         family_options=family_options,
+        sample_quality=sample_quality,
+        **figures,
     )
 
 

@@ -21,7 +21,7 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
     def __init__(
         self,
         *,
-        model: Literal['ae', 'vae', 'wae'] = 'ae',
+        model: Literal['ae', 'vae', 'wae', 'vqvae'] = 'ae',
         backbone: Literal['auto', 'mlp', 'conv'] = 'auto',
         code_size: int | None = None,
         hidden: list[int] | None = None,
@@ -59,6 +59,9 @@ class AutoencoderTransformer(TransformerMixin, _AutoencoderEstimator):
         beta: float = 1.0,
         kl_warmup: int = 0,
         mmd_weight: float = 10.0,
+        codebook_size: int = 128,
+        commitment: float = 0.25,
+        positions: int = 8,
     ) -> None: ...
     def fit(self, X, y=None) -> AutoencoderTransformer: ...
     def transform(self, X) -> np.ndarray: ...
@@ -72,7 +75,7 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     def __init__(
         self,
         *,
-        model: Literal['ae', 'vae', 'wae'] = 'ae',
+        model: Literal['ae', 'vae', 'wae', 'vqvae'] = 'ae',
         backbone: Literal['auto', 'mlp', 'conv'] = 'auto',
         code_size: int | None = None,
         hidden: list[int] | None = None,
@@ -110,6 +113,9 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         beta: float = 1.0,
         kl_warmup: int = 0,
         mmd_weight: float = 10.0,
+        codebook_size: int = 128,
+        commitment: float = 0.25,
+        positions: int = 8,
         contamination: float | Literal["auto"] = 'auto',
         anomaly_score: Literal['both', 'reconstruction', 'neighbours'] = 'both',
         n_neighbors: int = 20,

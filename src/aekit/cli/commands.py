@@ -126,7 +126,8 @@ def cmd_decode(args) -> int:
 
 def cmd_generate(args) -> int:
     model = load(args.run)
-    _save_generated(model, args.output, model.sample(args.n, seed=args.seed))
+    samples = model.sample(args.n, seed=args.seed, sampler=args.sampler)
+    _save_generated(model, args.output, samples)
     print(f"wrote {args.output}")
     return 0
 
@@ -179,6 +180,8 @@ def cmd_evaluate(args) -> int:
         label=args.label,
         outlier_label=args.labels,
         noise=args.noise,
+        sample_quality=args.sample_quality,
+        sampler=args.sampler,
         progress=not args.quiet,
         # the family's own options, those given (the flags of all families' are parsed)
         **{f.name: getattr(args, f.name) for f in evaluation_fields() if hasattr(args, f.name)},

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..evaluation.outlier_scores import SCORES
+from ..models.priors import SAMPLERS
 from ..options.train_config import STREAM_CHOICES
 from ..sweeps.driver import SEARCHES
 from ..trained.onnx_export import PARTS
@@ -169,6 +170,14 @@ def _add_evaluate(commands) -> None:
         metavar="SPEC",
         help="also score denoising: corrupt the test data (seeded) with SPEC, e.g. gaussian:0.3",
     )
+    p.add_argument(
+        "--no-sample-quality",
+        dest="sample_quality",
+        action="store_false",
+        help="leave out the sample-quality rows (a reference network is trained for them: "
+        "about a minute on Fashion-MNIST)",
+    )
+    _sampler_flag(p)
     add_evaluation_flags(p.add_argument_group("the family's own figures (defaults in brackets)"))
     p.add_argument(
         "--labels",
@@ -196,13 +205,16 @@ def _add_report(commands) -> None:
 
 
 def _add_generation(commands) -> None:
-    p = commands.add_parser("generate", help="new samples: VAE prior, or the AE's code density")
+    p = commands.add_parser(
+        "generate", help="new samples: decoded draws of the code mixture or the family's prior"
+    )
     p.add_argument("run", type=Path, help="run folder")
     p.add_argument("-n", type=int, default=64, help="number of samples [64]")
     p.add_argument(
         "-o", "--output", type=Path, required=True, help="output .png (images), .npy, ..."
     )
     p.add_argument("--seed", type=int, default=0, help="[0]")
+    _sampler_flag(p)
     p.set_defaults(handler="generate")
 
     p = commands.add_parser("interpolate", help="decode the path between two samples' codes")
@@ -284,6 +296,16 @@ def _add_datasets_and_demo(commands) -> None:
     p.add_argument("--time-limit", type=float, default=240.0, metavar="SECONDS", help="[240]")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(handler="demo")
+
+
+def _sampler_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sampler",
+        choices=sorted(SAMPLERS),
+        help="mixture: the Gaussian mixture fitted on the training codes (every family with "
+        "vector codes); prior: the family's own prior (vae, wae: N(0, I); vqvae: its "
+        "autoregressive prior) [mixture where the run has one, else prior]",
+    )
 
 
 def _label_and_quiet(p: argparse.ArgumentParser) -> None:

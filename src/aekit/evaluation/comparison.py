@@ -7,8 +7,22 @@ from dataclasses import dataclass, field
 
 # Order of rows in the table; metrics where lower is better are shown as a ratio, the others
 # (PSNR, probe accuracy) as a difference, since a ratio of dB or of accuracies reads badly.
-_METRIC_ORDER = ("mse", "mae", "psnr", "bce", "probe_accuracy", "denoise_psnr", "near_zero_codes")
-_LOWER_IS_BETTER = {"mse", "mae", "bce"}
+_METRIC_ORDER = (
+    "mse",
+    "mae",
+    "psnr",
+    "bce",
+    "probe_accuracy",
+    "denoise_psnr",
+    "near_zero_codes",
+    "sample_fd",
+    "sample_precision",
+    "sample_recall",
+    "sample_density",
+    "sample_coverage",
+)
+_LOWER_IS_BETTER = {"mse", "mae", "bce", "sample_fd"}
+_FRACTIONS = {"probe_accuracy", "sample_precision", "sample_recall", "sample_coverage"}
 
 
 @dataclass
@@ -161,7 +175,7 @@ def _format_value(metric: str, value: float | None) -> str:
         return str(value)
     if metric.endswith("psnr"):
         return f"{value:.2f} dB"
-    if metric == "probe_accuracy":
+    if metric in _FRACTIONS or metric == "sample_density":
         return f"{value:.4f}"
     if value != 0 and not 1e-4 <= abs(value) < 1e5:
         return f"{value:.3e}"

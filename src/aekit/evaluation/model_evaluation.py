@@ -21,6 +21,7 @@ from .denoising import EVAL_SEED_OFFSET, add_denoising_rows
 from .detection import add_detection_rows, outlier_flags
 from .pca_baseline import STANDARDISED_UNITS, compare_with_pca, evaluation_space, near_zero_fraction
 from .run_data import HeldOut, held_out_part, label_for, training_part
+from .sample_quality import add_sample_quality_rows
 
 
 def evaluate_model(
@@ -33,16 +34,15 @@ def evaluate_model(
     noise: str | list[str] | None,
     progress: Callable[[str, int, int], None] | None,
     family_options: dict,
+    sample_quality: bool = False,
+    sampler: str | None = None,
 ) -> Comparison:
     """``aekit.evaluate`` (see there); ``progress`` is called with (what, done, total) while a
-    long figure is computed, ``family_options`` are the family's evaluation options."""
+    long figure is computed, ``family_options`` are the family's evaluation options;
+    ``sample_quality``: add the sample-quality rows of a model that can sample, drawn with
+    ``sampler`` (``sample_quality.add_sample_quality_rows``)."""
     options = evaluation_options(type(model.net), family_options)
-    if outlier_label is not None:
-        if label is not None:
-            raise ConfigError(
-                "give label (classes, for the probe on the codes) or outlier_label (1 = anomaly, "
-                "0 = normal), not both"
-            )
+    _check_labels(label, outlier_label)
     # the flags are set aside like a label column, in the test data only: labelled outliers
     # are rarely in the training data, which is read with the run's own label
     test_label = outlier_label if outlier_label is not None else label
@@ -69,6 +69,10 @@ def evaluate_model(
     _add_code_sparsity(comparison, model, codes_test)
     if flags is not None:
         add_detection_rows(comparison, model, x_train, x_test, codes_test, flags, outlier_label)
+    if sample_quality and model.can_sample:
+        classes = test.y if flags is None else None  # outlier flags are not the run's classes
+        train, held_out_samples = (x_train, train_part.y), (x_test, classes)
+        add_sample_quality_rows(comparison, model, train, held_out_samples, sampler=sampler)
     if noise:
         seed = model.train_config.seed + EVAL_SEED_OFFSET
         data_range = model.data_info.value_range
@@ -76,6 +80,14 @@ def evaluate_model(
             comparison, model, x_train, x_test, noise, data_range=data_range, seed=seed
         )
     return comparison
+
+
+def _check_labels(label: str | None, outlier_label: str | None) -> None:
+    if label is not None and outlier_label is not None:
+        raise ConfigError(
+            "give label (classes, for the probe on the codes) or outlier_label (1 = anomaly, "
+            "0 = normal), not both"
+        )
 
 
 def _compared(model, x_train, x_test, codes_test, y_train, y_test, name: str) -> Comparison:
@@ -94,6 +106,12 @@ def _compared(model, x_train, x_test, codes_test, y_train, y_test, name: str) ->
     )
     comparison.space = space
     comparison.notes.append(_space_note(space))
+    if not model.net.vector_codes:
+        comparison.notes.append(
+            f"PCA-{model.code_size}: as many components as the {model.net.display_name}'s code "
+            f"has positions, though its codes are {model.net.code_description}, not numbers; "
+            "the probe and the code sparsity need vector codes and are left out"
+        )
     return comparison
 
 

@@ -12,12 +12,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-import numpy as np
 import torch
 from torch import nn
 
 from ..nn.losses import reconstruction_loss
-from ..options.declaring import MAX_SIZE, option
+from ..options.declaring import option
 from ..options.saved_values import BOOL, Field, is_number, not_required, one_of, option_value, saved
 from ..options.train_config import TrainConfig
 from .family import BackboneConfig, Family
@@ -30,7 +29,7 @@ from .penalties import (
     parse_sparsity,
     sparsity_penalty,
 )
-from .priors import CodeDensity
+from .priors import CodeMixtureOptions
 
 LINEAR_PATH_CHOICES = ("auto", "off")
 
@@ -41,18 +40,9 @@ def _sparsity_spec(spec):
 
 
 @dataclass
-class AEOptions:
-    """The plain autoencoder's own options."""
+class AEOptions(CodeMixtureOptions):
+    """The plain autoencoder's own options (and the code mixture's, inherited)."""
 
-    gmm_components: int = option(
-        10,
-        kind="int",
-        low=1,
-        high=MAX_SIZE,
-        group="model",
-        metavar="N",
-        help="mixture components of the code density (to sample)",
-    )
     linear_path: str = option(
         "auto",
         choices=LINEAR_PATH_CHOICES,
@@ -127,7 +117,8 @@ MAX_CENTRED_FOR_PCA_START = 1e6
 class AutoencoderNet(Family):
     """encode: (B, *input_shape) -> (B, code_size); decode: (B, code_size) -> (B, *input_shape).
 
-    Sampled codes come from the Gaussian mixture fitted on its training codes (``fit_prior``).
+    It has no prior: sampled codes come from the Gaussian mixture fitted on its training codes
+    (``fit_prior``).
     """
 
     family_name = "ae"
@@ -156,13 +147,6 @@ class AutoencoderNet(Family):
             contractive=own.contractive,
             linear_path=_with_linear_path(own, backbone),
         )
-
-    @classmethod
-    def fit_prior(cls, codes: np.ndarray, config: TrainConfig) -> CodeDensity:
-        return CodeDensity.fit(codes, config.family_options.gmm_components, seed=config.seed)
-
-    def prior_description(self) -> str:
-        return "the Gaussian mixture fitted on the training codes"
 
     def prepare(self, training_rows: Callable[[], torch.Tensor]) -> None:
         """Start at PCA's solution on the training rows where the config has a linear path."""

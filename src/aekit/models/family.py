@@ -124,18 +124,22 @@ class Family(nn.Module):
     def __init__(self, config: BackboneConfig):
         super().__init__()
         self.config = config
+        self.encoder, self.decoder = self.build_backbone(config)
+
+    def build_backbone(self, config: BackboneConfig) -> tuple[nn.Module, nn.Module]:
+        """(encoder, decoder): the MLP or conv pair to and from a flat code; a family whose
+        codes are something else builds its own."""
         shape = tuple(config.input_shape)
         encoder_width = self.CODE_OUTPUTS * config.code_size
         if config.backbone == "conv":
             kwargs = dict(activation=config.activation, norm=config.norm)
-            self.encoder = ConvEncoder(shape, config.hidden, encoder_width, **kwargs)
-            self.decoder = ConvDecoder(shape, config.hidden, config.code_size, **kwargs)
-        else:
-            sizes = [math.prod(shape), *config.hidden, config.code_size]
-            kwargs = dict(activation=config.activation, dropout=config.dropout, norm=config.norm)
-            encoder_sizes = [*sizes[:-1], encoder_width]
-            self.encoder = nn.Sequential(nn.Flatten(), mlp(encoder_sizes, **kwargs))
-            self.decoder = nn.Sequential(mlp(sizes[::-1], **kwargs), nn.Unflatten(1, shape))
+            encoder = ConvEncoder(shape, config.hidden, encoder_width, **kwargs)
+            return encoder, ConvDecoder(shape, config.hidden, config.code_size, **kwargs)
+        sizes = [math.prod(shape), *config.hidden, config.code_size]
+        kwargs = dict(activation=config.activation, dropout=config.dropout, norm=config.norm)
+        encoder_sizes = [*sizes[:-1], encoder_width]
+        encoder = nn.Sequential(nn.Flatten(), mlp(encoder_sizes, **kwargs))
+        return encoder, nn.Sequential(mlp(sizes[::-1], **kwargs), nn.Unflatten(1, shape))
 
     # -- options and config ----------------------------------------------------------------
     @classmethod
@@ -182,20 +186,29 @@ class Family(nn.Module):
         """True where codes are activations in (0, 1) (a KL-sparse code), not free values."""
         return False
 
+    @property
+    def code_shape(self) -> tuple[int, ...]:
+        """The shape of one code: (code_size,) for flat vectors; a family whose codes are grids
+        says its grid (a VQ-VAE's (h, w) of codebook indices). ``encode`` gives codes flattened,
+        (B, prod(code_shape)), and ``decode`` takes them so."""
+        return (self.config.code_size,)
+
     def code_prior(self):
-        """The family's own prior over codes, with ``sample(n, seed) -> (n, k)``; None (the
-        default): the family has none, and codes are drawn from the density ``fit_prior``
-        fitted on its training codes."""
+        """The family's own prior over codes, with ``sample(n, seed) -> (n, prod(code_shape))``
+        (the sampler "prior"); None (the default): the family has none."""
         return None
 
     @classmethod
     def fit_prior(cls, codes: np.ndarray, config: TrainConfig) -> CodeDensity | None:
-        """The density to sample codes from, fitted on training ``codes`` (n, k), for a family
-        without a prior of its own; None for one with."""
-        return None
+        """The Gaussian mixture to sample codes from (the sampler "mixture"), fitted on training
+        ``codes`` (n, k) with the family's ``gmm_components`` (``priors.CodeMixtureOptions``,
+        which a family with vector codes inherits); None for codes that are not vectors."""
+        if not cls.vector_codes:
+            return None
+        return CodeDensity.fit(codes, config.family_options.gmm_components, seed=config.seed)
 
     def prior_description(self) -> str:
-        """Where sampled codes come from, in words, for reports."""
+        """Where the family's own prior's codes come from, in words, for reports."""
         return "its prior"
 
     def interpolation_path(self, z_a: np.ndarray, z_b: np.ndarray, steps: int) -> np.ndarray:

@@ -203,12 +203,12 @@ def _reject_foreign(name: str, value, model: str) -> None:
     option = option_field(name)
     if value == option.default:
         return
-    users = " and ".join(f"model={owner!r}" for owner in OWNERS[name])
-    family = MODELS[OWNERS[name][0]]
+    users = " or ".join(f"model={owner!r}" for owner in OWNERS[name])
+    # each family named as reports call it: the option may belong to several
+    owners = ", ".join(f"model={owner!r} ({MODELS[owner].display_name})" for owner in OWNERS[name])
     raise ConfigError(
-        f"{name}={value!r} is an option of {users} ({family.display_name}: "
-        f"{spec_of(option).help}); model={model!r} ({MODELS[model].display_name}) has no "
-        f"{name}: leave it out, or use {users}"
+        f"{name}={value!r} is an option of {owners}: {spec_of(option).help}; model={model!r} "
+        f"({MODELS[model].display_name}) has no {name}: leave it out, or use {users}"
     )
 
 

@@ -1,11 +1,14 @@
 """Where a family's sampled codes come from: N(0, I), or a Gaussian mixture on training codes.
 
-A VAE's (or a WAE's) prior is N(0, I) (``StandardNormal``). A deterministic autoencoder has no
-prior to sample codes from; a full-covariance Gaussian mixture fitted on the training codes
-(``CodeDensity``) stands in for one (as in Ghosh et al. 2020, "From Variational to
-Deterministic Autoencoders"). ``to_dict`` gives its weights, means and covariances as plain
-numbers, which the run folder keeps as ``code_density.json`` (``aekit.runs.folder``); it is
-sampled with NumPy, so loading never unpickles.
+A VAE's (or a WAE's) prior is N(0, I) (``StandardNormal``). Every family whose codes are flat
+vectors also gets a full-covariance Gaussian mixture fitted on its training codes
+(``CodeDensity``): an ex-post density (Ghosh et al. 2020, "From Variational to Deterministic
+Autoencoders"), the only way a deterministic autoencoder has to sample, and for a VAE or WAE a
+density of the codes the encoder actually gives, which the prior only approximates. Its
+components are an option every such family inherits (``CodeMixtureOptions``). ``to_dict`` gives
+its weights, means and covariances as plain numbers, which the run folder keeps as
+``code_density.json`` (``aekit.runs.folder``); it is sampled with NumPy, so loading never
+unpickles.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, ModelFileError
+from ..options.declaring import MAX_SIZE, option
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,27 @@ log = logging.getLogger(__name__)
 # log-likelihood of 10,000 held-out codes: 4,096 codes 21.3 in 0.49 s, 2,048 18.6 in 0.13 s,
 # 1,024 12.7 in 0.05 s. 2,048 keeps the fit a small part of a short training call.
 MAX_FIT_CODES = 2048
+# The samplers a model may have: "mixture" (the Gaussian mixture on its training codes, every
+# family with vector codes) and "prior" (the family's own prior: N(0, I), a VQ-VAE's
+# autoregressive prior over its index grids)
+SAMPLERS = ("mixture", "prior")
+
+
+@dataclass
+class CodeMixtureOptions:
+    """The option of every family with vector codes: the mixture fitted on its training codes.
+    A family inherits it (one declaration, shared)."""
+
+    gmm_components: int = option(
+        10,
+        kind="int",
+        low=1,
+        high=MAX_SIZE,
+        group="model",
+        metavar="N",
+        help="mixture components of the code density fitted on the training codes (the "
+        "sampler 'mixture')",
+    )
 
 
 @dataclass

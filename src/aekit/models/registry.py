@@ -8,6 +8,9 @@ from __future__ import annotations
 from .ae import AutoencoderNet
 from .family import Family
 from .vae import VAENet
+from .vqvae import VQVAENet
 from .wae import WAENet
 
-MODELS: dict[str, type[Family]] = {cls.family_name: cls for cls in (AutoencoderNet, VAENet, WAENet)}
+MODELS: dict[str, type[Family]] = {
+    cls.family_name: cls for cls in (AutoencoderNet, VAENet, WAENet, VQVAENet)
+}

@@ -28,7 +28,7 @@ from ..options.saved_values import Field, one_of, option_value, saved
 from ..options.train_config import TrainConfig
 from .family import BackboneConfig, Family
 from .interpolation import spherical_path
-from .priors import StandardNormal
+from .priors import CodeMixtureOptions, StandardNormal
 from .vae_likelihood import (
     DEFAULT_IW_IMAGES,
     DEFAULT_IW_SAMPLES,
@@ -47,8 +47,8 @@ DECODER_SCALES = ("learned", "unit")
 
 
 @dataclass
-class VAEOptions:
-    """The VAE's own options: how its KL term is weighted."""
+class VAEOptions(CodeMixtureOptions):
+    """The VAE's own options: how its KL term is weighted (and the code mixture's, inherited)."""
 
     beta: float = option(
         1.0,

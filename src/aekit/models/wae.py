@@ -24,7 +24,7 @@ from ..options.saved_values import option_value, saved
 from ..options.train_config import TrainConfig
 from .family import BackboneConfig, Family
 from .interpolation import spherical_path
-from .priors import StandardNormal
+from .priors import CodeMixtureOptions, StandardNormal
 
 # The paper's multiples of the base scale C = 2 k s^2, summed: one scale misses discrepancies
 # at other distances
@@ -32,8 +32,9 @@ KERNEL_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 @dataclass
-class WAEOptions:
-    """The WAE's own option: how much the codes' distribution is pulled to the prior."""
+class WAEOptions(CodeMixtureOptions):
+    """The WAE's own option: how much the codes' distribution is pulled to the prior (and the
+    code mixture's, inherited)."""
 
     mmd_weight: float = option(
         10.0,

@@ -5,7 +5,16 @@ denoising autoencoder (``noise``).
 May import: ``aekit.errors``.
 """
 
-from .conv import ConvDecoder, ConvEncoder
+from .conv import ConvDecoder, ConvEncoder, ConvGridDecoder, ConvGridEncoder
 from .mlp import ACTIVATIONS, NORMS, make_activation, mlp
 
-__all__ = ["ACTIVATIONS", "NORMS", "ConvDecoder", "ConvEncoder", "make_activation", "mlp"]
+__all__ = [
+    "ACTIVATIONS",
+    "NORMS",
+    "ConvDecoder",
+    "ConvEncoder",
+    "ConvGridDecoder",
+    "ConvGridEncoder",
+    "make_activation",
+    "mlp",
+]

@@ -1,4 +1,5 @@
-"""Convolutional encoder/decoder for images: (B, C, H, W) <-> (B, code_size).
+"""Convolutional encoder/decoder for images: (B, C, H, W) <-> (B, code_size), or, for codes
+that are grids (a VQ-VAE's), (B, C, H, W) <-> (B, D, h, w).
 
 Each stage halves the spatial size with a stride-2 convolution and refines with a residual 3x3
 convolution; the decoder mirrors the encoder stage by stage, with transposed convolutions whose
@@ -46,6 +47,45 @@ def stage_sizes(size: tuple[int, int], n_stages: int) -> list[tuple[int, int]]:
     return sizes
 
 
+def encoder_stages(
+    in_channels: int, channels: list[int], activation: str, norm: str
+) -> nn.Sequential:
+    """(B, in_channels, H, W) -> (B, channels[-1], h, w): one stride-2 stage per entry."""
+    layers: list[nn.Module] = []
+    for out_ch in channels:
+        layers += [
+            nn.Conv2d(in_channels, out_ch, 3, stride=2, padding=1),
+            _norm(norm, out_ch),
+            make_activation(activation),
+            _Refine(out_ch, activation, norm),
+        ]
+        in_channels = out_ch
+    return nn.Sequential(*layers)
+
+
+def decoder_stages(
+    input_shape: tuple[int, int, int], channels: list[int], activation: str, norm: str
+) -> nn.Sequential:
+    """(B, channels[-1], h, w) -> (B, C, H, W) raw output: ``encoder_stages`` mirrored."""
+    out_ch, h, w = input_shape
+    sizes = stage_sizes((h, w), len(channels))
+    layers: list[nn.Module] = [make_activation(activation)]
+    reversed_channels = list(reversed(channels))
+    targets = list(reversed(sizes[:-1]))
+    for i, (ch, target) in enumerate(zip(reversed_channels, targets, strict=True)):
+        source = sizes[len(channels) - i]
+        next_ch = reversed_channels[i + 1] if i + 1 < len(channels) else channels[0]
+        padding = (target[0] - (2 * source[0] - 1), target[1] - (2 * source[1] - 1))
+        layers += [
+            _Refine(ch, activation, norm),
+            nn.ConvTranspose2d(ch, next_ch, 3, stride=2, padding=1, output_padding=padding),
+            _norm(norm, next_ch),
+            make_activation(activation),
+        ]
+    layers.append(nn.Conv2d(channels[0], out_ch, 3, padding=1))
+    return nn.Sequential(*layers)
+
+
 class ConvEncoder(nn.Module):
     def __init__(
         self,
@@ -58,18 +98,9 @@ class ConvEncoder(nn.Module):
     ):
         super().__init__()
         in_ch, h, w = input_shape
-        layers: list[nn.Module] = []
-        for out_ch in channels:
-            layers += [
-                nn.Conv2d(in_ch, out_ch, 3, stride=2, padding=1),
-                _norm(norm, out_ch),
-                make_activation(activation),
-                _Refine(out_ch, activation, norm),
-            ]
-            in_ch = out_ch
-        self.features = nn.Sequential(*layers)
+        self.features = encoder_stages(in_ch, channels, activation, norm)
         last_h, last_w = stage_sizes((h, w), len(channels))[-1]
-        self.to_code = nn.Linear(in_ch * last_h * last_w, code_size)
+        self.to_code = nn.Linear(channels[-1] * last_h * last_w, code_size)
         self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -88,28 +119,58 @@ class ConvDecoder(nn.Module):
         norm: str,
     ):
         super().__init__()
-        out_ch, h, w = input_shape
-        sizes = stage_sizes((h, w), len(channels))
+        sizes = stage_sizes(tuple(input_shape[1:]), len(channels))
         self.start_shape = (channels[-1], *sizes[-1])
         self.from_code = nn.Linear(code_size, channels[-1] * sizes[-1][0] * sizes[-1][1])
-        layers: list[nn.Module] = [make_activation(activation)]
-        reversed_channels = list(reversed(channels))
-        targets = list(reversed(sizes[:-1]))
-        for i, (ch, target) in enumerate(zip(reversed_channels, targets, strict=True)):
-            source = sizes[len(channels) - i]
-            next_ch = reversed_channels[i + 1] if i + 1 < len(channels) else channels[0]
-            padding = (target[0] - (2 * source[0] - 1), target[1] - (2 * source[1] - 1))
-            layers += [
-                _Refine(ch, activation, norm),
-                nn.ConvTranspose2d(ch, next_ch, 3, stride=2, padding=1, output_padding=padding),
-                _norm(norm, next_ch),
-                make_activation(activation),
-            ]
-        layers.append(nn.Conv2d(channels[0], out_ch, 3, padding=1))
-        self.features = nn.Sequential(*layers)
+        self.features = decoder_stages(input_shape, channels, activation, norm)
         self.to(memory_format=torch.channels_last)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.from_code(z).view(z.shape[0], *self.start_shape)
         x = x.contiguous(memory_format=torch.channels_last)
         return self.features(x)  # (B, code_size) -> (B, C, H, W) raw output
+
+
+class ConvGridEncoder(nn.Module):
+    """(B, C, H, W) -> (B, D, h, w): the encoder's stages, then a 1x1 convolution to ``depth``
+    channels at every position of the last stage's grid, instead of one flat code."""
+
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        channels: list[int],
+        depth: int,
+        *,
+        activation: str,
+        norm: str,
+    ):
+        super().__init__()
+        self.features = encoder_stages(input_shape[0], channels, activation, norm)
+        self.to_grid = nn.Conv2d(channels[-1], depth, 1)
+        self.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous(memory_format=torch.channels_last)
+        return self.to_grid(self.features(x))
+
+
+class ConvGridDecoder(nn.Module):
+    """(B, D, h, w) -> (B, C, H, W) raw output: ``ConvGridEncoder`` mirrored."""
+
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        channels: list[int],
+        depth: int,
+        *,
+        activation: str,
+        norm: str,
+    ):
+        super().__init__()
+        self.from_grid = nn.Conv2d(depth, channels[-1], 1)
+        self.features = decoder_stages(input_shape, channels, activation, norm)
+        self.to(memory_format=torch.channels_last)
+
+    def forward(self, grid: torch.Tensor) -> torch.Tensor:
+        grid = grid.contiguous(memory_format=torch.channels_last)
+        return self.features(self.from_grid(grid))

@@ -66,7 +66,7 @@ class RunPictures:
         if self.is_image:
             if shown is not None:
                 drawers["reconstructions"] = self.reconstructions
-                if len(shown.data) >= 2:
+                if len(shown.data) >= 2 and model.net.vector_codes:  # a path between codes
                     drawers["interpolation"] = self.interpolation
             if model.can_sample:
                 drawers["samples"] = self.samples

@@ -30,6 +30,7 @@ from ..runs.folder import (
     write_pictures,
     write_report_page,
 )
+from ..trained.sampling import sampler_description
 from ..training.loop_state import how_it_stopped
 from ..training.progress import Progress
 from . import html as html_page
@@ -208,9 +209,11 @@ def _unusual_rows(pictures: RunPictures) -> list[str]:
 def _summary(pictures: RunPictures) -> str:
     model = pictures.model
     info, result = model.data_info, model.result
+    code = f"a code of {model.code_size} numbers"
+    if not model.net.vector_codes:
+        code = f"codes of {model.code_size} numbers, {model.net.code_description}"
     text = (
-        f"A {model.net_config.backbone} {model.net.display_name} with a code of "
-        f"{model.code_size} numbers, "
+        f"A {model.net_config.backbone} {model.net.display_name} with {code}, "
         f"trained on {info.name}: {info.n_train} training and {info.n_val} validation samples "
         f"of shape {tuple(info.sample_shape)}."
     )
@@ -279,7 +282,7 @@ def _images(pngs: dict[str, bytes], names: list[str], model) -> list[str]:
 def _caption(name: str, model) -> str:
     caption = _CAPTIONS[name]
     if name == "samples":
-        caption += f" from {model.net.prior_description()}"
+        caption += f" from {sampler_description(model)}"
     elif name == "denoising":
         caption += f" (noise: {', '.join(model.train_config.noise)})"
     return caption

@@ -6,6 +6,7 @@ family's behaviour and the input checks live in ``aekit.runs``, ``models``, ``da
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from ..runs.weights_check import check_weights
 from .batches import BatchOutputs, row_batches, scaled_batches, squared_errors
 from .inputs import check_count, check_steps, shape_mismatch
 from .onnx_export import export_onnx
+from .sampling import chosen_sampler
 from .streamed import streamed_outputs
 
 # What is built (saved as config.json's "model_options") and how it is trained ("train")
@@ -99,7 +101,9 @@ class Autoencoder:
 
     @property
     def code_size(self) -> int:
-        return self.net.config.code_size
+        """How many numbers one code holds: the code size of vector codes, the positions of a
+        grid of codebook indices (``Family.code_shape``)."""
+        return math.prod(self.net.code_shape)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -110,12 +114,6 @@ class Autoencoder:
     def output_shape(self) -> tuple[int, ...]:
         """Shape of one sample as the training data had it, e.g. (28, 28) for (n, 28, 28) arrays."""
         return tuple(self.data_info.output_shape or self.sample_shape)
-
-    @property
-    def _grey_shape(self) -> tuple[int, ...] | None:
-        """(H, W) for a grey image model: how one image without its channel axis looks."""
-        shape = self.sample_shape
-        return shape[1:] if len(shape) == 3 and shape[0] == 1 else None
 
     @property
     def net_config(self) -> BackboneConfig:
@@ -178,34 +176,33 @@ class Autoencoder:
                 f"{self.net.display_name}'s codes are {self.net.code_description}"
             )
 
+    def samplers(self) -> tuple[str, ...]:
+        """The samplers ``sample`` has, its default first (``sampling``): "mixture" where the run
+        has a density fitted on its training codes, "prior" where the family has a prior."""
+        names = ("mixture",) if self.code_density is not None else ()
+        return names + (("prior",) if self.net.code_prior() is not None else ())
+
     @property
     def can_sample(self) -> bool:
         """Whether ``sample`` has codes to draw: a prior, or a density fitted on training codes."""
-        return self.net.code_prior() is not None or self.code_density is not None
+        return bool(self.samplers())
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` new samples ``(n, *output_shape)`` in the data's units.
-
-        Decodes draws from the family's prior (a VAE's N(0, I)) or, for a family without one (a
-        plain autoencoder), from the Gaussian mixture fitted on its training codes. The same
-        ``seed`` gives the same samples.
-        """
+    def sample(self, n: int, seed: int | None = None, *, sampler: str | None = None) -> np.ndarray:
+        """``n`` new samples ``(n, *output_shape)`` in the data's units: codes drawn by
+        ``sampler``, "mixture" (the Gaussian mixture fitted on the training codes) or "prior"
+        (the family's own: N(0, I), a VQ-VAE's autoregressive prior); None: the first of
+        ``samplers()``. The same ``seed`` gives the same samples."""
         check_count(n)
-        prior = self.net.code_prior() or self.code_density
-        if prior is None:
-            raise ConfigError(
-                "this model has no code density to sample from (it was trained in memory without "
-                "one, or saved without code_density.json); retrain it with aekit.train"
-            )
-        return self.decode(prior.sample(n, seed).astype(np.float32))
+        if chosen_sampler(sampler, self.samplers(), self.net) == "prior":
+            codes = self.net.code_prior().sample(n, seed)
+        else:
+            codes = self.code_density.sample(n, seed)
+        return self.decode(np.asarray(codes, dtype=np.float32))
 
     def interpolate(self, x_a, x_b, steps: int = 10) -> np.ndarray:
-        """Decodes of ``steps`` points from ``x_a``'s code to ``x_b``'s, endpoints included.
-
-        Shape ``(steps, *output_shape)``. The family picks the path: spherical for a VAE or a
-        WAE (the prior's mass lies near a shell; see ``aekit.models.interpolation``), straight
-        for a plain autoencoder.
-        """
+        """``(steps, *output_shape)``: decodes of points from x_a's code to x_b's, ends included,
+        on the family's path (``models.interpolation``: spherical where a prior's mass lies near
+        a shell, a VAE's or a WAE's; straight for a plain autoencoder)."""
         check_steps(steps)
         codes = self.encode(np.concatenate([self.as_samples(x_a), self.as_samples(x_b)]))
         if len(codes) != 2:
@@ -292,13 +289,14 @@ class Autoencoder:
         the training layout, ``sample_shape`` or, for grey images, (H, W): nothing is
         reshaped, as a reshape of data laid out otherwise would give wrong results silently.
         """
-        if isinstance(x, np.ndarray) and x.shape in (self.sample_shape, self._grey_shape):
+        shape = self.sample_shape
+        grey = shape[1:] if len(shape) == 3 and shape[0] == 1 else None  # (H, W) of a grey image
+        if isinstance(x, np.ndarray) and x.shape in (shape, grey):
             x = x[None]  # one sample without the batch axis
         data = self.load_input(x)
-        samples = data.x
-        if samples.shape[1:] != self.sample_shape:
-            raise DataError(shape_mismatch(data, self.sample_shape, self._grey_shape))
-        return samples
+        if data.x.shape[1:] != shape:
+            raise DataError(shape_mismatch(data, shape, grey))
+        return data.x
 
     def load_input(self, source, *, label: str | None = None, default_split: str = "train"):
         """``source`` as a Dataset this model can take: any ``load_data`` source.

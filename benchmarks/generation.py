@@ -1,0 +1,162 @@
+"""How good new samples are: every aekit generator on Fashion-MNIST in one training budget.
+
+Each model trains on the Fashion-MNIST training set with the conv backbone for the same wall
+time (``--budget`` seconds, ``time_limit``; a VQ-VAE's prior is fitted after it, and its
+seconds count in the row), then draws ``--n`` samples. Rows: aekit's VAE with its prior N(0, I)
+and with the Gaussian mixture on its codes, the plain autoencoder with the mixture, WAE-MMD
+with the mixture, the VQ-VAE with its PixelCNN prior, the PCA generator (a Gaussian on PCA
+codes at the same code size, decoded) and the floor (``--n`` training images). Figures, as
+``aekit evaluate`` computes them (``aekit.evaluation.sample_quality``), against ``--n`` test
+images in the features of the reference network trained on the training set (fixed seed):
+Frechet distance (lower is better), precision, recall, density, coverage, and seconds.
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/generation.py [--budget 600] [--n 5000]
+    PYTHONPATH=src /work/benchvenv/bin/python benchmarks/generation.py --pythae   # pythae too
+
+writes benchmarks/results/generation.json and generation.png (each row's first samples) beside it
+(``--out`` elsewhere). A trial: ``--budget 10 --n 500 --train-limit 2000 --out /tmp/gen``.
+The figures need an idle machine: the rows share a wall-clock budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import aekit
+from aekit.data import load_data
+from aekit.evaluation.reference_network import REFERENCE_SEED, ReferenceNetwork
+from aekit.evaluation.sample_quality import pca_generator_samples, quality_scores
+from aekit.reports.drawing import save_image_grid
+
+RESULTS = Path(__file__).parent / "results"
+SHOWN = 10  # samples of each row drawn in generation.png
+COLUMNS = ["model", "sampler", "code", "FD", "precision", "recall", "density", "coverage", "s"]
+# (row name, family, sampler); every other option at its default
+MODELS = [
+    ("aekit VAE", "vae", "prior"),
+    ("aekit VAE", "vae", "mixture"),
+    ("aekit AE", "ae", "mixture"),
+    ("aekit WAE-MMD", "wae", "mixture"),
+    ("aekit VQ-VAE", "vqvae", "prior"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=600.0, help="training seconds a model")
+    parser.add_argument("--n", type=int, default=5000, help="samples and test images compared")
+    parser.add_argument("--code", type=int, default=16, help="code size of ae, vae, wae, PCA")
+    parser.add_argument("--data", default="fashion-mnist", help="a built-in image data set")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNGs")
+    parser.add_argument(
+        "--pythae", action="store_true", help="add pythae's rows (generation_pythae.py)"
+    )
+    parser.add_argument("--train-limit", type=int, help="first N training images only (trials)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    train, test = load_data(f"{args.data}:train"), load_data(f"{args.data}:test")
+    x_train, y_train = train.x[: args.train_limit], train.y[: args.train_limit]
+    n = min(args.n, len(x_train), len(test.x))
+    start = time.perf_counter()
+    reference = ReferenceNetwork.fit(x_train, y_train)
+    print(f"reference network: {reference.description()}, {time.perf_counter() - start:.0f} s")
+    rng = np.random.default_rng(REFERENCE_SEED)
+    held_out = reference.features(test.x[np.sort(rng.permutation(len(test.x))[:n])])
+    rows, grids = [], {}
+
+    def add(name: str, sampler: str, code, samples: np.ndarray, seconds: float) -> None:
+        images = samples.reshape(n, *test.x[0].shape)
+        scores = quality_scores(held_out, reference.features(images))
+        rows.append([name, sampler, code, *(round(scores[key], 4) for key in _KEYS), seconds])
+        grids[f"{name}\n{sampler}"] = images[:SHOWN]  # two short lines: the figure's margin
+        print(rows[-1], flush=True)
+
+    add("floor", "training images", "-", x_train[rng.permutation(len(x_train))[:n]], 0.0)
+    start = time.perf_counter()
+    flat = x_train.reshape(len(x_train), -1)
+    drawn = pca_generator_samples(flat, args.code, n, seed=REFERENCE_SEED).clip(0.0, 1.0)
+    add(f"PCA-{args.code}", "Gaussian", args.code, drawn, round(time.perf_counter() - start, 1))
+    trained: dict[str, tuple[aekit.Autoencoder, float]] = {}
+    for name, family, sampler in MODELS:
+        if family not in trained:
+            code = {} if family == "vqvae" else {"code_size": args.code}
+            start = time.perf_counter()
+            model = aekit.train(
+                x_train, model=family, backbone="conv", time_limit=args.budget, epochs=1000,
+                progress=False, report=False, **code,
+            )  # fmt: skip
+            trained[family] = (model, round(time.perf_counter() - start, 1))
+        model, seconds = trained[family]
+        code = _code(model)
+        add(name, sampler, code, model.sample(n, seed=0, sampler=sampler), seconds)
+    if args.pythae:  # imported here: pythae lives in the benchmark's own environment
+        from generation_pythae import pythae_rows
+
+        pythae_rows(x_train, n, args.code, args.budget, add)
+    _write(args, rows, grids, n, len(x_train))
+
+
+_KEYS = ("sample_fd", "sample_precision", "sample_recall", "sample_density", "sample_coverage")
+
+
+def _code(model: aekit.Autoencoder) -> str:
+    if model.net.vector_codes:
+        return str(model.code_size)
+    grid = "x".join(str(side) for side in model.net.code_shape)
+    return f"{grid} of {model.net.config.codebook_size}"
+
+
+def _write(args, rows: list, grids: dict, n: int, n_train: int) -> None:
+    save_image_grid(args.out / "generation.png", list(grids.values()), row_titles=list(grids))
+    print(f"wrote {args.out / 'generation.png'}")
+    command = " ".join(["benchmarks/generation.py", *sys.argv[1:]])
+    result = {
+        "benchmark": "generation",
+        "command": command,
+        "commit": _commit(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "tables": [
+            {
+                "title": f"Samples on {args.data} ({n_train} training images): {n} "
+                f"against {n} test images, budget {args.budget:g} s a model",
+                "columns": COLUMNS,
+                "rows": rows,
+            }
+        ],
+        "notes": [
+            "FD: Frechet distance in the 128 features of a reference CNN classifier trained on "
+            "the training set (fixed seed); lower is better. Precision/recall: Kynkaanniemi et "
+            "al. 2019, k = 5; density/coverage: Naeem et al. 2020.",
+            "s: wall seconds of training (a VQ-VAE's includes its prior's fit after the "
+            "budget); the rows share one machine and must be run alone on it.",
+            f"sample grids: generation.png beside this file, the first {SHOWN} samples of each "
+            "row (seed 0)",
+        ],
+    }
+    path = args.out / "generation.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+if __name__ == "__main__":
+    main()
