@@ -422,7 +422,8 @@ def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images
     vae.save(run)
     assert aekit.load(run).model_type == "vae"
     left = sorted(p.name for p in run.iterdir())
-    assert left == ["config.json", "metrics.jsonl", "model.safetensors", "notes.txt"]
+    run_files = ["config.json", "manifest.json", "metrics.jsonl", "model.safetensors"]
+    assert left == [*run_files, "notes.txt"]
     with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
         aekit.train(out=run, resume=True, epochs=3, progress=False)
 

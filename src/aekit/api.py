@@ -16,6 +16,7 @@ import torch
 from .data import Dataset
 from .data.scaling import Scaler, ValueRange
 from .data.splitting import split_validation
+from .errors import AekitError
 from .evaluation import Comparison
 from .evaluation.model_evaluation import evaluate_model
 from .models import BackboneConfig
@@ -26,17 +27,25 @@ from .options.train_config import TrainConfig
 from .reports.run_report import finish_run, write_report
 from .runs.data_info import DataInfo, recorded_source
 from .runs.folder import (
-    CHECKPOINT_FILE,
     check_out_folder,
     check_same_data,
-    forget_checkpoint,
+    check_writable,
     has_checkpoint,
     holds_finished_run,
     holds_model_of,
     write_metrics,
 )
+from .runs.saving import writer_lock
+from .runs.training_place import (
+    TrainingPlace,
+    note_failure,
+    prepare,
+    resume_folder,
+    training_place,
+)
 from .trained.autoencoder import Autoencoder
-from .training.distributed import Ranks, join, reports_lost_processes
+from .training.distributed import Ranks, is_lead_process, join, reports_lost_processes
+from .training.failures import TrainingInterrupted
 from .training.loop import TrainResult, finished_reason, fit, resolve_device
 from .training.parts import MemoryPart, StreamedPart, scaled_tensor
 from .training.planning import (
@@ -73,7 +82,10 @@ def train(
     ``val_data`` gives an explicit validation set; otherwise ``val_fraction`` of ``data`` is held
     out. ``config`` is a TOML file of options; keyword ``options`` (see ``TrainConfig``)
     override it.
-    With ``out``, the run folder (config, weights, metrics, plots, checkpoint) is written there.
+    With ``out``, the run folder (config, weights, metrics, plots, checkpoint) is written there:
+    locked while the run writes it (another process writing it is refused), and replaced all
+    together once the new run is saved (``aekit.runs.saving``; a run over a saved one trains
+    beside it, ``aekit.runs.training_place``), so a failure never leaves a mix of two runs.
     ``resume=True`` continues the run in ``out`` from its latest checkpoint, with the options
     and data it was started with (options given here override them; ``data`` may be omitted
     when the run was trained on a file or a built-in).
@@ -82,23 +94,48 @@ def train(
     the processes train one model together (``aekit.training.distributed``); process 0 writes
     ``out``, and every process returns the model.
     """
+    if out is None:
+        return _train(None, data, label, val_data, config, resume, overwrite, progress, options)
+    out = Path(out)
+    if not is_lead_process():  # process 0 holds the folder and writes it
+        place = training_place(out, resume)
+        return _train(place, data, label, val_data, config, resume, overwrite, progress, options)
+    check_writable(out)
+    with writer_lock(out):
+        place = training_place(out, resume)
+        try:
+            return _train(
+                place, data, label, val_data, config, resume, overwrite, progress, options
+            )
+        except TrainingInterrupted:
+            raise  # its message says where the checkpoint is and how to resume
+        except AekitError as exc:
+            note_failure(exc, place)
+            raise
+
+
+def _train(
+    place: TrainingPlace | None, data, label, val_data, config, resume, overwrite, progress, options
+) -> Autoencoder:
+    """``train``'s steps, holding the run folder (``place.out``) where there is one."""
+    out = place.out if place is not None else None
     request = resolve_request(data, label, val_data, config, out, resume, options)
-    if request.checkpoint is not None and holds_finished_run(
-        Path(out), request.checkpoint, finished_reason(request.checkpoint, request.settings)
-    ):
-        return load(out)
+    checkpoint = request.checkpoint
+    if checkpoint is not None and resume_folder(out) == out:  # not a run over the saved one
+        if holds_finished_run(out, checkpoint, finished_reason(checkpoint, request.settings)):
+            return load(out)
+    if place is not None and not resume:
+        check_out_folder(out, resume_folder(out), overwrite)
     ranks = join(resolve_device(request.settings.device))
-    if request.checkpoint is not None:
-        ranks.check_resumable(request.checkpoint.meta["run"].get("world_size", 1), out)
+    if checkpoint is not None:
+        ranks.check_resumable(checkpoint.meta["run"].get("world_size", 1), out)
     with load_and_split(request) as (dataset, train_part, val_part):
         in_memory = train_part.data.x if isinstance(train_part, MemoryPart) else None
         ranks.check_same_data(dataset.name, in_memory, val_part.x if val_part else None)
-        if out is not None and not resume:
-            check_out_folder(Path(out), overwrite)
-        return _train_on(request, dataset, train_part, val_part, out, progress, ranks)
+        return _train_on(request, dataset, train_part, val_part, place, progress, ranks)
 
 
-def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks) -> Autoencoder:
+def _train_on(request, dataset, train_part, val_part, place, progress, ranks) -> Autoencoder:
     """``train``'s steps once the data is read: ``train_part`` is a ``training_data`` part
     (in memory or streamed), ``dataset`` what it was taken from, ``val_part`` a Dataset."""
     values = train_part.values
@@ -116,7 +153,7 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
         _report_start(reporter, dataset, net_config, train_part, val_part, ranks)
     data_info = _describe_data(request, dataset, train_part, val_part, values)
     result = _train_net(
-        net, train_x, val_x, settings, net_config, data_info, out, request, reporter, ranks
+        net, train_x, val_x, settings, net_config, data_info, place, request, reporter, ranks
     )
     del train_x  # the scaled training rows (or a streamed file's chunks): the report needs room
     # a denoising run's validation loss is of corrupted inputs: the start is judged on it
@@ -124,19 +161,20 @@ def _train_on(request, dataset, train_part, val_part, out, progress: bool, ranks
     # process 0's model is the run's (what it saves); the others take it, bit for bit
     ranks.broadcast(net.state_dict().values())
     model = _make_model(net, scaler, data_info, settings, result, train_part, ranks)
-    if out is not None and ranks.is_lead:
-        model._save(out, keep={CHECKPOINT_FILE})  # the report's files are written again below
+    if place is not None and ranks.is_lead:
+        # the new run replaces what the folder held, all together; then its report is added
+        model._save(place.out, checkpoint=place.checkpoint)
         if settings.report:
             if isinstance(train_part, StreamedPart):  # never read whole: its samples stand in
                 finish_run(
-                    out,
+                    place.out,
                     train_part.baseline_rows(seed),
                     val_part,
                     progress=reporter,
                     reload_data=False,
                 )
             else:
-                finish_run(out, train_part.data, val_part, progress=reporter)
+                finish_run(place.out, train_part.data, val_part, progress=reporter)
     ranks.barrier()  # the run folder is complete when any process returns
     return model
 
@@ -147,8 +185,9 @@ def is_finished(
     """True when ``out`` holds a run whose training is over under ``options`` and whose model
     is saved: ``train(data, out=out, resume=True, **options)`` would only load it. Says
     nothing (the sweep skips such runs with a line of its own)."""
-    if not has_checkpoint(out):
-        return False
+    out = Path(out)
+    if resume_folder(out) != out or not has_checkpoint(out):
+        return False  # a run started over the saved one is not finished
     request = resolve_request(data, label, val_data, None, out, True, options)
     checkpoint = request.checkpoint
     finished = finished_reason(checkpoint, request.settings) is not None
@@ -218,29 +257,27 @@ def _describe_data(
 
 
 def _train_net(
-    net, train_x, val_x, settings, net_config, data_info: DataInfo, out, request, reporter, ranks
+    net, train_x, val_x, settings, net_config, data_info: DataInfo, place, request, reporter, ranks
 ) -> TrainResult:
-    """The loop (``training.fit``), checkpointing into ``out`` and resuming the request's
-    checkpoint, after checking it was made on the same data."""
+    """The loop (``training.fit``), checkpointing into the place's work folder and resuming the
+    request's checkpoint, after checking it was made on the same data."""
     checkpoint = request.checkpoint
     if checkpoint is not None:
-        check_same_data(checkpoint.meta["run"]["data"], data_info.to_dict(), out)
-    elif out is not None and ranks.is_lead:
-        forget_checkpoint(out)
+        check_same_data(checkpoint.meta["run"]["data"], data_info.to_dict(), place.out)
+    if place is not None and ranks.is_lead:
+        prepare(place, resume=checkpoint is not None)
     # every option by name, the family's too: what a resumed run is started again with
     run = {"train": all_options(settings), "data": data_info.to_dict(), "world_size": ranks.size}
+    writes = place is not None and ranks.is_lead
     return fit(
         net,
         train_x,
         val_x,
         settings,
         progress=reporter,
-        on_epoch=(
-            (lambda history: write_metrics(out, history))
-            if out is not None and ranks.is_lead
-            else None
-        ),
-        checkpoint_dir=out,
+        on_epoch=(lambda history: write_metrics(place.work, history)) if writes else None,
+        checkpoint_dir=place.work if place is not None else None,
+        run_folder=place.out if place is not None else None,
         resume=checkpoint,
         corrupt=(
             Corruption(settings.noise, bounded=net_config.bounded_output)
@@ -344,4 +381,8 @@ def report(
     the evaluation use; None: the run's own held-out data and the evaluation stored in its
     evaluation.json. ``progress=True`` counts the pictures on a terminal.
     """
-    return write_report(run, output, data, progress=Progress() if progress else None)
+    reporter = Progress() if progress else None
+    if output is not None:
+        return write_report(run, output, data, progress=reporter)
+    with writer_lock(run, make=False):  # the page is saved into the run folder
+        return write_report(run, None, data, progress=reporter)

@@ -30,6 +30,8 @@ from ..errors import ConfigError
 from ..models.options import make_config
 from ..options.config_file import LABEL_KEY
 from ..runs.folder import has_checkpoint
+from ..runs.saving import writer_lock
+from ..runs.training_place import resume_folder
 from ..trained.autoencoder import Autoencoder
 from ..training.progress import Progress
 from ..training.request import check_one_validation, load_validation
@@ -91,13 +93,15 @@ def sweep(
     record = dict(data=data_identity(data, label), validation=validation_identity)
     record.update(test=_source_text(test_source, test), grid=grid.to_dict())
     record.update(search=search, trials=trials)
-    claim(folder, record, overwrite)
-    runner = _Runner(
-        data, label, folder, grid, dataset, test, overwrite, progress, verbose, val_data, validation
-    )
-    for row in _rows(runner, grid, search, folder, trials):
-        runner.add(row)
-    return runner.finish(record)
+    with writer_lock(folder):  # one sweep at a time in a folder; each run locks its own
+        claim(folder, record, overwrite)
+        runner = _Runner(
+            data, label, folder, grid, dataset, test, overwrite, progress, verbose, val_data,
+            validation,
+        )  # fmt: skip
+        for row in _rows(runner, grid, search, folder, trials):
+            runner.add(row)
+        return runner.finish(record)
 
 
 def _with_file(config, options: dict, label: str | None) -> tuple[dict, str | None]:
@@ -211,7 +215,7 @@ class _Runner:
     def _train(self, run: Path, options: dict) -> tuple[str, Autoencoder]:
         if is_finished(run, self.data, label=self.label, val_data=self.val_data, **options):
             return "done before", load(run)
-        resume = has_checkpoint(run)
+        resume = has_checkpoint(resume_folder(run))
         model = train(
             self.data,
             label=self.label,

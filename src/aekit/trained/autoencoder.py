@@ -24,7 +24,9 @@ from ..models.priors import CodeDensity
 from ..options.declaring import spec_of
 from ..options.train_config import TrainConfig, shared_fields
 from ..runs.data_info import DataInfo
-from ..runs.folder import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
+from ..runs.files import CONFIG_FILE, WEIGHTS_FILE
+from ..runs.folder import read_code_density, read_run, write_run
+from ..runs.saving import writer_lock
 from ..runs.schema import check_config, saved_options
 from ..runs.weights_check import check_weights
 from .inputs import check_count, check_steps, shape_mismatch
@@ -299,18 +301,21 @@ class Autoencoder:
         }
 
     def save(self, folder: str | Path) -> Path:
-        """Write config.json, model.safetensors, metrics.jsonl and (a plain autoencoder)
-        code_density.json into ``folder``.
+        """Write config.json, model.safetensors, metrics.jsonl, (a plain autoencoder)
+        code_density.json and manifest.json into ``folder``.
 
-        The other files an earlier run left there (its checkpoint, plots, code density) are
-        removed: they would describe another model, and ``--resume`` would continue that run.
-        Files aekit does not write are left alone.
+        They replace the run files an earlier run left there all together (its checkpoint,
+        plots and code density are removed: they would describe another model, and
+        ``--resume`` would continue that run), holding the folder's lock. Files aekit does not
+        write are left alone.
         """
-        return self._save(folder, keep=set())
+        with writer_lock(folder):
+            return self._save(folder)
 
-    def _save(self, folder: str | Path, keep: set[str]) -> Path:
-        """``save``, leaving the run files named in ``keep`` (``aekit.train`` keeps its own
-        checkpoint, so the run can be resumed for more epochs or time)."""
+    def _save(self, folder: str | Path, checkpoint: Path | None = None) -> Path:
+        """``save``, for a caller holding the folder's lock; ``checkpoint``: the one training
+        wrote, saved with the run (``aekit.train`` keeps it, so the run can be resumed for more
+        epochs or time)."""
         density = self.code_density
         return write_run(
             folder,
@@ -318,7 +323,7 @@ class Autoencoder:
             self.net.state_dict(),
             self.history,
             code_density=density.to_dict() if density is not None else None,
-            keep=keep,
+            checkpoint=checkpoint,
         )
 
     @classmethod
