@@ -134,7 +134,7 @@ def safetensors_errors(path: str | os.PathLike) -> Iterator[None]:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        perform("write", path, lambda: tmp.write_bytes(data))
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 _SETTLE_SECONDS = 30.0  # how long a reader waits for a writer to move its saved files in place
 _SOURCES = (SAVING_FOLDER, NEXT_RUN_FOLDER)  # where a commit may move run files from
+# a temporary file ``atomic_files`` writes a file through: ``.<name>.<8 hex digits>.tmp``
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.tmp")
 
 
 class Saving:
@@ -120,23 +123,30 @@ def saving(
         raise
 
 
+def committed(folder: Path) -> bool:
+    """Whether ``folder`` holds a save that is committed but whose files are not all in place
+    yet (its writer failed or died while moving them: the next reader or writer finishes it)."""
+    return (folder / SAVING_FOLDER / COMMIT_FILE).exists()
+
+
 def recover(folder: Path) -> None:
     """Finish the save that a commit record in ``folder`` describes, or discard a staging
-    folder without one. Call it holding the folder's lock."""
+    folder without one, and remove the temporary files a killed writer left. Call it holding
+    the folder's lock."""
     staged = folder / SAVING_FOLDER
-    if (staged / COMMIT_FILE).exists():
+    if committed(folder):
         log.warning("%s: finishing a save that stopped half way", folder)
         finish(folder)
     elif staged.exists():
         remove_folder(staged)
+    _remove_left_temporaries(folder)
 
 
 def settle(folder: Path) -> None:
     """Before reading ``folder``: finish a committed save whose writer died half way (taking the
     lock for it), or wait for a live writer to finish moving its files in."""
-    commit = folder / SAVING_FOLDER / COMMIT_FILE
     deadline = time.monotonic() + _SETTLE_SECONDS
-    while commit.exists():
+    while committed(folder):
         lock = FolderLock(folder)
         try:
             lock.acquire()
@@ -147,7 +157,7 @@ def settle(folder: Path) -> None:
             continue
         except AekitError as exc:
             raise ModelFileError(
-                f"{folder} holds a save that stopped half way ({commit}), and it cannot be "
+                f"{folder} holds a save that stopped half way ({SAVING_FOLDER}), and it cannot be "
                 f"finished from here: {exc}"
             ) from None
         try:
@@ -245,6 +255,16 @@ def _discard(staged: Path) -> None:
         remove_folder(staged)
     except AekitError as exc:
         log.warning("%s", exc)
+
+
+def _remove_left_temporaries(folder: Path) -> None:
+    """Remove the temporary files of run files in ``folder`` and its next-run folder: a writer
+    killed while writing one left it, as no live writer can hold one while we hold the lock."""
+    for place in (folder, folder / NEXT_RUN_FOLDER):
+        for path in place.glob(".*.tmp") if place.is_dir() else ():
+            found = _TEMPORARY.fullmatch(path.name)
+            if found is not None and found["name"] in RUN_FILES:
+                remove_file(path)
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -19,6 +19,7 @@ from ..atomic_files import atomic_path, make_folder, move_file, perform, remove_
 from ..errors import AekitError, ModelFileError
 from .files import CHECKPOINT_FILE, METRICS_FILE, NEXT_RUN_FOLDER
 from .folder import Checkpoint, has_checkpoint, holds_run, read_checkpoint
+from .saving import committed
 
 _MAKING_NEXT_RUN = NEXT_RUN_FOLDER + ".new"
 
@@ -101,6 +102,8 @@ def note_failure(exc: AekitError, place: TrainingPlace) -> None:
     """Add to ``exc``, a failed run's error, what its folder now holds; a run that leaves
     nothing to resume leaves no partial files either."""
     out = place.out
+    if committed(out):  # the new run is saved: its error says the rest is done next time
+        return
     if place.over_saved_run:
         note = f"{out} still holds the run saved there before, unchanged"
         if has_checkpoint(place.work):
