@@ -85,6 +85,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, data_file):
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (run / "config.json").exists()
+    assert (run / ".aekit.lock").exists()  # its lock, never released: the resume takes it over
 
     assert main(["train", "--resume", str(run), "--quiet"]) == 0
     assert (run / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
