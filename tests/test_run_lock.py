@@ -33,9 +33,9 @@ def listing(folder: Path) -> dict[str, bytes]:
 
 def test_two_trains_into_one_folder_at_once_one_is_refused(tmp_path, data_file):
     out = tmp_path / "run"
-    # each epoch a second longer: the first to take the folder is still training when the
+    # each epoch 2 s longer: the first to take the folder is still training when the
     # other, started with it, comes to take it
-    env = {**os.environ, "AEKIT_TEST_SLOW": "1"}
+    env = {**os.environ, "AEKIT_TEST_SLOW": "2"}
     processes = [
         subprocess.Popen(
             [sys.executable, str(HOOKS), "train", str(data_file), "--out", str(out)]
