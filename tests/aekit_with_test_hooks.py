@@ -7,13 +7,16 @@ Each hook is switched on by an environment variable that only these tests set:
 - AEKIT_TEST_FAIL=RANK:EPOCH: process RANK raises an AekitError once it has trained epoch
   EPOCH, as a process that fails (a full disk, a bad copy of the data) does;
 - AEKIT_TEST_KILL=RANK:N: process RANK kills itself with SIGKILL once it has written its Nth
-  checkpoint, as the out-of-memory killer or a lost machine does.
+  checkpoint, as the out-of-memory killer or a lost machine does;
+- AEKIT_TEST_SLOW=SECONDS: every epoch takes SECONDS longer, so that a second writer started
+  with this one finds it still at work (tests/test_run_lock.py).
 """
 
 import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import aekit.training.trainer
@@ -63,6 +66,16 @@ def kill_after_checkpoints(count: int) -> None:
     aekit.training.trainer.write_checkpoint = write_checkpoint
 
 
+def slow_epochs(seconds: float) -> None:
+    real_end_epoch = aekit.training.trainer.Trainer.end_epoch
+
+    def end_epoch(self, out_of_time):
+        time.sleep(seconds)
+        return real_end_epoch(self, out_of_time)
+
+    aekit.training.trainer.Trainer.end_epoch = end_epoch
+
+
 def rank_and_value(name: str) -> int | None:
     """The number in ``RANK:NUMBER`` of the variable ``name`` when RANK is this process."""
     rank, _, value = os.environ.get(name, "").partition(":")
@@ -75,4 +88,6 @@ if (epoch := rank_and_value("AEKIT_TEST_FAIL")) is not None:
     fail_after_epoch(epoch)
 if (count := rank_and_value("AEKIT_TEST_KILL")) is not None:
     kill_after_checkpoints(count)
+if "AEKIT_TEST_SLOW" in os.environ:
+    slow_epochs(float(os.environ["AEKIT_TEST_SLOW"]))
 sys.exit(main(sys.argv[1:]))

@@ -85,6 +85,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, data_file):
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (run / "config.json").exists()
+    assert (run / ".aekit.lock").exists()  # its lock, never released: the resume takes it over
 
     assert main(["train", "--resume", str(run), "--quiet"]) == 0
     assert (run / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
@@ -425,9 +426,8 @@ def test_model_save_over_a_run_removes_its_run_files_only(tmp_path, small_images
     loaded = aekit.load(run)
     assert loaded.model_type == "vae" and loaded.code_density.means_.shape[1] == 3
     left = sorted(p.name for p in run.iterdir())
-    assert left == [
-        "code_density.json", "config.json", "metrics.jsonl", "model.safetensors", "notes.txt"
-    ]  # fmt: skip
+    run_files = ["code_density.json", "config.json", "manifest.json", "metrics.jsonl"]
+    assert left == [*run_files, "model.safetensors", "notes.txt"]
     with pytest.raises(aekit.ModelFileError, match="no checkpoint"):
         aekit.train(out=run, resume=True, epochs=3, progress=False)
 

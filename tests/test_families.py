@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from run_edits import reseal
 
 import aekit
 from aekit.models import MODELS, BackboneConfig, Family, make_config
@@ -128,6 +129,7 @@ def test_a_vae_saved_with_the_autoencoder_fields_still_loads(trained, tmp_path):
     old = tmp_path / "old"
     model.save(old)
     (old / "config.json").write_text(json.dumps(config))
+    reseal(old)
     loaded = aekit.load(old)
     assert loaded.net.config == model.net.config
     np.testing.assert_array_equal(loaded.reconstruct(images), model.reconstruct(images))

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from run_edits import reseal
 from test_run_format import as_format_1
 
 import aekit
@@ -145,6 +146,7 @@ def test_the_report_of_a_run_whose_data_is_not_found_uses_what_the_folder_holds(
     config = json.loads((out / "config.json").read_text())
     config["data"]["source"] = table.name
     (out / "config.json").write_text(json.dumps(config))
+    reseal(out)
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     stored = {name: (out / name).read_bytes() for name in ("codes.png", "feature_errors.png")}

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from run_edits import reseal
 from sklearn.datasets import load_digits, load_wine
 from test_report import _Page
 
@@ -181,6 +182,7 @@ def test_linear_path_on_conv_is_a_model_file_error(tmp_path):
     config = json.loads(path.read_text())
     config["net"]["linear_path"] = True
     path.write_text(json.dumps(config))
+    reseal(tmp_path / "r")  # the config is what loading must refuse, not the manifest
     with pytest.raises(ModelFileError, match="net.linear_path"):
         aekit.load(tmp_path / "r")
 

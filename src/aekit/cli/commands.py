@@ -5,6 +5,7 @@ Errors that are the user's to fix (AekitError) print as one line and exit with s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -27,7 +28,8 @@ from ..evaluation.outlier_scores import CodeNeighbours
 from ..evaluation.run_data import training_part
 from ..models.options import OPTION_NAMES, evaluation_fields
 from ..options.defaults import DETECTOR_NEIGHBOURS
-from ..runs.folder import read_evaluation, write_evaluation
+from ..runs.folder import read_evaluation, save_evaluation
+from ..runs.saving import writer_lock
 from ..sweeps.driver import default_folder, sweep
 from ..sweeps.grid import grid_from_texts
 from ..trained.streamed import streamed_outputs
@@ -172,22 +174,26 @@ def _sample_columns(model) -> dict:
 
 
 def cmd_evaluate(args) -> int:
-    model = load(args.run)
-    comparison = evaluate(
-        model,
-        args.data,
-        train_data=args.train_data,
-        label=args.label,
-        outlier_label=args.labels,
-        noise=args.noise,
-        sample_quality=args.sample_quality,
-        sampler=args.sampler,
-        progress=not args.quiet,
-        # the family's own options, those given (the flags of all families' are parsed)
-        **{f.name: getattr(args, f.name) for f in evaluation_fields() if hasattr(args, f.name)},
-    )
-    if args.data is None:  # the run's own held-out data: the run's evaluation, for its report
-        write_evaluation(args.run, comparison.to_dict())
+    # on the run's own held-out data, the evaluation is the run's, saved for its report: the
+    # run folder is held from loading to saving, so no other run is saved there meanwhile
+    saves = args.data is None
+    with writer_lock(args.run, make=False) if saves else contextlib.nullcontext():
+        model = load(args.run)
+        comparison = evaluate(
+            model,
+            args.data,
+            train_data=args.train_data,
+            label=args.label,
+            outlier_label=args.labels,
+            noise=args.noise,
+            sample_quality=args.sample_quality,
+            sampler=args.sampler,
+            progress=not args.quiet,
+            # the family's own options, those given (the flags of all families' are parsed)
+            **{f.name: getattr(args, f.name) for f in evaluation_fields() if hasattr(args, f.name)},
+        )
+        if saves:
+            save_evaluation(args.run, comparison.to_dict())
     if args.json:
         print(json.dumps(comparison.to_dict(), indent=2))
     else:

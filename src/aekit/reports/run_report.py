@@ -22,14 +22,8 @@ from ..errors import AekitError
 from ..evaluation.comparison import Comparison
 from ..evaluation.model_evaluation import evaluate_model
 from ..evaluation.run_data import HeldOut
-from ..runs.folder import (
-    PICTURE_FILES,
-    read_evaluation,
-    read_pictures,
-    write_evaluation,
-    write_pictures,
-    write_report_page,
-)
+from ..runs.files import PICTURE_FILES
+from ..runs.folder import read_evaluation, read_pictures, save_report, write_report_page
 from ..trained.sampling import sampler_description
 from ..training.loop_state import how_it_stopped
 from ..training.progress import Progress
@@ -83,11 +77,12 @@ def finish_run(
             pictures.shown = own
         evaluation, provenance = _evaluate(pictures, train_data)
         if evaluation is not None:
-            write_evaluation(folder, evaluation.to_dict())
             provenance = "stored in evaluation.json, written at the end of training"
         pngs = _draw(pictures, progress)
-        write_pictures(folder, pngs)
-        path = write_report_page(folder, _page(pictures, evaluation, provenance, pngs))
+        page = _page(pictures, evaluation, provenance, pngs)
+        # the three saved together: the report never shows another evaluation than the file's
+        stored = evaluation.to_dict() if evaluation is not None else None
+        path = save_report(folder, page, evaluation=stored, pictures=pngs)
     except AekitError as exc:
         log.warning(
             "%s: the run is saved, but its report could not be written: %s (aekit report %s "
@@ -121,7 +116,10 @@ def write_report(
     pngs = _draw(pictures, progress)
     if pictures.unfound is not None:  # the pictures of the data training drew stand in
         pngs = {**read_pictures(run, PICTURE_FILES), **pngs}
-    return write_report_page(run, _page(pictures, evaluation, provenance, pngs), output)
+    page = _page(pictures, evaluation, provenance, pngs)
+    if output is None:  # the caller holds the run folder's lock (aekit.report)
+        return save_report(run, page)
+    return write_report_page(Path(output), page)
 
 
 def _evaluate(pictures: RunPictures, train_data) -> tuple[Comparison | None, str]:

@@ -2,10 +2,12 @@
 
 config.json (options, data, scaler, net, result) + model.safetensors + metrics.jsonl, the
 training checkpoint, a plain autoencoder's code_density.json, the evaluation, the PNGs and the
-report. This module moves
+report, and manifest.json listing them (their names: ``runs.files``). This module moves
 bytes and checks the folder (may a run be saved here, may it be resumed); ``run_schema`` checks
 what a config says, ``checkpoints`` what a checkpoint holds. Weights are safetensors and
-metadata JSON, so loading a run never executes code from it. Every file is written atomically.
+metadata JSON, so loading a run never executes code from it. Every file is written atomically,
+and the files of a save replace the folder's all together (``runs.saving``), by one writer at
+a time.
 """
 
 from __future__ import annotations
@@ -21,45 +23,24 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ..atomic_files import atomic_path, atomic_write_bytes, atomic_write_text, safetensors_errors
-from ..errors import AekitError, ConfigError, DataError, ModelFileError
+from ..errors import ConfigError, DataError, ModelFileError
 from ..models.options import all_options, saved_config
 from ..models.priors import CodeDensity
-from .schema import FORMAT_VERSION, saved_options
-
-log = logging.getLogger(__name__)
-
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-METRICS_FILE = "metrics.jsonl"
-CHECKPOINT_FILE = "checkpoint.safetensors"
-# the density a family without a prior of its own samples codes from (aekit.models.priors)
-CODE_DENSITY_FILE = "code_density.json"
-# the comparison with PCA on the run's held-out data (Comparison.to_dict), written by training
-# and by `aekit evaluate RUN`
-EVALUATION_FILE = "evaluation.json"
-REPORT_FILE = "report.html"  # the run's report (aekit.reports.run_report)
-# The pictures (aekit.reports.run_pictures.RunPictures.available's names) and their files
-PICTURE_FILES = {
-    "loss": "loss.png",
-    "codes": "codes.png",
-    "reconstructions": "reconstructions.png",  # image data only
-    "samples": "samples.png",  # image data only
-    "interpolation": "interpolation.png",  # image data only
-    "denoising": "denoising.png",  # image data trained with noise only
-    "feature_errors": "feature_errors.png",  # tables only
-}
-# Every file an aekit run writes into its folder. Saving over a run removes those it does not
-# write again, so the folder never mixes two runs; files of other names are never touched.
-RUN_FILES = (
-    CONFIG_FILE,
-    WEIGHTS_FILE,
-    METRICS_FILE,
+from .files import (
     CHECKPOINT_FILE,
     CODE_DENSITY_FILE,
+    CONFIG_FILE,
     EVALUATION_FILE,
+    METRICS_FILE,
+    PICTURE_FILES,
     REPORT_FILE,
-    *PICTURE_FILES.values(),
+    WEIGHTS_FILE,
 )
+from .manifest import check_manifest
+from .saving import folder_problem, saving, settle
+from .schema import FORMAT_VERSION, MANIFEST_VERSION, saved_options
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,17 +68,8 @@ class Checkpoint:
         return self
 
 
-def check_out_folder(out: Path, overwrite: bool) -> None:
-    """Fail before training, not after it, when the results could not be saved."""
-    if (out / CONFIG_FILE).exists() and not overwrite:
-        raise ConfigError(
-            f"{out} already holds a run; choose another folder or pass overwrite=True (--overwrite)"
-        )
-    if (out / CHECKPOINT_FILE).exists() and not overwrite:
-        raise ConfigError(
-            f"{out} holds an unfinished run; continue it with resume=True (--resume {out}) "
-            "or pass overwrite=True (--overwrite)"
-        )
+def check_writable(out: Path) -> None:
+    """Fail before anything is made when ``out`` cannot be a folder aekit writes into."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a folder")
     existing = next(parent for parent in (out, *out.parents) if parent.exists())
@@ -107,11 +79,24 @@ def check_out_folder(out: Path, overwrite: bool) -> None:
         raise ConfigError(f"cannot write into {out}: {existing} is not writable")
 
 
-def forget_checkpoint(folder: str | Path) -> None:
-    """Remove an earlier run's checkpoint when a new run starts in ``folder``: if the new run
-    died before its first one, --resume would continue the earlier run. The earlier model
-    stays until the new run's replaces it."""
-    (Path(folder) / CHECKPOINT_FILE).unlink(missing_ok=True)
+def check_out_folder(out: Path, unfinished: Path, overwrite: bool) -> None:
+    """Fail before training, not after it, when the results could not be saved: ``out`` holds
+    a run, or ``unfinished`` (where a resume would continue, ``training_place.resume_folder``)
+    an unfinished one, and ``overwrite`` is not given."""
+    if holds_run(out) and not overwrite:
+        raise ConfigError(
+            f"{out} already holds a run; choose another folder or pass overwrite=True (--overwrite)"
+        )
+    if has_checkpoint(unfinished) and not overwrite:
+        raise ConfigError(
+            f"{out} holds an unfinished run; continue it with resume=True (--resume {out}) "
+            "or pass overwrite=True (--overwrite)"
+        )
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a saved run (whole or not: loading says)."""
+    return (folder / CONFIG_FILE).exists()
 
 
 def check_same_data(saved: dict, now: dict, out) -> None:
@@ -171,37 +156,33 @@ def write_run(
     history: list[dict],
     *,
     code_density: dict | None = None,
-    keep: set[str] | frozenset[str] = frozenset(),
+    checkpoint: Path | None = None,
 ) -> Path:
-    """Write a run's weights, then its config (so a folder with a config always has its
-    weights), its metrics and code density; then remove the run files an earlier run left
-    there, except those named in ``keep``."""
+    """Save a run into ``folder``: its weights, config, metrics, code density and ``checkpoint``
+    (the one training wrote, in the folder or in its next-run folder), all together
+    (``runs.saving``); the other run files there, an earlier run's, are removed. Call it
+    holding ``writer_lock(folder)``."""
     folder = Path(folder)
-    with atomic_path(folder / WEIGHTS_FILE) as tmp, safetensors_errors(folder / WEIGHTS_FILE):
-        save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, str(tmp))
-    atomic_write_text(
-        folder / CONFIG_FILE, json.dumps({"format_version": FORMAT_VERSION, **config}, indent=2)
-    )
-    write_metrics(folder, history)
-    written = {CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE}
-    if code_density is not None:
-        atomic_write_text(folder / CODE_DENSITY_FILE, json.dumps(code_density))
-        written.add(CODE_DENSITY_FILE)
-    remove_run_files(folder, keep=written | keep)
+    in_place = checkpoint is not None and checkpoint.parent == folder and checkpoint.exists()
+    keep = frozenset({CHECKPOINT_FILE} if in_place else ())
+    with saving(folder, replacing=True, keep=keep) as save:
+        staged = save.staged
+        with atomic_path(staged / WEIGHTS_FILE) as tmp, safetensors_errors(folder / WEIGHTS_FILE):
+            save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, str(tmp))
+        version = {"format_version": FORMAT_VERSION}
+        atomic_write_text(staged / CONFIG_FILE, json.dumps({**version, **config}, indent=2))
+        write_metrics(staged, history)
+        if code_density is not None:
+            atomic_write_text(staged / CODE_DENSITY_FILE, json.dumps(code_density))
+        if checkpoint is not None and not in_place and checkpoint.exists():
+            save.take(checkpoint)
     return folder
 
 
-def remove_run_files(folder: str | Path, keep: set[str]) -> None:
-    """Delete the files of ``RUN_FILES`` in ``folder`` whose names are not in ``keep``."""
-    for name in RUN_FILES:
-        if name not in keep:
-            path = Path(folder) / name
-            try:
-                path.unlink(missing_ok=True)
-            except OSError as exc:
-                raise AekitError(
-                    f"cannot remove {path}, left by an earlier run: {exc.strerror or exc}"
-                ) from exc
+def clear_run(folder: Path) -> None:
+    """Remove every run file from ``folder``, all together; other files stay."""
+    with saving(folder, replacing=True):
+        pass
 
 
 def write_metrics(folder: str | Path, history: list[dict]) -> None:
@@ -234,10 +215,37 @@ def read_checkpoint(folder: str | Path) -> Checkpoint:
     return Checkpoint(tensors=tensors, meta=meta, path=path).check_meta()
 
 
-def write_pictures(folder: str | Path, pictures: dict[str, bytes]) -> None:
-    """Each picture's PNG bytes, by name (``PICTURE_FILES``), into its file in ``folder``."""
-    for name, png in pictures.items():
-        atomic_write_bytes(Path(folder) / PICTURE_FILES[name], png)
+def save_report(
+    folder: str | Path,
+    page: str,
+    *,
+    evaluation: dict | None = None,
+    pictures: dict[str, bytes] | None = None,
+) -> Path:
+    """Save the run's report page as report.html in ``folder``, with its evaluation
+    (``Comparison.to_dict``) and its pictures (PNG bytes by name, ``PICTURE_FILES``; those not
+    given are removed) when given, all together; the page's path."""
+    folder = Path(folder)
+    with saving(folder) as save:
+        if evaluation is not None:
+            _write_evaluation(save.staged, evaluation)
+        for name, file in PICTURE_FILES.items():
+            if pictures is not None and name in pictures:
+                atomic_write_bytes(save.staged / file, pictures[name])
+            elif pictures is not None:
+                save.remove(file)
+        atomic_write_text(save.staged / REPORT_FILE, page)
+    return folder / REPORT_FILE
+
+
+def save_evaluation(folder: str | Path, evaluation: dict) -> None:
+    """Save the run's evaluation (``Comparison.to_dict``) as its evaluation.json."""
+    with saving(folder) as save:
+        _write_evaluation(save.staged, evaluation)
+
+
+def _write_evaluation(folder: Path, evaluation: dict) -> None:
+    atomic_write_text(folder / EVALUATION_FILE, json.dumps(evaluation, indent=2) + "\n")
 
 
 def read_pictures(folder: str | Path, names) -> dict[str, bytes]:
@@ -253,11 +261,6 @@ def read_pictures(folder: str | Path, names) -> dict[str, bytes]:
     return found
 
 
-def write_evaluation(folder: str | Path, evaluation: dict) -> None:
-    """The run's evaluation (``Comparison.to_dict``) as evaluation.json."""
-    atomic_write_text(Path(folder) / EVALUATION_FILE, json.dumps(evaluation, indent=2) + "\n")
-
-
 def read_evaluation(folder: str | Path) -> dict | None:
     """The run's stored evaluation, or None if it has none; ModelFileError if unreadable."""
     path = Path(folder) / EVALUATION_FILE
@@ -269,9 +272,8 @@ def read_evaluation(folder: str | Path) -> dict | None:
     return evaluation
 
 
-def write_report_page(folder: str | Path, page: str, output: str | Path | None = None) -> Path:
-    """The report page, as report.html in ``folder`` or at ``output``; the path written."""
-    path = Path(output) if output is not None else Path(folder) / REPORT_FILE
+def write_report_page(path: Path, page: str) -> Path:
+    """A report page written to ``path``, outside any run folder."""
     atomic_write_text(path, page)
     return path
 
@@ -283,9 +285,10 @@ def read_run(folder: str | Path) -> tuple[dict, dict[str, torch.Tensor], list[di
     ``run_schema`` checks what the config and the weights say.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        problem = "is not a folder" if folder.exists() else "does not exist"
-        raise ModelFileError(f"run folder {folder} {problem}")
+    problem = folder_problem(folder)
+    if problem is not None:
+        raise ModelFileError(problem)
+    settle(folder)
     config_path = folder / CONFIG_FILE
     if not config_path.exists():
         raise ModelFileError(f"{config_path} is missing: {folder} is not an aekit run folder")
@@ -305,6 +308,8 @@ def read_run(folder: str | Path) -> tuple[dict, dict[str, torch.Tensor], list[di
             f"{config_path} has format version {version}, newer than this aekit reads "
             f"({FORMAT_VERSION}); upgrade aekit to load it"
         )
+    if version >= MANIFEST_VERSION:
+        check_manifest(folder)
     return config, _read_weights(folder / WEIGHTS_FILE), read_metrics(folder)
 
 

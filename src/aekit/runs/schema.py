@@ -54,9 +54,12 @@ _SHOWN_CHARS = 60  # a bad value is quoted up to this length in messages
 # Format 2 keeps the model options (what is built) apart from the training options; format 1
 # kept them all under "train". Format 3 keeps a family's own options with it
 # ("family_options"); before, every family's options were saved beside the shared ones.
+# Format 4 lists the run's files, their sizes and hashes, in manifest.json, written last of
+# all: a folder of format 4 without it, or whose files differ from it, is not a whole run.
 SPLIT_OPTIONS_VERSION = 2
 FAMILY_OPTIONS_VERSION = 3
-FORMAT_VERSION = FAMILY_OPTIONS_VERSION
+MANIFEST_VERSION = 4
+FORMAT_VERSION = MANIFEST_VERSION
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ run with the lowest validation MSE. An Optuna search adds its ``trial`` numbers 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from ..errors import ConfigError
 from ..models.options import make_config
 from ..options.config_file import LABEL_KEY
 from ..runs.folder import has_checkpoint
+from ..runs.saving import writer_lock
+from ..runs.training_place import resume_folder
 from ..trained.autoencoder import Autoencoder
 from ..training.progress import Progress
 from ..training.request import check_one_validation, load_validation
@@ -76,8 +79,7 @@ def sweep(
     sampler (seeded by ``seed``) over the same values, minimising validation MSE; the study is
     kept in ``out/optuna.db`` (the same call resumes it) or at ``storage``, a database URL that
     workers on several machines share (docs/guide/scaling-out.md); ``trials`` counts them all.
-    progress: a line per run on stderr; verbose: also each run's epochs. Columns: see the module.
-    """
+    progress: a line per run on stderr; verbose: also each run's epochs. Columns: see the module."""
     if config is not None:
         options, label = _with_file(config, options, label)
     grid = grid_from_keywords(options)
@@ -90,16 +92,17 @@ def sweep(
     test_source, test = _test_part(data, test_data, label)
     # what the sweep folder is of: the same call on other data or options is refused
     validation_identity = data_identity(val_data, None) if val_data is not None else None
-    record = dict(data=data_identity(data, label), validation=validation_identity)
-    record.update(test=_source_text(test_source, test), grid=grid.to_dict())
-    record.update(search=search, trials=trials)
-    claim(folder, record, overwrite)
-    runner = _Runner(
-        data, label, folder, grid, dataset, test, overwrite, progress, verbose, val_data, validation
-    )
-    for row in _rows(runner, grid, search, folder, trials, storage):
-        runner.add(row)
-    return runner.finish(record)
+    record = dict(data=data_identity(data, label), validation=validation_identity, trials=trials)
+    record.update(test=_source_text(test_source, test), grid=grid.to_dict(), search=search)
+    # one sweep at a time in a folder, each run locking its own; workers sharing a study in a
+    # database (``storage``) share the folder too, and the database keeps them apart
+    with writer_lock(folder) if storage is None else contextlib.nullcontext():
+        claim(folder, record, overwrite)
+        runner = _Runner(data, label, folder, grid, dataset, test, overwrite, progress, verbose,
+                         val_data, validation)  # fmt: skip
+        for row in _rows(runner, grid, search, folder, trials, storage):
+            runner.add(row)
+        return runner.finish(record)
 
 
 def _with_file(config, options: dict, label: str | None) -> tuple[dict, str | None]:
@@ -213,7 +216,7 @@ class _Runner:
     def _train(self, run: Path, options: dict) -> tuple[str, Autoencoder]:
         if is_finished(run, self.data, label=self.label, val_data=self.val_data, **options):
             return "done before", load(run)
-        resume = has_checkpoint(run)
+        resume = has_checkpoint(resume_folder(run))
         model = train(
             self.data,
             label=self.label,

@@ -20,7 +20,8 @@ from ..atomic_files import atomic_path, atomic_write_text
 from ..errors import ConfigError
 from ..reports import html as html_page
 from ..reports.drawing import error_curves, save_figure
-from ..runs.folder import remove_run_files
+from ..runs.folder import clear_run
+from ..runs.saving import writer_lock
 from .grid import Grid, value_text
 
 RECORD_FILE = "sweep.json"
@@ -222,6 +223,7 @@ def _remove_sweep(folder: Path, earlier: dict) -> None:
     for setting in grid.settings():
         run = folder / grid.folder_name(setting)
         if run.is_dir():
-            remove_run_files(run, keep=set())
+            with writer_lock(run):
+                clear_run(run)
     for name in (SEARCH_FILE, TABLE_FILE, FIGURE_FILE, PAGE_FILE):
         (folder / name).unlink(missing_ok=True)

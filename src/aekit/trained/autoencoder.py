@@ -25,7 +25,9 @@ from ..models.priors import CodeDensity
 from ..options.declaring import spec_of
 from ..options.train_config import TrainConfig, shared_fields
 from ..runs.data_info import DataInfo
-from ..runs.folder import CONFIG_FILE, WEIGHTS_FILE, read_code_density, read_run, write_run
+from ..runs.files import CONFIG_FILE, WEIGHTS_FILE
+from ..runs.folder import read_code_density, read_run, write_run
+from ..runs.saving import writer_lock
 from ..runs.schema import check_config, saved_options
 from ..runs.weights_check import check_weights
 from .batches import BatchOutputs, row_batches, scaled_batches, squared_errors
@@ -332,27 +334,21 @@ class Autoencoder:
         }
 
     def save(self, folder: str | Path) -> Path:
-        """Write config.json, model.safetensors, metrics.jsonl and (a plain autoencoder)
-        code_density.json into ``folder``.
+        """Write config.json, model.safetensors, metrics.jsonl, code_density.json (a family
+        with vector codes) and manifest.json into ``folder``, holding its lock. They replace
+        the run files an earlier run left there all together (its checkpoint, plots and code
+        density would describe another model); files aekit does not write are left alone."""
+        with writer_lock(folder):
+            return self._save(folder)
 
-        The other files an earlier run left there (its checkpoint, plots, code density) are
-        removed: they would describe another model, and ``--resume`` would continue that run.
-        Files aekit does not write are left alone.
-        """
-        return self._save(folder, keep=set())
-
-    def _save(self, folder: str | Path, keep: set[str]) -> Path:
-        """``save``, leaving the run files named in ``keep`` (``aekit.train`` keeps its own
-        checkpoint, so the run can be resumed for more epochs or time)."""
-        density = self.code_density
-        return write_run(
-            folder,
-            self.config_dict(),
-            self.net.state_dict(),
-            self.history,
-            code_density=density.to_dict() if density is not None else None,
-            keep=keep,
-        )
+    def _save(self, folder: str | Path, checkpoint: Path | None = None) -> Path:
+        """``save``, for a caller holding the folder's lock; ``checkpoint``: the one training
+        wrote, saved with the run (``aekit.train`` keeps it, so the run can be resumed for more
+        epochs or time)."""
+        density = self.code_density.to_dict() if self.code_density is not None else None
+        state = self.net.state_dict()
+        run = (folder, self.config_dict(), state, self.history)
+        return write_run(*run, code_density=density, checkpoint=checkpoint)
 
     @classmethod
     def load(cls, folder: str | Path) -> Autoencoder:

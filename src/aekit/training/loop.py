@@ -69,14 +69,18 @@ def fit(
     checkpoint_meta: dict | None = None,
     corrupt: Corruption | None = None,
     ranks: Ranks = SINGLE,
+    run_folder: str | Path | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``train_x`` (n, ...) float32, already scaled: a tensor, or a
     file's rows read as the loop goes (``aekit.data.shuffled_chunks.StreamedRows``); validation
     on ``val_x``, checkpoints into ``checkpoint_dir`` (with ``checkpoint_meta``), ``resume``
-    from one, ``corrupt`` for denoising, ``ranks`` of a process group: see the module."""
+    from one, ``corrupt`` for denoising, ``ranks`` of a process group: see the module.
+    ``run_folder``: the folder messages tell to resume (default ``checkpoint_dir``)."""
     if config.lr is None or config.batch_size is None:
         raise ValueError("fit needs a config with lr and batch_size set (aekit.train fills them)")
-    run = Trainer(model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta, ranks)
+    run = Trainer(
+        model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta, ranks, run_folder
+    )
     if resume is not None:
         run.restore(resume)
     else:
@@ -99,7 +103,7 @@ def fit(
             loop.epoch, loop.position = epoch + 1, 0
             run.checkpoint()
             if ranks.any(stop_requested()) and not loop.finished:
-                raise TrainingInterrupted(interrupt_message(epoch, loop, checkpoint_dir, ranks))
+                raise TrainingInterrupted(interrupt_message(epoch, loop, run.run_folder, ranks))
     if progress:
         progress.end_run()
     return run.finish()

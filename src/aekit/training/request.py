@@ -25,7 +25,7 @@ from ..models.options import (
 from ..options.config_file import LABEL_KEY, read_config_file, without_label
 from ..options.declaring import spec_of
 from ..options.train_config import TrainConfig
-from ..runs.folder import read_checkpoint
+from ..runs.training_place import read_resumed_checkpoint
 from .checkpoints import Checkpoint, check_run_meta
 from .parts import MemoryPart, StreamedPart
 
@@ -52,7 +52,7 @@ def resolve_request(data, label, val_data, config, out, resume: bool, options) -
     if resume:
         if out is None:
             raise ConfigError("resume=True needs out=, the run folder to continue (CLI: --resume)")
-        checkpoint = read_checkpoint(out)
+        checkpoint = read_resumed_checkpoint(Path(out))
         saved = check_run_meta(checkpoint)
         # a run saved before model named the family: its old spelling is no user's to warn of
         # any format's options (an old model spelling, every family's) as today's

@@ -44,8 +44,9 @@ class Trainer:
     streams, the data, the loop state and the best weights so far."""
 
     def __init__(
-        self, model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta, ranks
-    ):
+        self, model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta, ranks,
+        run_folder=None,
+    ):  # fmt: skip
         self.ranks = ranks
         self.device = device = resolve_device(config.device)
         # validation and inference stay fp32: model selection compares exact losses
@@ -57,6 +58,8 @@ class Trainer:
         self.val_x = val_x.to(device) if val_x is not None else None
         self.config, self.corrupt = config, corrupt
         self.checkpoint_dir, self.checkpoint_meta = checkpoint_dir, checkpoint_meta
+        # the folder messages tell to resume: the run's, where its checkpoints may go elsewhere
+        self.run_folder = run_folder if run_folder is not None else checkpoint_dir
         self.generator = torch.Generator().manual_seed(config.seed)
         # its own stream, so adding noise leaves the shuffling order of the same seed unchanged
         self.noise_generator = (
@@ -184,9 +187,7 @@ class Trainer:
                 progress.step(number + 1, loop.seen, sums.values[0], self.counted)
             if stop:
                 self.checkpoint()
-                raise TrainingInterrupted(
-                    interrupt_message(epoch, loop, self.checkpoint_dir, ranks)
-                )
+                raise TrainingInterrupted(interrupt_message(epoch, loop, self.run_folder, ranks))
             if config.checkpoint_every and loop.step % config.checkpoint_every == 0:
                 self.checkpoint()
             if config.time_limit is not None and elapsed >= config.time_limit:
@@ -222,7 +223,7 @@ class Trainer:
             loop.position = begin  # the checkpoint is the state before this batch
             if state_is_finite(self.model, self.optimizer):  # else keep the last good one
                 self.checkpoint()
-            raise TrainingError(nonfinite_message(loop.epoch, loop, config, self.checkpoint_dir))
+            raise TrainingError(nonfinite_message(loop.epoch, loop, config, self.run_folder))
 
     def end_epoch(self, out_of_time: bool) -> dict:
         """Validate, keep the best weights, and add the epoch's row to the history."""
@@ -290,7 +291,7 @@ class Trainer:
 
     def check_finite_state(self) -> None:
         if not state_is_finite(self.model, self.optimizer):
-            raise TrainingError(bad_state_message(self.loop, self.config, self.checkpoint_dir))
+            raise TrainingError(bad_state_message(self.loop, self.config, self.run_folder))
 
     def checkpoint(self) -> None:
         """Write the whole loop state into the run folder, if there is one."""
