@@ -79,9 +79,9 @@ def budget_table(data, smoke_test, device: str, budgets: list[float]) -> Table:
             progress=False,
         )  # fmt: skip
         if smoke_test is None:
-            result = aekit.evaluate(model)
+            result = aekit.evaluate(model, sample_quality=False)
         else:
-            result = aekit.evaluate(model, smoke_test, train_data=data)
+            result = aekit.evaluate(model, smoke_test, train_data=data, sample_quality=False)
         ratio = result.rows["aekit"]["mse"] / result.rows["pca"]["mse"]
         if reached is None and ratio <= TARGET_RATIO:
             reached = budget

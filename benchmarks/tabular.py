@@ -150,7 +150,7 @@ def run_task(task: dict, args) -> dict:
     start = time.perf_counter()
     model = aekit.train(train, code_size=code, device="cpu", seed=args.seed, progress=False)
     seconds = time.perf_counter() - start
-    report = aekit.evaluate(model, test, train_data=train)
+    report = aekit.evaluate(model, test, train_data=train, sample_quality=False)
     aekit_mse, pca_mse = report.rows["aekit"]["mse"], report.rows["pca"]["mse"]
     return {
         "dataset": task["name"],

@@ -244,9 +244,13 @@ class _Runner:
         if val_part is not None:
             # unlabelled: the probe is a test figure
             unlabelled = Dataset(val_part.x, None, val_part.name, val_part.feature_names)
-            scores.update(_versus_pca("val", evaluate(model, unlabelled, train_data=train_part)))
+            scores.update(
+                _versus_pca(
+                    "val", evaluate(model, unlabelled, train_data=train_part, sample_quality=False)
+                )
+            )
         if self.test is not None:
-            comparison = evaluate(model, self.test, train_data=train_part)
+            comparison = evaluate(model, self.test, train_data=train_part, sample_quality=False)
             scores.update(_versus_pca("test", comparison))
             if "probe_accuracy" in comparison.rows["aekit"]:
                 scores["probe_accuracy"] = comparison.rows["aekit"]["probe_accuracy"]
