@@ -14,23 +14,18 @@ Frechet distance (lower is better), precision, recall, density, coverage, and se
     PYTHONPATH=src /work/benchvenv/bin/python benchmarks/generation.py --pythae   # pythae too
 
 writes benchmarks/results/generation.json and generation.png (each row's first samples) beside it
-(``--out`` elsewhere). A trial: ``--budget 10 --n 500 --train-limit 2000 --out /tmp/gen``.
+(``--results`` elsewhere). A trial: ``--budget 10 --n 500 --train-limit 2000 --results
+/tmp/gen.json``.
 The figures need an idle machine: the rows share a wall-clock budget.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import platform
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-import torch
+from results import Table, add_results_option, docstring_summary, write_results
 
 import aekit
 from aekit.data import load_data
@@ -38,7 +33,6 @@ from aekit.evaluation.reference_network import REFERENCE_SEED, ReferenceNetwork
 from aekit.evaluation.sample_quality import pca_generator_samples, quality_scores
 from aekit.reports.drawing import save_image_grid
 
-RESULTS = Path(__file__).parent / "results"
 SHOWN = 10  # samples of each row drawn in generation.png
 COLUMNS = ["model", "sampler", "code", "FD", "precision", "recall", "density", "coverage", "s"]
 # (row name, family, sampler); every other option at its default
@@ -57,13 +51,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000, help="samples and test images compared")
     parser.add_argument("--code", type=int, default=16, help="code size of ae, vae, wae, PCA")
     parser.add_argument("--data", default="fashion-mnist", help="a built-in image data set")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNGs")
+    add_results_option(parser, "generation")
     parser.add_argument(
         "--pythae", action="store_true", help="add pythae's rows (generation_pythae.py)"
     )
     parser.add_argument("--train-limit", type=int, help="first N training images only (trials)")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
     train, test = load_data(f"{args.data}:train"), load_data(f"{args.data}:test")
     x_train, y_train = train.x[: args.train_limit], train.y[: args.train_limit]
     n = min(args.n, len(x_train), len(test.x))
@@ -117,45 +110,43 @@ def _code(model: aekit.Autoencoder) -> str:
 
 
 def _write(args, rows: list, grids: dict, n: int, n_train: int) -> None:
-    save_image_grid(args.out / "generation.png", list(grids.values()), row_titles=list(grids))
-    print(f"wrote {args.out / 'generation.png'}")
-    command = " ".join(["benchmarks/generation.py", *sys.argv[1:]])
-    result = {
-        "benchmark": "generation",
-        "command": command,
-        "commit": _commit(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
-        "tables": [
-            {
-                "title": f"Samples on {args.data} ({n_train} training images): {n} "
-                f"against {n} test images, budget {args.budget:g} s a model",
-                "columns": COLUMNS,
-                "rows": rows,
-            }
-        ],
-        "notes": [
+    picture = args.results.with_suffix(".png")
+    save_image_grid(picture, list(grids.values()), row_titles=list(grids))
+    print(f"wrote {picture}")
+    table = Table(
+        f"Samples on {args.data} ({n_train} training images): {n} against {n} test images, "
+        f"budget {args.budget:g} s a model",
+        COLUMNS,
+        [[str(cell) for cell in row] for row in rows],
+    )
+    table.print()
+    models = [row for row in rows if row[0] not in ("floor",)]
+    best = min(models, key=lambda row: row[3])
+    write_results(
+        args.results,
+        benchmark="generation",
+        title="Sample quality of every generator",
+        about=docstring_summary(__doc__),
+        headline=(
+            f"lowest Frechet distance in a {args.budget:g} s budget: {best[0]} ({best[1]}) "
+            f"{best[3]:.2f}, floor {rows[0][3]:.2f}"
+        ),
+        tables=[table],
+        figures={"rows": rows, "columns": COLUMNS},
+        options=args,
+        chosen_on="nothing: every family at its defaults, the code size the same for all",
+        checked_on=f"{n} {args.data} test images against {n} samples of each model",
+        notes=[
             "FD: Frechet distance in the 128 features of a reference CNN classifier trained on "
             "the training set (fixed seed); lower is better. Precision/recall: Kynkaanniemi et "
             "al. 2019, k = 5; density/coverage: Naeem et al. 2020.",
             "s: wall seconds of training (a VQ-VAE's includes its prior's fit after the "
             "budget); the rows share one machine and must be run alone on it.",
-            f"sample grids: generation.png beside this file, the first {SHOWN} samples of each "
-            "row (seed 0)",
+            f"sample grids: {picture.name} beside the results file, the first {SHOWN} samples "
+            "of each row (seed 0)",
         ],
-    }
-    path = args.out / "generation.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        baselines=("pythae",) if args.pythae else (),
+    )
 
 
 if __name__ == "__main__":
