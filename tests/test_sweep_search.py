@@ -7,6 +7,7 @@ import pytest
 import aekit
 import aekit.sweeps.driver
 from aekit.errors import ConfigError
+from aekit.runs.lock import FolderLock
 from aekit.sweeps.grid import grid_from_keywords
 from aekit.sweeps.search import study_name
 
@@ -90,3 +91,28 @@ def test_a_storage_is_for_a_search_and_a_bad_one_is_named_without_its_password(t
     with pytest.raises(ConfigError, match="cannot open the storage") as caught:
         aekit.sweep(low_rank, out=tmp_path / "s", search="optuna", trials=1, storage=url, **OPTIONS)
     assert "secret" not in str(caught.value) and "127.0.0.1:1/nowhere" in str(caught.value)
+
+
+def test_a_setting_another_worker_is_running_gives_way(tmp_path, low_rank, monkeypatch):
+    """Workers sharing a study may ask for one setting at the same moment: the one that finds
+    its run folder locked prunes its trial and asks again, instead of failing the worker."""
+    run = aekit.sweeps.driver._Runner.run
+    taken = []
+
+    def first_is_taken(self, setting, *args, **kwargs):
+        if not taken:  # the first setting asked for: another worker holds its run folder
+            taken.append(setting)
+            folder = tmp_path / "elsewhere"
+            folder.mkdir()
+            held = FolderLock(folder)
+            held.acquire()
+            try:
+                FolderLock(folder).acquire()
+            finally:
+                held.release()
+        return run(self, setting, *args, **kwargs)
+
+    monkeypatch.setattr(aekit.sweeps.driver._Runner, "run", first_is_taken)
+    out = tmp_path / "sweep"
+    frame = aekit.sweep(low_rank, out=out, search="optuna", trials=2, **OPTIONS)
+    assert taken and len(frame) == 2  # the worker went on to the study's two trials

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 _TRIES = 20  # lock files removed under a waiting writer in a row before it gives up
 
 
+class FolderInUse(ConfigError):
+    """Another process holds the folder's lock: it is writing the folder now."""
+
+
 class FolderLock:
     """The lock of ``folder``, taken by ``acquire`` (ConfigError naming its holder when another
     process holds it) and given back by ``release``."""
@@ -50,7 +54,7 @@ class FolderLock:
             if not self._lock(fd):
                 holder = _read_holder(fd)
                 os.close(fd)
-                raise ConfigError(
+                raise FolderInUse(
                     f"{self.folder} is in use: {_describe(holder)} is writing it; nothing was "
                     "written. Wait for it to end, or choose another folder"
                 )

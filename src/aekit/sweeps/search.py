@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..runs.lock import FolderInUse
 from .folder import search_storage
 from .grid import Grid
 
@@ -93,6 +94,7 @@ def _objective(optuna, study, grid: Grid, trials: int, run_trial, mine: dict) ->
         ahead = len(_counted(optuna, study, below=trial.number))
         if ahead >= trials:
             study.stop()
+            trial.set_user_attr("pruned", "budget")
             raise optuna.TrialPruned("the study's trials are all taken")
         setting = {
             name: grid.choices(name)[trial.suggest_categorical(name, list(grid.choices(name)))]
@@ -105,6 +107,11 @@ def _objective(optuna, study, grid: Grid, trials: int, run_trial, mine: dict) ->
                     f"{row['run']} has no validation data to choose by: the search needs a "
                     "validation split (val_fraction > 0, and enough samples)"
                 )
+        except FolderInUse as exc:
+            # another worker asked for the same setting at the same moment and holds its run:
+            # its trial will have the row; this one gives way, and the worker asks again
+            trial.set_user_attr("pruned", "taken")
+            raise optuna.TrialPruned(str(exc)) from exc
         except BaseException:
             study.enqueue_trial(trial.params)  # the next invocation resumes this run
             raise
