@@ -11,6 +11,7 @@ import torch
 import aekit
 import aekit.trained.batches
 from aekit import DataError
+from aekit.errors import AekitWarning
 from aekit.sklearn import AutoencoderAnomalyDetector
 from aekit.trained.batches import BatchOutputs
 
@@ -93,6 +94,54 @@ def test_detector_scores_are_the_models_errors(small_batches, low_rank):
     ).fit(low_rank)
     want = detector.model_.anomaly_scores(low_rank)
     np.testing.assert_array_equal(detector.score_samples(low_rank.astype(np.float64)), -want)
+
+
+def in_unit_interval(x: np.ndarray) -> np.ndarray:
+    """``x`` mapped onto [0, 1], both ends reached: a table read as one unit."""
+    return ((x - x.min()) / (x.max() - x.min())).astype(np.float32)
+
+
+# (data, options, the scaler they give: kind, per column, identity)
+SCALER_CASES = {
+    "standard per column": ("low_rank", dict(scale="standard"), ("standard", True, False)),
+    "minmax per column": ("low_rank", dict(scale="minmax"), ("minmax", True, False)),
+    "none": ("low_rank", dict(scale="none"), ("none", True, True)),
+    "standard, one unit": ("unit", dict(scale="standard"), ("standard", False, False)),
+    "minmax of [0, 1]": ("unit", dict(scale="minmax"), ("minmax", False, True)),
+    "standard images": (
+        "images",
+        dict(backbone="conv", scale="standard"),
+        ("standard", False, False),
+    ),
+    "minmax images": ("images", dict(backbone="conv", scale="minmax"), ("minmax", False, False)),
+}
+
+
+@pytest.mark.parametrize("case", SCALER_CASES)
+def test_outputs_in_original_units_are_the_scaled_outputs_unscaled(
+    small_batches, low_rank, small_images, case
+):
+    # reconstruct, denoise and decode against net output * spread + offset in float64
+    data, options, scaler = SCALER_CASES[case]
+    x = {"low_rank": low_rank, "unit": in_unit_interval(low_rank), "images": small_images}[data]
+    model = aekit.train(x, code_size=2, epochs=1, progress=False, **options)
+    s = model.scaler
+    assert (s.kind, s.per_feature, s.is_identity) == scaler
+    scaled = torch.from_numpy(model.scale(x)).reshape(len(x), *model.sample_shape)
+    with torch.no_grad():
+        codes = model.net.encode(scaled)
+        outputs = {"reconstruct": model.net(scaled), "decode": model.net.decode(codes)}
+    for method, out in outputs.items():
+        flat = out.reshape(len(x), -1).numpy().astype(np.float64)
+        want = (flat * s.spread.astype(np.float64) + s.offset.astype(np.float64)).reshape(x.shape)
+        got = model.reconstruct(x) if method == "reconstruct" else model.decode(codes.numpy())
+        assert got.shape == x.shape and got.dtype == np.float32, method
+        # float32 rounding of the largest value, no more
+        np.testing.assert_allclose(
+            got, want, rtol=0, atol=1e-6 * np.abs(want).max(), err_msg=method
+        )
+    with pytest.warns(AekitWarning, match="trained without noise"):
+        np.testing.assert_array_equal(model.denoise(x), model.reconstruct(x))
 
 
 def test_overflow_is_reported_for_all_batches_at_once():

@@ -161,7 +161,7 @@ class Autoencoder:
         out = BatchOutputs(len(codes))
         for rows in row_batches(len(codes)):
             rebuilt = out.checked(rows, self.net.decode(torch.from_numpy(codes[rows]).to(device)))
-            out.put(rows, self.scaler.inverse_transform(rebuilt.reshape(len(rebuilt), -1).numpy()))
+            out.put_unscaled(rows, rebuilt, self.scaler)
         return out.result().reshape(len(codes), *self.output_shape)
 
     # -- generation ------------------------------------------------------------------------
@@ -217,8 +217,7 @@ class Autoencoder:
         samples = self.as_samples(x)
         out = BatchOutputs(len(samples))
         for rows, scaled in self.scaled_batches(samples):
-            rebuilt = out.checked(rows, self.net(scaled))
-            out.put(rows, self.scaler.inverse_transform(rebuilt.reshape(len(rebuilt), -1).numpy()))
+            out.put_unscaled(rows, out.checked(rows, self.net(scaled)), self.scaler)
         out = out.result()
         same_shape = isinstance(x, np.ndarray) and x.size == out.size
         return out.reshape(x.shape if same_shape else (len(out), *self.output_shape))

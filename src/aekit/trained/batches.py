@@ -114,9 +114,20 @@ class BatchOutputs:
     def put(self, rows: slice, values: np.ndarray | torch.Tensor) -> None:
         """Write ``values`` (b, ...) as the outputs of ``rows``."""
         values = values.numpy() if isinstance(values, torch.Tensor) else values
+        self._rows(rows, values.shape[1:], values.dtype)[...] = values
+
+    def put_unscaled(self, rows: slice, scaled: torch.Tensor, scaler: Scaler) -> None:
+        """Write ``scaled`` (b, ...) float32 on the CPU, in the space the network sees, as the
+        outputs of ``rows`` in original units, flattened to (b, d): ``Scaler.unscaled`` writes
+        them straight into the output array."""
+        flat = scaled.reshape(len(scaled), -1)  # a view: the network's outputs are contiguous
+        scaler.unscaled(flat, out=torch.from_numpy(self._rows(rows, flat.shape[1:], np.float32)))
+
+    def _rows(self, rows: slice, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """The output array's ``rows``, the array (n, *shape) allocated on the first call."""
         if self._array is None:
-            self._array = np.empty((self.n, *values.shape[1:]), dtype=values.dtype)
-        self._array[rows] = values
+            self._array = np.empty((self.n, *shape), dtype=dtype)
+        return self._array[rows]
 
     def result(self) -> np.ndarray:
         """(n, ...) outputs; DataError naming the samples whose output overflowed."""
