@@ -18,7 +18,9 @@ batch 256, lr 1e-3, timed from the array in to the trained model out, its output
 included.
 
 Rounds alternate (hand, aekit, pythae) in one process, and each figure is the median of the
-rounds. Targets: aekit >= 0.9x the hand loop and >= 2.5x pythae.
+rounds. Target: aekit >= 0.9x the hand loop's samples/s. pythae is a comparison, held to no
+target (issue 24 retired the 2.5x-pythae one: pythae takes only 1.5-1.9x the hand loop's time,
+so 2.5x asked for a call faster than a minimal loop).
 
     python benchmarks/throughput.py [--rounds 5] [--n 60000]
     python benchmarks/throughput.py --quick --results /tmp/throughput.json   # smoke run
@@ -51,8 +53,7 @@ LR = 1e-3
 CODE = 32
 HIDDEN = 128
 VAL_FRACTION = 0.1  # aekit's default: it trains on the other 90%
-TARGET_HAND = 0.9
-TARGET_PYTHAE = 2.5
+TARGET_HAND = 0.9  # the one target: pythae is shown for comparison
 # aekit's optimiser, which the hand loop and pythae get too (training/steps.py: fused AdamW)
 WEIGHT_DECAY = TrainConfig.__dataclass_fields__["weight_decay"].default
 assert TrainConfig.__dataclass_fields__["optimizer"].default == "adamw"
@@ -223,7 +224,7 @@ def summarise(seconds: dict[str, list[float]], samples: dict[str, int]) -> dict:
         "samples_per_s": speed,
         "aekit_speed_ratio": {name: speed["aekit"] / speed[name] for name in seconds},
         "paired_ratios": paired,
-        "targets": {"hand": TARGET_HAND, "pythae": TARGET_PYTHAE},
+        "targets": {"hand": TARGET_HAND},
     }
 
 
@@ -255,11 +256,12 @@ def spread(ratios: list[float]) -> str:
 
 def headline(figures: dict) -> str:
     ratios = figures["aekit_speed_ratio"]
-    found = [f"aekit.train at {ratios['hand']:.2f}x the hand loop's samples/s"]
+    found = (
+        f"aekit.train at {ratios['hand']:.2f}x the hand loop's samples/s (target {TARGET_HAND}x)"
+    )
     if "pythae" in ratios:
-        found.append(f"{ratios['pythae']:.2f}x pythae's")
-    targets = f"targets {TARGET_HAND}x and {TARGET_PYTHAE}x" if "pythae" in ratios else ""
-    return ", ".join(found) + (f" ({targets})" if targets else "")
+        found += f"; for comparison, {ratios['pythae']:.2f}x pythae's"
+    return found
 
 
 if __name__ == "__main__":
