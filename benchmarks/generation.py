@@ -13,9 +13,9 @@ Frechet distance (lower is better), precision, recall, density, coverage, and se
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/generation.py [--budget 600] [--n 5000]
     PYTHONPATH=src /work/benchvenv/bin/python benchmarks/generation.py --pythae   # pythae too
 
-writes benchmarks/results/generation.json and generation.png (each row's first samples) beside it
-(``--results`` elsewhere). A trial: ``--budget 10 --n 500 --train-limit 2000 --results
-/tmp/gen.json``.
+writes benchmarks/results/generation.json and generation.png (each row's first samples, shown
+on the benchmark's page) beside it (``--results`` elsewhere). A trial: ``--budget 10 --n 500
+--train-limit 2000 --results /tmp/gen.json``.
 The figures need an idle machine: the rows share a wall-clock budget.
 """
 
@@ -142,10 +142,9 @@ def _write(args, rows: list, grids: dict, n: int, n_train: int) -> None:
             "al. 2019, k = 5; density/coverage: Naeem et al. 2020.",
             "s: wall seconds of training (a VQ-VAE's includes its prior's fit after the "
             "budget); the rows share one machine and must be run alone on it.",
-            f"sample grids: {picture.name} beside the results file, the first {SHOWN} samples "
-            "of each row (seed 0)",
         ],
         baselines=("pythae",) if args.pythae else (),
+        pictures={picture: f"The first {SHOWN} samples of each row of the table (seed 0)"},
     )
 
 

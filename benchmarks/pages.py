@@ -1,9 +1,10 @@
 """The benchmark pages and the README's results table, written from the results files alone.
 
 Reads benchmarks/results/*.json (what the scripts in benchmarks/ write, see results.py) and
-writes docs/benchmarks/index.md, one page per benchmark (each run's tables with its command,
-commit, date and machine, and the data its settings were chosen on), and the README's table
-between the two marker lines. This is the only writer of those: a figure with no results file
+writes docs/benchmarks/index.md, one page per benchmark (each run's tables and pictures with its
+command, commit, date and machine, and the data its settings were chosen on; a copy of each
+picture beside the page, as the docs build sees docs/ alone), and the README's table between
+the two marker lines. This is the only writer of those: a figure with no results file
 behind it cannot get onto a page, and a page edited by hand fails the check.
 
     python benchmarks/pages.py            # write the pages and the README block
@@ -19,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from results import REPO, RESULTS_DIR, Table, atomic_write
+from results import PICTURE_SUFFIXES, REPO, RESULTS_DIR, Table, atomic_write
 
 DOCS_DIR = REPO / "docs" / "benchmarks"
 README = REPO / "README.md"
@@ -48,8 +49,18 @@ def load_results(results_dir: Path) -> list[dict]:
         if missing:
             raise SystemExit(f"{path}: not a results file, it lacks {', '.join(missing)}")
         record["file"] = path.name
+        record.setdefault("pictures", [])  # a file written before pictures were recorded
+        for picture in record["pictures"]:
+            if not _picture_beside(Path(results_dir), picture["file"]):
+                raise SystemExit(f"{path}: its picture {picture['file']} is not in {results_dir}")
         records.append(record)
     return sorted(records, key=lambda r: (r["benchmark"], r["file"]))
+
+
+def _picture_beside(results_dir: Path, name: str) -> bool:
+    """Whether ``name`` is a picture as results.py records one: a file beside the results."""
+    plain = Path(name).name == name and Path(name).suffix in PICTURE_SUFFIXES
+    return plain and (results_dir / name).is_file()
 
 
 def _cell(text: str) -> str:
@@ -92,6 +103,9 @@ def run_section(record: dict) -> str:
     for table in record["tables"]:
         rows = [[_cell(cell) for cell in row] for row in table["rows"]]
         parts.append(f"**{table['caption']}**\n\n" + Table("", table["columns"], rows).markdown())
+    for picture in record["pictures"]:  # its copy lies beside the page (expected_files)
+        alt = _cell(picture["caption"]).replace("[", "\\[").replace("]", "\\]")
+        parts.append(f"**{picture['caption']}**\n\n![{alt}]({picture['file']})")
     parts += record["notes"]
     return "\n\n".join(parts)
 
@@ -158,14 +172,19 @@ def with_readme_block(readme: str, block: str) -> str | None:
     return readme[:start] + block + readme[end + len(README_END) :]
 
 
-def expected_files(results_dir: Path, docs_dir: Path, readme: Path) -> dict[Path, str]:
-    """Every file the generator owns, with the text the results files give it."""
+def expected_files(results_dir: Path, docs_dir: Path, readme: Path) -> dict[Path, str | bytes]:
+    """Every file the generator owns, with the content the results files give it."""
     records = load_results(results_dir)
-    files = {docs_dir / "index.md": index_page(records)}
+    files: dict[Path, str | bytes] = {docs_dir / "index.md": index_page(records)}
     for name in dict.fromkeys(r["benchmark"] for r in records):
         files[docs_dir / f"{name}.md"] = benchmark_page(
             [r for r in records if r["benchmark"] == name]
         )
+    # Each picture's copy beside its page: the docs build (and GitHub) sees docs/ alone. Names
+    # cannot clash: they are file names in one folder, and no picture's suffix is a page's.
+    for record in records:
+        for picture in record["pictures"]:
+            files[docs_dir / picture["file"]] = (Path(results_dir) / picture["file"]).read_bytes()
     if readme.exists():
         text = with_readme_block(readme.read_text(), readme_block(records))
         if text is not None:
@@ -173,26 +192,35 @@ def expected_files(results_dir: Path, docs_dir: Path, readme: Path) -> dict[Path
     return files
 
 
+def _holds(path: Path, content: str | bytes) -> bool:
+    if not path.exists():
+        return False
+    return (path.read_bytes() if isinstance(content, bytes) else path.read_text()) == content
+
+
+def _stale(docs_dir: Path, files: dict[Path, str | bytes]) -> list[Path]:
+    """Pages and pictures in docs_dir that no results file gives any more."""
+    owned = [path for path in Path(docs_dir).glob("*") if path.suffix in (".md", *PICTURE_SUFFIXES)]
+    return sorted(set(owned) - set(files))
+
+
 def differences(results_dir: Path, docs_dir: Path, readme: Path) -> list[str]:
-    """The owned files that differ from what the results files give, and stale pages."""
+    """The owned files that differ from what the results files give, and stale ones."""
     files = expected_files(results_dir, docs_dir, readme)
-    found = [
-        str(path) for path, text in files.items() if not path.exists() or path.read_text() != text
-    ]
-    stale = set(Path(docs_dir).glob("*.md")) - set(files)
-    return found + [f"{path} (no results file gives it)" for path in sorted(stale)]
+    found = [str(path) for path, content in files.items() if not _holds(path, content)]
+    return found + [f"{path} (no results file gives it)" for path in _stale(docs_dir, files)]
 
 
 def write(results_dir: Path, docs_dir: Path, readme: Path) -> list[str]:
     """Bring the owned files to what the results files give; returns what changed."""
     files = expected_files(results_dir, docs_dir, readme)
     changed = []
-    for stale in sorted(set(Path(docs_dir).glob("*.md")) - set(files)):
+    for stale in _stale(docs_dir, files):
         stale.unlink()
         changed.append(f"removed {stale}")
-    for path, text in files.items():
-        if not path.exists() or path.read_text() != text:
-            atomic_write(path, text)
+    for path, content in files.items():
+        if not _holds(path, content):
+            atomic_write(path, content)
             changed.append(f"wrote {path}")
     return changed
 

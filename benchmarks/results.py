@@ -2,9 +2,10 @@
 
 Every script in benchmarks/ ends by calling ``write_results``, which writes
 ``benchmarks/results/NAME.json`` (or ``--results PATH``) atomically: the tables the script
-printed (cells as printed, so the pages show the very strings), the raw figures, the exact
-command, the commit (with a flag when the code differed from it), the date, the machine, and
-which data the figures' settings were chosen on and which they were checked on.
+printed (cells as printed, so the pages show the very strings), the raw figures, the pictures
+the script drew beside the file (by name, with their captions), the exact command, the
+commit (with a flag when the code differed from it), the date, the machine, and which data
+the figures' settings were chosen on and which they were checked on.
 ``benchmarks/pages.py`` turns these files into docs/benchmarks/ and the README's results
 table; nothing else writes a figure there.
 
@@ -32,6 +33,8 @@ RESULTS_DIR = REPO / "benchmarks" / "results"
 # The code a figure depends on: a change here (tracked or not) marks the results file dirty.
 # The results files, the pages and the README are left out: writing them changes no figure.
 CODE_PATHS = ["src", "benchmarks", "pyproject.toml", ":(exclude)benchmarks/results"]
+# What a page can show (pages.py copies them beside the page): never a name ending in .md
+PICTURE_SUFFIXES = (".png", ".jpg", ".svg")
 
 
 @dataclass
@@ -139,6 +142,7 @@ def write_results(
     threads: int | None = None,
     device: str = "cpu",
     baselines: tuple[str, ...] = (),
+    pictures: dict[Path, str] | None = None,
 ) -> Path:
     """Write one run's results file atomically and return its path.
 
@@ -149,8 +153,14 @@ def write_results(
     behind the figures were chosen on, and the data the figures are measured on (every script
     says both, "nothing" included, so a reader never has to guess); notes: more
     sentences for the page; threads: torch threads per job where workers set their own;
-    baselines: the other packages the figures compare with (their versions are recorded).
+    baselines: the other packages the figures compare with (their versions are recorded);
+    pictures: the figures the script drew, each a file beside the results file (its page
+    shows a copy), with its caption.
     """
+    path = Path(path)
+    pictures = {
+        _picture_name(picture, path): caption for picture, caption in (pictures or {}).items()
+    }
     options = vars(options) if isinstance(options, argparse.Namespace) else options
     record = {
         "benchmark": benchmark,
@@ -168,20 +178,32 @@ def write_results(
         "notes": notes or [],
         "tables": [asdict(table) for table in tables],
         "figures": _plain(figures),
+        "pictures": [{"file": name, "caption": caption} for name, caption in pictures.items()],
     }
-    path = Path(path)
     atomic_write(path, json.dumps(record, indent=1, allow_nan=False) + "\n")
     print(f"results: {path}")
     return path
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """The whole text or the old file, never half of it: a temporary file, then a rename."""
+def _picture_name(picture: Path, results_file: Path) -> str:
+    """The name a picture has beside its results file; the picture must be there already."""
+    picture = Path(picture)
+    if picture.resolve().parent != results_file.resolve().parent:
+        raise ValueError(f"{picture}: a picture must be beside its results file {results_file}")
+    if picture.suffix not in PICTURE_SUFFIXES:
+        raise ValueError(f"{picture}: a picture's name ends in {', '.join(PICTURE_SUFFIXES)}")
+    if not picture.is_file():
+        raise ValueError(f"{picture}: no such picture (draw it before writing the results)")
+    return picture.name
+
+
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """The whole content or the old file, never half of it: a temporary file, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb" if isinstance(content, bytes) else "w") as out:
+            out.write(content)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -157,6 +157,60 @@ def test_a_file_that_is_not_a_results_file_is_refused_by_name(places):
         write(places)
 
 
+PNG = b"\x89PNG\r\n\x1a\n a picture's bytes"
+
+
+def test_a_picture_beside_a_results_file_goes_on_its_page_as_a_copy(places, capsys):
+    results_dir, docs_dir, readme = places
+    (results_dir / "alpha.png").write_bytes(PNG)
+    fake_results(results_dir, "alpha", "0.871", pictures={results_dir / "alpha.png": "samples"})
+    write(places)
+    assert (docs_dir / "alpha.png").read_bytes() == PNG
+    assert "**samples**\n\n![samples](alpha.png)" in (docs_dir / "alpha.md").read_text()
+    assert "![" not in (docs_dir / "beta.md").read_text()
+    assert check(places) == 0
+    # a picture redrawn, or its copy lost: the check names the copy, writing brings it back
+    (results_dir / "alpha.png").write_bytes(PNG + b" redrawn")
+    capsys.readouterr()
+    assert check(places) == 1 and str(docs_dir / "alpha.png") in capsys.readouterr().err
+    write(places)
+    (docs_dir / "alpha.png").unlink()
+    assert check(places) == 1
+    write(places)
+    assert (docs_dir / "alpha.png").read_bytes() == PNG + b" redrawn" and check(places) == 0
+    # its results file removed: the copy goes with the page
+    (results_dir / "alpha.json").unlink()
+    assert check(places) == 1
+    write(places)
+    assert not (docs_dir / "alpha.png").exists() and check(places) == 0
+
+
+def test_a_results_file_from_before_pictures_makes_a_page_without_one(places):
+    results_dir, docs_dir, readme = places
+    record = json.loads((results_dir / "alpha.json").read_text())
+    del record["pictures"]
+    (results_dir / "alpha.json").write_text(json.dumps(record))
+    write(places)
+    assert "| aekit | 0.871 |" in (docs_dir / "alpha.md").read_text()
+    assert sorted(path.name for path in docs_dir.iterdir()) == ["alpha.md", "beta.md", "index.md"]
+
+
+def test_a_picture_that_is_not_beside_its_results_file_is_refused(places, tmp_path):
+    results_dir = places[0]
+    elsewhere = tmp_path / "alpha.png"
+    elsewhere.write_bytes(PNG)
+    with pytest.raises(ValueError, match=r"alpha\.png: a picture must be beside"):
+        fake_results(results_dir, "alpha", "0.871", pictures={elsewhere: "samples"})
+    with pytest.raises(ValueError, match=r"gone\.png: no such picture"):
+        fake_results(results_dir, "alpha", "0.871", pictures={results_dir / "gone.png": "x"})
+    # and a results file naming a picture that has gone is refused by pages.py by name
+    (results_dir / "alpha.png").write_bytes(PNG)
+    fake_results(results_dir, "alpha", "0.871", pictures={results_dir / "alpha.png": "samples"})
+    (results_dir / "alpha.png").unlink()
+    with pytest.raises(SystemExit, match=r"alpha\.json: its picture alpha\.png is not in"):
+        write(places)
+
+
 def test_the_committed_pages_agree_with_the_committed_results_files():
     """docs/benchmarks/ and the README block are what `python benchmarks/pages.py` writes."""
     readme = pages.README.read_text()
