@@ -37,6 +37,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin
 
 from .evaluation.explanations import AnomalyExplanation
+from .evaluation.outlier_scores import ScoreReference
 from .trained.autoencoder import Autoencoder
 
 def option_parameters() -> list[tuple[str, str, object]]: ...
@@ -59,6 +60,7 @@ TRANSFORMER = """
 DETECTOR = """
     AUTO_ROBUST_Z: float
     offset_: float
+    reference_: ScoreReference | None
     def fit(self, X, y=None) -> AutoencoderAnomalyDetector: ...
     def score_samples(self, X) -> np.ndarray: ...
     def decision_function(self, X) -> np.ndarray: ...

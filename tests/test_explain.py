@@ -58,10 +58,12 @@ def test_the_contributions_add_up_to_the_score(fitted):
     explained = detector.explain(table)
     np.testing.assert_allclose(explained.scores, detector.pyod_scores(table), rtol=1e-10)
     np.testing.assert_allclose(explained.contributions.sum(axis=1), explained.reconstruction_error)
-    # "both": the RMS reconstruction error times the code distance
-    np.testing.assert_allclose(
-        explained.scores, np.sqrt(explained.reconstruction_error) * explained.code_distance
-    )
+    # "both": the larger of the two terms' standings against the training rows
+    most = np.maximum(explained.error_standing, explained.distance_standing)
+    scale = detector.reference_.error_scale  # given in the reconstruction error's units
+    np.testing.assert_allclose(explained.scores, np.exp(scale.median + scale.spread * most))
+    leads = explained.leading_term == "reconstruction"
+    np.testing.assert_allclose(explained.scores[leads], explained.reconstruction_error[leads])
     np.testing.assert_allclose(explained.shares.sum(axis=1), 1.0)
     np.testing.assert_allclose(explained.values, table.to_numpy(), rtol=1e-6)
     np.testing.assert_allclose(

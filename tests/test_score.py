@@ -51,7 +51,7 @@ def test_score_refuses_bad_options_before_writing(planted, capsys):
     assert not out.exists() and not (folder / "scores.txt").exists()
 
 
-def test_score_by_both_multiplies_the_error_by_the_code_distance(planted, capsys):
+def test_score_by_both_takes_the_term_that_stands_out_more(planted, capsys):
     folder, x = planted
     args = ["score", str(folder / "run"), str(folder / "x.npy"), "--anomaly-score", "both"]
     out = folder / "both.csv"
@@ -68,8 +68,19 @@ def test_score_by_both_multiplies_the_error_by_the_code_distance(planted, capsys
     codes, train_codes = model.encode(x), model.encode(x[:300])
     nearest = np.sort(np.linalg.norm(codes[:, None] - train_codes[None], axis=2), axis=1)
     distance = nearest[:, 1:21].mean(axis=1)  # the 2nd to 21st nearest training codes
-    expected = np.sqrt(model.anomaly_scores(x)) * distance
+    errors = model.anomaly_scores(x)
+
+    def standing(terms, training):  # log, less the training rows' median, over their MAD
+        logs, reference = np.log(terms), np.log(training)
+        median = np.median(reference)
+        return (logs - median) / np.median(np.abs(reference - median))
+
+    most = np.maximum(standing(errors, errors[:300]), standing(distance, distance[:300]))
+    median = np.median(np.log(errors[:300]))
+    spread = np.median(np.abs(np.log(errors[:300]) - median))
+    expected = np.exp(median + spread * most)  # in the reconstruction error's units
     np.testing.assert_allclose(scores, expected, rtol=1e-4)
+    assert (scores >= errors * (1 - 1e-6)).all()
     assert set(np.argsort(-scores)[:10]) == set(range(300, 310))  # the planted rows on top
 
 

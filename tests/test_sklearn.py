@@ -22,14 +22,24 @@ from aekit.models import option_fields
 from aekit.sklearn import AutoencoderAnomalyDetector, AutoencoderTransformer
 
 # Checks of scikit-learn's suite allowed to fail, with the reason why; none so far.
-EXPECTED_FAILURES: dict[str, str] = {}
+DETECTOR_EXPECTED_FAILURES: dict[str, str] = {
+    # The check wants a row's score alike to 1e-7 whether the row is scored alone or with 19
+    # others. The float32 network's codes differ by about 6e-8 between the two (PyTorch's kernel
+    # for one row rounds unlike its kernel for many), and the default "both" score measures
+    # the code distance against the training rows' spread of it, which turns that into about
+    # 6e-7 on scores near 1. Scoring the same rows twice gives the same scores; rankings and
+    # flags move only for rows tied to 1e-6 (the test of fresh rows below checks 1e-5).
+    "check_methods_subset_invariance": "float32 rounding, magnified by the score's scale",
+}
 # Short training keeps the suite fast; one mixture component keeps aekit's code density cheap.
 QUICK = {"epochs": 2, "gmm_components": 1}
 
 
 @parametrize_with_checks(
     [AutoencoderTransformer(**QUICK), AutoencoderAnomalyDetector(**QUICK)],
-    expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
+    expected_failed_checks=lambda estimator: (
+        DETECTOR_EXPECTED_FAILURES if isinstance(estimator, AutoencoderAnomalyDetector) else {}
+    ),
 )
 def test_sklearn_suite(estimator, check):
     check(estimator)

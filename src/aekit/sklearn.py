@@ -39,7 +39,7 @@ from sklearn.utils.validation import (
 
 from .api import train
 from .evaluation.explanations import AnomalyExplanation, explain_samples
-from .evaluation.outlier_scores import SCORES, CodeNeighbours, combine, outlier_threshold
+from .evaluation.outlier_scores import SCORES, ScoreReference, outlier_threshold
 from .models.options import OWNERS, all_options, option_fields
 from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE, detector_code_size
 from .trained.autoencoder import Autoencoder
@@ -250,11 +250,12 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         ``AUTO_ROBUST_Z`` robust standard deviations (1.4826 times the median absolute
         deviation) above the median training score.
     anomaly_score : {"both", "reconstruction", "neighbours"}, default="both"
-        "both": the RMS reconstruction error times the code's mean distance to the
-        ``n_neighbors`` nearest training codes (``aekit.evaluation.outlier_scores``), high
-        when the autoencoder rebuilds a sample badly or its code lies far from the training
-        rows' codes; "reconstruction": the mean squared reconstruction error in the model's
-        scaled space (every feature counts alike); "neighbours": the code distance alone.
+        "both": how far a sample stands out on either of two counts, its reconstruction
+        error and its code's mean distance to the ``n_neighbors`` nearest training codes, each
+        measured against the training rows' (``aekit.evaluation.outlier_scores``): high when
+        the autoencoder rebuilds a sample badly or its code lies far from the training rows'
+        codes; "reconstruction": the mean squared reconstruction error in the model's scaled
+        space (every feature counts alike); "neighbours": the code distance alone.
     n_neighbors : int, default=20
         Training codes the code distance averages over.
     **options
@@ -274,6 +275,9 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         The trained model.
     offset_ : float
         The threshold of ``decision_function``, from the training scores.
+    reference_ : ScoreReference or None
+        The training rows' codes and where their two score terms lie, which "both" and
+        "neighbours" measure a sample against (None for "reconstruction").
     """
 
     AUTO_ROBUST_Z = 3.0
@@ -293,13 +297,12 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         self._check_score()
         X = self._train(X)
         model_input = self._model_input(X)
-        self.neighbours_ = None
-        codes = None
+        self.reference_ = None
         if self.anomaly_score != "reconstruction":
             self.model_.require_vector_codes(f"anomaly_score={self.anomaly_score!r}")
-            codes = self.model_.encode(model_input)
-            self.neighbours_ = CodeNeighbours(codes, self.n_neighbors)
-        training = self._scores_of(model_input, codes)
+            training = self.model_.codes_and_anomaly_scores(model_input)
+            self.reference_ = ScoreReference(*training, self.n_neighbors)
+        training = self._scores_of(model_input)
         self.offset_ = -outlier_threshold(training, self.contamination, self.AUTO_ROBUST_Z)
         return self
 
@@ -356,7 +359,7 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
             self.model_,
             self._model_input(X),
             kind=self.anomaly_score,
-            neighbours=self.neighbours_,
+            reference=self.reference_,
             feature_names=None if names is None else [str(name) for name in names],
             index=index,
         )
@@ -364,15 +367,12 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
         return self._scores_of(self._model_input(X))
 
-    def _scores_of(self, model_input: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
-        """The anomaly scores of samples as the model takes them (``codes``: theirs, if known)."""
-        if self.neighbours_ is None:
-            return combine(self.anomaly_score, self.model_.anomaly_scores(model_input), None)
-        if codes is None:
-            codes, errors = self.model_.codes_and_anomaly_scores(model_input)
-        else:
-            errors = self.model_.anomaly_scores(model_input)
-        return combine(self.anomaly_score, errors, self.neighbours_.distances(codes))
+    def _scores_of(self, model_input: np.ndarray) -> np.ndarray:
+        """The anomaly scores of samples as the model takes them."""
+        if self.reference_ is None:
+            return self.model_.anomaly_scores(model_input)
+        codes, errors = self.model_.codes_and_anomaly_scores(model_input)
+        return self.reference_.scores(self.anomaly_score, errors, self.reference_.distances(codes))
 
     def _check_score(self) -> None:
         kind = self.anomaly_score

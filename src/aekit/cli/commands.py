@@ -24,7 +24,7 @@ from ..data.writing import write_blocks
 from ..errors import AekitDeprecationWarning, AekitError, AekitWarning, ConfigError
 from ..evaluation.comparison import Comparison
 from ..evaluation.explanations import AnomalyExplanation, explain_samples
-from ..evaluation.outlier_scores import CodeNeighbours
+from ..evaluation.outlier_scores import ScoreReference
 from ..evaluation.run_data import training_part
 from ..models.options import OPTION_NAMES, evaluation_fields
 from ..options.defaults import DETECTOR_NEIGHBOURS
@@ -265,14 +265,15 @@ def _check_streamed_score(args) -> None:
 def _explained_in_memory(model, data, args) -> AnomalyExplanation:
     """``aekit score``'s scores of ``data`` with their explanation, from one pass through the
     model; the code distances from the training data's codes."""
-    neighbours = None
+    reference = None
     if args.anomaly_score != "reconstruction":
         model.require_vector_codes(f"--anomaly-score {args.anomaly_score}")
         why = f"the code distances of --anomaly-score {args.anomaly_score}"
         # --label names a column of DATA; the training data keeps the run's own label
         train_part = training_part(model, args.train_data, None, needed_for=why)
-        neighbours = CodeNeighbours(model.encode(train_part), DETECTOR_NEIGHBOURS)
-    return explain_samples(model, data, kind=args.anomaly_score, neighbours=neighbours)
+        training = model.codes_and_anomaly_scores(train_part)
+        reference = ScoreReference(*training, DETECTOR_NEIGHBOURS)
+    return explain_samples(model, data, kind=args.anomaly_score, reference=reference)
 
 
 def _top_feature_columns(explained: AnomalyExplanation, count: int) -> pd.DataFrame:

@@ -238,9 +238,10 @@ def _add_score_and_export(commands) -> None:
         "--anomaly-score",
         choices=SCORES,
         default="reconstruction",
-        help="reconstruction: the row's reconstruction error; both: that error (as RMS) times "
-        "the row's code distance to the nearest training codes (the scikit-learn detector's "
-        "default); neighbours: the distance alone [reconstruction]",
+        help="reconstruction: the row's reconstruction error; both: that error or the row's "
+        "code distance to the nearest training codes, whichever stands out more against the "
+        "training rows' (the scikit-learn detector's default); neighbours: the distance alone "
+        "[reconstruction]",
     )
     p.add_argument(
         "--train-data",

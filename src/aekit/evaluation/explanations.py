@@ -9,8 +9,9 @@ flagged row reads "column 'income' is 40,000 above what the model rebuilt".
 
 The detector's code-distance term (``outlier_scores``) belongs to no single feature: it is
 reported beside the reconstruction error, and the score follows from the two terms by
-``outlier_scores.combine`` (for "both", ``sqrt(error) * distance``; for "reconstruction", the
-error itself). For images, the contributions shaped as the image are an error heat map.
+``outlier_scores.ScoreReference.scores`` (for "both", whichever term stands out more against
+the training rows'; for "reconstruction", the error itself). For images, the contributions
+shaped as the image are an error heat map.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 
 from ..trained.autoencoder import Autoencoder
 from ..trained.batches import BatchOutputs
-from .outlier_scores import CodeNeighbours, combine
+from .outlier_scores import ScoreReference
 
 TOP_COLUMNS = ["row", "rank", "feature", "share", "value", "reconstruction", "residual"]
 
@@ -46,7 +47,11 @@ class AnomalyExplanation:
     - ``feature_names`` (d,): the training table's column names (``x0``, ``x1``, ... without);
     - ``sample_shape``: one sample's shape as trained on (``(d,)``, or an image's ``(H, W)`` or
       ``(C, H, W)``), which ``heatmaps`` takes;
-    - ``index``: the row labels of a DataFrame that was explained (``to_frame`` keeps them).
+    - ``index``: the row labels of a DataFrame that was explained (``to_frame`` keeps them);
+    - ``error_standing``, ``distance_standing`` (n,) or None: how far each term stands out
+      against the training rows' (``outlier_scores.TrainingScale``: median absolute
+      deviations of its log above their median), for scores that use the code distance; "both"
+      is the larger of the two, and ``leading_term`` names it.
     """
 
     scores: np.ndarray
@@ -58,6 +63,17 @@ class AnomalyExplanation:
     feature_names: list[str]
     sample_shape: tuple[int, ...]
     index: pd.Index | None = None
+    error_standing: np.ndarray | None = None
+    distance_standing: np.ndarray | None = None
+
+    @property
+    def leading_term(self) -> np.ndarray | None:
+        """(n,) strings: "reconstruction" where a sample's reconstruction error stands out more
+        than its code distance, else "code distance" (None without the two standings)."""
+        if self.error_standing is None or self.distance_standing is None:
+            return None
+        ahead = self.error_standing >= self.distance_standing
+        return np.where(ahead, "reconstruction", "code distance")
 
     @property
     def shares(self) -> np.ndarray:
@@ -122,13 +138,14 @@ def explain_samples(
     x,
     *,
     kind: str = "reconstruction",
-    neighbours: CodeNeighbours | None = None,
+    reference: ScoreReference | None = None,
     feature_names: list[str] | None = None,
     index: pd.Index | None = None,
 ) -> AnomalyExplanation:
     """The explanation of the ``kind`` score (``outlier_scores.SCORES``) of ``x`` (anything
     the model takes: ``Autoencoder.as_samples``), from one pass through the model.
-    ``neighbours``: the training codes, for the scores that use the code distance;
+    ``reference``: the training rows' codes and terms, for the scores that use the code
+    distance (None for "reconstruction");
     ``feature_names``: d names (default: the model's training columns, else ``x0``, ...)."""
     samples = model.as_samples(x)
     codes, scaled, rebuilt = scaled_reconstruction(model, samples)
@@ -136,11 +153,11 @@ def explain_samples(
     residual = scaled.astype(np.float64) - rebuilt
     contributions = residual**2 / width
     error = contributions.sum(axis=1)
-    distance = neighbours.distances(codes) if neighbours is not None else None
+    distance = reference.distances(codes) if reference is not None else None
     names = feature_names or model.data_info.feature_names or [f"x{i}" for i in range(width)]
     flat = samples.reshape(len(samples), -1).astype(np.float64)
     return AnomalyExplanation(
-        scores=combine(kind, error, distance),
+        scores=error if reference is None else reference.scores(kind, error, distance),
         reconstruction_error=error,
         code_distance=distance,
         contributions=contributions,
@@ -149,6 +166,10 @@ def explain_samples(
         feature_names=[str(name) for name in names],
         sample_shape=tuple(model.output_shape),
         index=index,
+        error_standing=None if reference is None else reference.error_scale.standing(error),
+        distance_standing=None
+        if reference is None
+        else reference.distance_scale.standing(distance),
     )
 
 
