@@ -134,6 +134,19 @@ def test_score_explain_writes_each_rows_top_features(table_run):
     assert (scores.loc[is_anomaly, "residual_1"] > 1.5 * spread).all()
 
 
+def test_score_explain_by_both_names_the_leading_term(table_run):
+    folder, table, is_anomaly = table_run
+    out = folder / "both.csv"
+    args = ["score", str(folder / "run"), str(folder / "table.csv"), "-o", str(out), "--quiet"]
+    given = ["--anomaly-score", "both", "--train-data", str(folder / "table.csv")]
+    assert main([*args, *given, "--explain", "1"]) == 0
+    scores = pd.read_csv(out)
+    assert list(scores.columns[:4]) == ["score", "outlier", "threshold", "leading_term"]
+    assert set(scores["leading_term"]) <= {"reconstruction", "code distance"}
+    # the corrupted column is rebuilt badly: the error is what stands out on those rows
+    assert (scores.loc[is_anomaly, "leading_term"] == "reconstruction").mean() > 0.8
+
+
 def test_score_explain_refuses_what_it_cannot_do(table_run, capsys):
     folder, _, _ = table_run
     out = folder / "refused.csv"

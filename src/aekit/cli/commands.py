@@ -235,6 +235,8 @@ def cmd_score(args) -> int:
         {"score": scores, "outlier": (scores > threshold).astype(np.int8), "threshold": threshold}
     )
     if args.explain is not None:
+        if args.anomaly_score == "both":  # which of the two terms the score is
+            table["leading_term"] = explained.leading_term
         table = pd.concat([table, _top_feature_columns(explained, args.explain)], axis=1)
     with atomic_path(args.output) as tmp:
         if args.output.suffix.lower() == ".csv":

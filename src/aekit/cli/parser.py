@@ -261,7 +261,8 @@ def _add_score_and_export(commands) -> None:
         metavar="N",
         help="also write each row's N features with the largest share of its reconstruction "
         "error: feature_1, share_1 (of that error), residual_1 (value minus reconstruction, in "
-        "the data's units), ..., feature_N, ...",
+        "the data's units), ..., feature_N, ...; with --anomaly-score both, also "
+        "leading_term: reconstruction or code distance, whichever the score is",
     )
     _label_and_quiet(p)
     p.add_argument(
