@@ -126,7 +126,12 @@ class BatchOutputs:
     def _rows(self, rows: slice, shape: tuple[int, ...], dtype) -> np.ndarray:
         """The output array's ``rows``, the array (n, *shape) allocated on the first call."""
         if self._array is None:
-            self._array = np.empty((self.n, *shape), dtype=dtype)
+            # allocated by torch, as a bare forward's torch.cat is: NumPy's allocation of
+            # reconstruct's output (188 MB for 60,000 Fashion-MNIST rows) ran it at 0.79x a bare
+            # forward in a process that had scored by code distance before, torch's at 1.13x
+            # (benchmarks/inference.py's calls, quick check); alone, both at about 1.0x
+            kind = torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+            self._array = torch.empty((self.n, *shape), dtype=kind).numpy()
         return self._array[rows]
 
     def result(self) -> np.ndarray:
