@@ -87,12 +87,12 @@ def default_code_size(width: int) -> int:
 # the 30%, mean AUROC; the issue allows choosing on them, none is tuned per table); the splits of
 # seeds 3-5 were not looked at, and anomaly.py reports them beside, as out-of-sample figures. With
 # the "both" score of the time, the product of the two terms (outlier_scores.py now takes the one
-# that stands out more, chosen afterwards with this table and the code size below): PyOD's AutoEncoder network (64-32, dropout 0.2, batch
-# norm) at batch 32, lr 1e-3: 10 epochs 0.740, 15 0.745, 20 0.744 (ranks of the two scores summed,
-# not their product); at batch 128, lr 3e-3, 30 epochs 0.751 (product) in about half the time of
-# batch 32's 15 epochs; code 16 instead of 32 0.738; hidden 128 0.742; no validation split 0.740.
-# The reconstruction error alone: 0.706-0.731 for these networks, 0.694 for aekit.train's defaults
-# (a linear path started at PCA, 50+ epochs).
+# that stands out more, chosen afterwards with this table and the code size below): PyOD's
+# AutoEncoder network (64-32, dropout 0.2, batch norm) at batch 32, lr 1e-3: 10 epochs 0.740, 15
+# 0.745, 20 0.744 (ranks of the two scores summed, not their product); at batch 128, lr 3e-3, 30
+# epochs 0.751 (product) in about half the time of batch 32's 15 epochs; code 16 instead of 32
+# 0.738; hidden 128 0.742; no validation split 0.740. The reconstruction error alone: 0.706-0.731
+# for these networks, 0.694 for aekit.train's defaults (a linear path started at PCA, 50+ epochs).
 # The code size is not in this table: it depends on the table's width (detector_code_size).
 DETECTOR_TABLE = {
     "hidden": [64],
