@@ -298,11 +298,14 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         X = self._train(X)
         model_input = self._model_input(X)
         self.reference_ = None
-        if self.anomaly_score != "reconstruction":
+        if self.anomaly_score == "reconstruction":
+            training = self.model_.anomaly_scores(model_input)
+        else:  # one pass through the model and one neighbour search
             self.model_.require_vector_codes(f"anomaly_score={self.anomaly_score!r}")
-            training = self.model_.codes_and_anomaly_scores(model_input)
-            self.reference_ = ScoreReference(*training, self.n_neighbors)
-        training = self._scores_of(model_input)
+            codes, errors = self.model_.codes_and_anomaly_scores(model_input)
+            self.reference_ = ScoreReference(codes, errors, self.n_neighbors)
+            distances = self.reference_.training_distances
+            training = self.reference_.scores(self.anomaly_score, errors, distances)
         self.offset_ = -outlier_threshold(training, self.contamination, self.AUTO_ROBUST_Z)
         return self
 
@@ -365,10 +368,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         )
 
     def _anomaly_scores(self, X: np.ndarray) -> np.ndarray:
-        return self._scores_of(self._model_input(X))
-
-    def _scores_of(self, model_input: np.ndarray) -> np.ndarray:
-        """The anomaly scores of samples as the model takes them."""
+        """The anomaly scores of checked samples X."""
+        model_input = self._model_input(X)
         if self.reference_ is None:
             return self.model_.anomaly_scores(model_input)
         codes, errors = self.model_.codes_and_anomaly_scores(model_input)

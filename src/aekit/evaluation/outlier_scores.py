@@ -51,12 +51,12 @@ class CodeNeighbours:
         from sklearn.neighbors import NearestNeighbors  # scikit-learn loads when a detector fits
 
         self.k = max(1, min(k, len(codes) - 1))
-        self.index = NearestNeighbors(n_neighbors=self.k + 1).fit(np.asarray(codes, np.float64))
+        self.index = NearestNeighbors(n_neighbors=self.k + 1).fit(codes)
 
     def distances(self, codes: np.ndarray) -> np.ndarray:
         """(n,) float64: for each of codes (n, code), the mean distance to the 2nd to
         (k+1)th nearest training codes."""
-        found, _ = self.index.kneighbors(np.asarray(codes, np.float64))
+        found, _ = self.index.kneighbors(codes)
         return found[:, 1:].mean(axis=1).astype(np.float64)
 
 
@@ -83,12 +83,14 @@ class TrainingScale:
 class ScoreReference:
     """What a sample's score is measured against: the training rows' codes (``neighbours``)
     and where their reconstruction errors and code distances lie (``TrainingScale``), from
-    the training rows' codes (n, code) and errors (n,)."""
+    the training rows' codes (n, code) and errors (n,). ``training_distances`` (n,): the
+    training rows' own code distances, kept so their scores need no second neighbour search."""
 
     def __init__(self, codes: np.ndarray, errors: np.ndarray, k: int):
         self.neighbours = CodeNeighbours(codes, k)
+        self.training_distances = self.neighbours.distances(codes)
         self.error_scale = TrainingScale(errors)
-        self.distance_scale = TrainingScale(self.neighbours.distances(codes))
+        self.distance_scale = TrainingScale(self.training_distances)
 
     def distances(self, codes: np.ndarray) -> np.ndarray:
         """(n,) float64: ``CodeNeighbours.distances`` of codes (n, code)."""

@@ -120,7 +120,7 @@ class BatchOutputs:
         """Write ``scaled`` (b, ...) float32 on the CPU, in the space the network sees, as the
         outputs of ``rows`` in original units, flattened to (b, d): ``Scaler.unscaled`` writes
         them straight into the output array."""
-        flat = scaled.reshape(len(scaled), -1)  # a view: the network's outputs are contiguous
+        flat = scaled.reshape(len(scaled), -1)  # a view, or a copy of channels-last conv output
         scaler.unscaled(flat, out=torch.from_numpy(self._rows(rows, flat.shape[1:], np.float32)))
 
     def _rows(self, rows: slice, shape: tuple[int, ...], dtype) -> np.ndarray:
