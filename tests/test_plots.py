@@ -16,6 +16,7 @@ from aekit.reports.drawing import (
     code_map,
     error_curves,
     feature_errors,
+    image_grid,
     loss_curves,
     png_bytes,
     reconstruction_grid,
@@ -74,6 +75,20 @@ def test_rgb_grid_with_titles_and_out_of_range_values(tmp_path: Path) -> None:
         np.testing.assert_allclose(
             tile_pixels(path, box, 16, 16), image.transpose(1, 2, 0), atol=0.02
         )
+
+
+def test_long_row_titles_fit_inside_the_picture() -> None:
+    """A title of many characters widens the margin instead of running off the left edge
+    (generation.py's "pythae WAE_MMD" lost its first letter)."""
+    rows = [np.zeros((2, 1, 8, 8)), np.ones((2, 1, 8, 8))]
+    titles = ["pythae WAE_MMD\nGaussian mixture", "a much longer row title than any other"]
+    figure = image_grid(rows, row_titles=titles)
+    renderer = figure.canvas.get_renderer()
+    texts = figure.axes[0].texts
+    assert [text.get_text() for text in texts] == titles
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0, f"{text.get_text()!r} starts {-box.x0:.0f} px left of the picture"
 
 
 def test_grid_rejects_bad_channels(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def image_grid(
     # One axes holding every tile (an imshow each): axes per tile cost a second of drawing for
     # an interpolation grid of 30 images
     tile_width = images[0].shape[3] / images[0].shape[2]  # in tile heights
-    left = _TITLE_INCHES if row_titles is not None else 0.1
+    left = _title_margin(row_titles) if row_titles is not None else 0.1
     width = left + _CELL_INCHES * tile_width * n_columns
     height = _CELL_INCHES * len(images)
     figure = _figure(width, height)
@@ -93,6 +93,21 @@ def image_grid(
     ax.set_aspect("equal")
     ax.axis("off")
     return figure
+
+
+def _title_margin(titles: Sequence[str]) -> float:
+    """Inches left of the tiles for ``titles`` (drawn at fontsize 10): at least
+    ``_TITLE_INCHES``, more where a line is longer, so no title runs off the picture."""
+    figure = _figure(1.0, 1.0)
+    renderer = figure.canvas.get_renderer()
+    widest = max(
+        (
+            figure.text(0, 0, title, fontsize=10).get_window_extent(renderer).width
+            for title in titles
+        ),
+        default=0.0,
+    )
+    return max(_TITLE_INCHES, widest / _DPI + 0.2)
 
 
 def reconstruction_grid(
