@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from aekit.evaluation.outlier_scores import ScoreReference
 from aekit.sklearn import AutoencoderAnomalyDetector
 
 
@@ -36,3 +37,36 @@ def test_a_crowd_of_anomalies_rebuilt_badly_ranks_high(seed):
     assert roc_auc_score(flags, detector.pyod_scores(x)) > 0.92
     crowd = explained.leading_term[flags == 1]
     assert np.mean(crowd == "reconstruction") > 0.9  # and the explanation says which term
+
+
+def test_on_images_both_counts_add_up():
+    """For images "both" adds the two standings: an image that stands out moderately on both
+    counts (an image of another kind: rebuilt worse and coded farther) ranks above one that
+    stands out somewhat more on one count alone; tables keep the larger of the two."""
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(400, 4))
+    errors = np.exp(rng.normal(size=400))
+    added = ScoreReference(codes, errors, 10, joining="sum")
+    larger = ScoreReference(codes, errors, 10, joining="larger")
+    # two samples, as standings: (2, 2) on both counts, and (3, about 0) on the error alone
+    error_at = added.error_scale.value_at(np.array([2.0, 3.0]))
+    distance_at = added.distance_scale.value_at(np.array([2.0, 0.0]))
+    both, one = added.scores("both", error_at, distance_at)
+    assert both > one
+    both, one = larger.scores("both", error_at, distance_at)
+    assert both < one
+    # each score in the error's units: where the distance stands at the median, the error
+    np.testing.assert_allclose(added.scores("both", error_at[1:], distance_at[1:]), error_at[1:])
+
+
+def test_the_detector_adds_the_standings_on_images_only():
+    rng = np.random.default_rng(0)
+    images = rng.random((60, 1, 8, 8)).astype(np.float32)
+    table = rng.normal(size=(60, 6))
+    quick = {"epochs": 2, "gmm_components": 1, "random_state": 0}
+    assert (
+        AutoencoderAnomalyDetector(backbone="conv", **quick).fit(images).reference_.joining == "sum"
+    )
+    assert AutoencoderAnomalyDetector(**quick).fit(table).reference_.joining == "larger"
+    with pytest.raises(ValueError, match="joining must be one of"):
+        ScoreReference(rng.normal(size=(10, 2)), np.ones(10), 3, joining="product")

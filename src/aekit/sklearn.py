@@ -39,7 +39,7 @@ from sklearn.utils.validation import (
 
 from .api import train
 from .evaluation.explanations import AnomalyExplanation, explain_samples
-from .evaluation.outlier_scores import SCORES, ScoreReference, outlier_threshold
+from .evaluation.outlier_scores import SCORES, ScoreReference, joining_for, outlier_threshold
 from .models.options import OWNERS, all_options, option_fields
 from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE, detector_code_size
 from .trained.autoencoder import Autoencoder
@@ -250,12 +250,11 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         ``AUTO_ROBUST_Z`` robust standard deviations (1.4826 times the median absolute
         deviation) above the median training score.
     anomaly_score : {"both", "reconstruction", "neighbours"}, default="both"
-        "both": how far a sample stands out on either of two counts, its reconstruction
-        error and its code's mean distance to the ``n_neighbors`` nearest training codes, each
-        measured against the training rows' (``aekit.evaluation.outlier_scores``): high when
-        the autoencoder rebuilds a sample badly or its code lies far from the training rows'
-        codes; "reconstruction": the mean squared reconstruction error in the model's scaled
-        space (every feature counts alike); "neighbours": the code distance alone.
+        "both": how far a sample stands out on two counts, its reconstruction error and its
+        code's mean distance to the ``n_neighbors`` nearest training codes, each measured
+        against the training rows' (``aekit.evaluation.outlier_scores``): on a table the larger
+        of the two, on images their sum; "reconstruction": the mean squared reconstruction
+        error in the model's scaled space (every feature alike); "neighbours": the distance.
     n_neighbors : int, default=20
         Training codes the code distance averages over.
     **options
@@ -303,7 +302,8 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         else:  # one pass through the model and one neighbour search
             self.model_.require_vector_codes(f"anomaly_score={self.anomaly_score!r}")
             codes, errors = self.model_.codes_and_anomaly_scores(model_input)
-            self.reference_ = ScoreReference(codes, errors, self.n_neighbors)
+            joining = joining_for(self.model_.sample_shape)
+            self.reference_ = ScoreReference(codes, errors, self.n_neighbors, joining=joining)
             distances = self.reference_.training_distances
             training = self.reference_.scores(self.anomaly_score, errors, distances)
         self.offset_ = -outlier_threshold(training, self.contamination, self.AUTO_ROBUST_Z)

@@ -24,7 +24,7 @@ from ..data.writing import write_blocks
 from ..errors import AekitDeprecationWarning, AekitError, AekitWarning, ConfigError
 from ..evaluation.comparison import Comparison
 from ..evaluation.explanations import AnomalyExplanation, explain_samples
-from ..evaluation.outlier_scores import ScoreReference
+from ..evaluation.outlier_scores import ScoreReference, joining_for
 from ..evaluation.run_data import training_part
 from ..models.options import OPTION_NAMES, evaluation_fields
 from ..options.defaults import DETECTOR_NEIGHBOURS
@@ -274,7 +274,8 @@ def _explained_in_memory(model, data, args) -> AnomalyExplanation:
         # --label names a column of DATA; the training data keeps the run's own label
         train_part = training_part(model, args.train_data, None, needed_for=why)
         training = model.codes_and_anomaly_scores(train_part)
-        reference = ScoreReference(*training, DETECTOR_NEIGHBOURS)
+        joining = joining_for(model.sample_shape)
+        reference = ScoreReference(*training, DETECTOR_NEIGHBOURS, joining=joining)
     return explain_samples(model, data, kind=args.anomaly_score, reference=reference)
 
 

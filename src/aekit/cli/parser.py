@@ -238,9 +238,10 @@ def _add_score_and_export(commands) -> None:
         "--anomaly-score",
         choices=SCORES,
         default="reconstruction",
-        help="reconstruction: the row's reconstruction error; both: that error or the row's "
-        "code distance to the nearest training codes, whichever stands out more against the "
-        "training rows' (the scikit-learn detector's default); neighbours: the distance alone "
+        help="reconstruction: the row's reconstruction error; both: that error and the row's "
+        "code distance to the nearest training codes, each against the training rows' (the "
+        "larger on a table, their sum on images; the scikit-learn detector's default); "
+        "neighbours: the distance alone "
         "[reconstruction]",
     )
     p.add_argument(
@@ -262,7 +263,7 @@ def _add_score_and_export(commands) -> None:
         help="also write each row's N features with the largest share of its reconstruction "
         "error: feature_1, share_1 (of that error), residual_1 (value minus reconstruction, in "
         "the data's units), ..., feature_N, ...; with --anomaly-score both, also "
-        "leading_term: reconstruction or code distance, whichever the score is",
+        "leading_term: reconstruction or code distance, whichever stands out more",
     )
     _label_and_quiet(p)
     p.add_argument(

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..options.defaults import DETECTOR_NEIGHBOURS
-from .outlier_scores import ScoreReference
+from .outlier_scores import ScoreReference, joining_for
 from .pca_baseline import PCABaseline, baseline_size
 
 
@@ -81,7 +81,9 @@ def add_detection_rows(
     errors = model.anomaly_scores(x_test)
     scores = {"aekit": errors}
     if model.net.vector_codes:  # code distances need codes that are points in a space
-        reference = ScoreReference(*model.codes_and_anomaly_scores(x_train), DETECTOR_NEIGHBOURS)
+        training = model.codes_and_anomaly_scores(x_train)
+        joining = joining_for(model.sample_shape)
+        reference = ScoreReference(*training, DETECTOR_NEIGHBOURS, joining=joining)
         scores["aekit_both"] = reference.scores("both", errors, reference.distances(codes_test))
     pca = pca_scores(model.scale(x_train), model.scale(x_test), model.code_size, seed)
     scores.update(pca=pca, isolation_forest=isolation_forest_scores(train_flat, test_flat, seed))
@@ -90,8 +92,8 @@ def add_detection_rows(
         f"anomaly detection: column {column!r} marks {int(flags.sum())} of {len(flags)} test "
         "rows as anomalies (chance: AUROC 0.5, average precision "
         f"{flags.mean():.3f}); aekit's and PCA's reconstruction errors in the model's scaled "
-        "space; aekit's error or its code's distance to the nearest training codes, "
-        "whichever stands out more against the training rows' (the default score of "
-        "aekit.sklearn.AutoencoderAnomalyDetector); IsolationForest on the "
+        "space; aekit's error and its code's distance to the nearest training codes, each "
+        "against the training rows' (the larger on tables, their sum on images: the default "
+        "score of aekit.sklearn.AutoencoderAnomalyDetector); IsolationForest on the "
         "rows as given; all fitted on the training data"
     )

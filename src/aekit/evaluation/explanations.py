@@ -9,9 +9,9 @@ flagged row reads "column 'income' is 40,000 above what the model rebuilt".
 
 The detector's code-distance term (``outlier_scores``) belongs to no single feature: it is
 reported beside the reconstruction error, and the score follows from the two terms by
-``outlier_scores.ScoreReference.scores`` (for "both", whichever term stands out more against
-the training rows'; for "reconstruction", the error itself). For images, the contributions
-shaped as the image are an error heat map.
+``outlier_scores.ScoreReference.scores`` (for "both", the larger of the two terms' standings
+against the training rows' on a table, their sum on images; for "reconstruction", the error).
+For images, the contributions shaped as the image are an error heat map.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ class AnomalyExplanation:
     - ``error_standing``, ``distance_standing`` (n,) or None: how far each term stands out
       against the training rows' (``outlier_scores.TrainingScale``: median absolute
       deviations of its log above their median), for scores that use the code distance; "both"
-      is the larger of the two, and ``leading_term`` names it.
+      is the larger of the two on a table and their sum on images; ``leading_term`` names
+      the one that stands out more.
     """
 
     scores: np.ndarray

@@ -22,6 +22,14 @@
   (32_shuttle: 0.78, against 0.94 for the error alone) pull the score down, as the code
   distance misses anomalies that have many neighbours of their own kind.
 
+For images the two standings are added instead ("sum", ``joining_for``): an image of another
+kind is usually both rebuilt worse and coded farther from the training images, and adding the
+two counts both pieces of evidence. Chosen on one-class Fashion-MNIST with selection data only
+(the conv detector fitted on 5,000 training images of one class, 1,000 held-out training
+images of that class against 1,000 training images of each other class; test images never
+looked at; mean AUROC over the ten classes): the sum 0.934, the larger 0.921 (the sum ahead on
+all ten), the distance alone 0.918, the error alone 0.905. The tables' choice is unchanged.
+
 Each score is a sample's own: it does not depend on the other samples scored with it.
 
 The contamination threshold is set from the training rows' own scores.
@@ -32,6 +40,8 @@ from __future__ import annotations
 import numpy as np
 
 SCORES = ("both", "reconstruction", "neighbours")
+# How "both" joins the two standings: "larger" (tables) or "sum" (images); see the top
+JOININGS = ("larger", "sum")
 
 # A zero error or distance (a row rebuilt exactly, a code on top of its neighbours) has no log;
 # it is scored as this, far below any real term
@@ -80,13 +90,23 @@ class TrainingScale:
         return np.exp(self.median + self.spread * standing)
 
 
+def joining_for(sample_shape: tuple[int, ...]) -> str:
+    """How "both" joins the two standings for samples of this shape: "sum" for images
+    (C, H, W), "larger" for rows of a table (see the top of this module)."""
+    return "sum" if len(sample_shape) == 3 else "larger"
+
+
 class ScoreReference:
     """What a sample's score is measured against: the training rows' codes (``neighbours``)
     and where their reconstruction errors and code distances lie (``TrainingScale``), from
     the training rows' codes (n, code) and errors (n,). ``training_distances`` (n,): the
-    training rows' own code distances, kept so their scores need no second neighbour search."""
+    training rows' own code distances, kept so their scores need no second neighbour search.
+    ``joining``: how "both" joins the two standings (``JOININGS``, ``joining_for``)."""
 
-    def __init__(self, codes: np.ndarray, errors: np.ndarray, k: int):
+    def __init__(self, codes: np.ndarray, errors: np.ndarray, k: int, *, joining: str = "larger"):
+        if joining not in JOININGS:
+            raise ValueError(f"joining must be one of {', '.join(JOININGS)}; got {joining!r}")
+        self.joining = joining
         self.neighbours = CodeNeighbours(codes, k)
         self.training_distances = self.neighbours.distances(codes)
         self.error_scale = TrainingScale(errors)
@@ -104,7 +124,10 @@ class ScoreReference:
         if kind == "neighbours":
             return np.asarray(distances, dtype=np.float64)
         errors = np.asarray(errors, dtype=np.float64)
-        as_distance = self.error_scale.value_at(self.distance_scale.standing(distances))
+        distance_standing = self.distance_scale.standing(distances)
+        if self.joining == "sum":  # the error that stands out as much as both together
+            return self.error_scale.value_at(self.error_scale.standing(errors) + distance_standing)
+        as_distance = self.error_scale.value_at(distance_standing)
         return np.maximum(errors, as_distance)  # the error standing out as much as the distance
 
 
