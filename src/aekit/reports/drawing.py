@@ -99,14 +99,9 @@ def _title_margin(titles: Sequence[str]) -> float:
     """Inches left of the tiles for ``titles`` (drawn at fontsize 10): at least
     ``_TITLE_INCHES``, more where a line is longer, so no title runs off the picture."""
     figure = _figure(1.0, 1.0)
+    texts = [figure.text(0, 0, title, fontsize=10) for title in titles]
     renderer = figure.canvas.get_renderer()
-    widest = max(
-        (
-            figure.text(0, 0, title, fontsize=10).get_window_extent(renderer).width
-            for title in titles
-        ),
-        default=0.0,
-    )
+    widest = max((text.get_window_extent(renderer).width for text in texts), default=0.0)
     return max(_TITLE_INCHES, widest / _DPI + 0.2)
 
 
