@@ -102,9 +102,10 @@ class ScoreReference:
     and where their reconstruction errors and code distances lie (``TrainingScale``), from
     the training rows' codes (n, code) and errors (n,). ``training_distances`` (n,): the
     training rows' own code distances, kept so their scores need no second neighbour search.
-    ``joining``: how "both" joins the two standings (``JOININGS``, ``joining_for``)."""
+    ``joining``: how "both" joins the two standings (``JOININGS``); required, so no caller
+    scores images by the tables' rule by leaving it out: ``joining_for(model.sample_shape)``."""
 
-    def __init__(self, codes: np.ndarray, errors: np.ndarray, k: int, *, joining: str = "larger"):
+    def __init__(self, codes: np.ndarray, errors: np.ndarray, k: int, *, joining: str):
         if joining not in JOININGS:
             raise ValueError(f"joining must be one of {', '.join(JOININGS)}; got {joining!r}")
         self.joining = joining
