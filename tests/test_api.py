@@ -8,6 +8,7 @@ import pytest
 
 import aekit
 from aekit import ConfigError, DataError
+from aekit.options.defaults import BACKBONE_DEFAULTS, TIME_LIMITED_CONV
 
 FAST = dict(epochs=100, batch_size=16, lr=1e-2, progress=False)
 
@@ -197,3 +198,26 @@ def test_values_beyond_float32_after_scaling_are_refused(low_rank):
         model.decode(np.full((1, 2), 1e300))
     with pytest.raises(DataError, match="0 rows"):
         model.decode(np.zeros((0, 2)))
+
+
+def _schedule(model) -> tuple:
+    config = model.train_config
+    return config.lr, config.schedule, config.warmup
+
+
+def test_a_conv_run_under_a_time_limit_takes_the_faster_recipe(small_images):
+    """Under a time limit the run ends where its schedule does, and the conv backbone takes
+    the recipe chosen for that (options/defaults.py); options the user sets stay as set."""
+    quick = dict(code_size=3, hidden=[4], epochs=1, progress=False)
+    recipe = TIME_LIMITED_CONV["lr"], TIME_LIMITED_CONV["schedule"], TIME_LIMITED_CONV["warmup"]
+    assert recipe != (BACKBONE_DEFAULTS["conv"]["lr"], "cosine", 0.0)
+    timed = aekit.train(small_images, backbone="conv", time_limit=60, **quick)
+    assert _schedule(timed) == recipe
+    untimed = aekit.train(small_images, backbone="conv", **quick)
+    assert _schedule(untimed) == (BACKBONE_DEFAULTS["conv"]["lr"], "cosine", 0.0)
+    chosen = aekit.train(small_images, backbone="conv", time_limit=60, lr=1e-3, **quick)
+    assert _schedule(chosen) == (1e-3, *recipe[1:])
+    chosen = aekit.train(small_images, backbone="conv", time_limit=60, schedule="cosine", **quick)
+    assert _schedule(chosen) == (recipe[0], "cosine", recipe[2])
+    table = aekit.train(small_images, backbone="mlp", time_limit=60, **quick)
+    assert _schedule(table) == (BACKBONE_DEFAULTS["mlp"]["lr"], "cosine", 0.0)

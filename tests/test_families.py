@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from loop_settings import loop_config
 from run_edits import reseal
 
 import aekit
@@ -149,7 +150,7 @@ def test_each_family_overfits_16_samples(name):
             return float(net.loss(x)[0]), float(((net(x) - x) ** 2).mean())
 
     loss_before, error_before = loss_and_error()
-    fit(net, x, None, make_config(epochs=400, batch_size=16, lr=1e-2, val_fraction=0.0))
+    fit(net, x, None, loop_config(epochs=400, batch_size=16, lr=1e-2, val_fraction=0.0))
     loss_after, error_after = loss_and_error()
     assert error_after < 0.3 * error_before, (error_before, error_after)
     assert loss_after < loss_before - 0.5 * abs(loss_before), (loss_before, loss_after)

@@ -13,6 +13,12 @@ CASES = {
     "mlp-batchnorm-dropout": NetConfig((8,), 3, "mlp", [16], norm="batch", dropout=0.1),
     "conv-grey": NetConfig((1, 8, 8), 4, "conv", [4, 8], norm="batch", output="sigmoid"),
     "conv-rgb-odd": NetConfig((3, 7, 9), 5, "conv", [4, 8], norm="layer", output="sigmoid"),
+    "conv-grey-shuffle": NetConfig(
+        (1, 8, 8), 4, "conv", [4, 8], norm="batch", output="sigmoid", decoder_head="shuffle"
+    ),
+    "conv-rgb-odd-shuffle": NetConfig(
+        (3, 7, 9), 5, "conv", [4, 8], norm="layer", output="sigmoid", decoder_head="shuffle"
+    ),
 }
 LOSS_CASES = [("mse", "identity"), ("mse", "sigmoid"), ("bce", "sigmoid"), ("mae", "sigmoid")]
 
@@ -60,8 +66,11 @@ def test_bce_on_logits_stays_finite_for_extreme_logits():
     [
         NetConfig((8,), 8, "mlp", [32]),
         NetConfig((1, 8, 8), 16, "conv", [8, 16], norm="batch", output="sigmoid"),
+        NetConfig(
+            (1, 8, 8), 16, "conv", [8, 16], norm="batch", output="sigmoid", decoder_head="shuffle"
+        ),
     ],
-    ids=["mlp", "conv"],
+    ids=["mlp", "conv", "conv-shuffle"],
 )
 def test_overfits_sixteen_samples(config):
     torch.manual_seed(0)

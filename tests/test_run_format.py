@@ -1,7 +1,8 @@
-"""config.json keeps a family's own options with the family (format 3), the shared model
-options apart from the training options (format 2); runs saved in format 2 (every family's
-options among the model options) and format 1 (every option under "train") still load and
-resume."""
+"""config.json saves the conv decoder's last stage (format 5), keeps a family's own options with
+the family (format 3), the shared model options apart from the training options (format 2);
+runs saved in format 4 (a conv decoder with the transposed head, not named), format 2 (every
+family's options among the model options) and format 1 (every option under "train") still load
+and resume."""
 
 import dataclasses
 import json
@@ -9,12 +10,19 @@ import shutil
 
 import numpy as np
 import pytest
+from run_edits import reseal
 
 import aekit
 from aekit.models import MODELS, option_fields
 from aekit.options.declaring import spec_of
 from aekit.options.train_config import SHARED_NAMES
-from aekit.runs.schema import FAMILY_OPTIONS_VERSION, FORMAT_VERSION, SPLIT_OPTIONS_VERSION
+from aekit.runs.schema import (
+    DECODER_HEAD_VERSION,
+    FAMILY_OPTIONS_VERSION,
+    FORMAT_VERSION,
+    SPLIT_OPTIONS_VERSION,
+)
+from aekit.training import assembly
 
 X = np.random.default_rng(0).normal(size=(40, 6)).astype(np.float32)
 MODEL_OPTIONS = {f.name for f in option_fields() if spec_of(f).group == "model"}
@@ -115,3 +123,39 @@ def test_an_older_run_resumes_for_more_epochs(run, rewrite):
     model = aekit.train(X, out=run, resume=True, epochs=3, progress=False)
     assert model.result["epochs_run"] == 3
     assert read_config(run)["format_version"] == FORMAT_VERSION
+
+
+IMAGES = np.random.default_rng(1).random((24, 1, 8, 8)).astype(np.float32)
+CONV = dict(backbone="conv", hidden=[4, 8], code_size=3, epochs=2, progress=False)
+
+
+def test_a_conv_run_names_its_decoder_head_and_a_table_run_none(tmp_path):
+    aekit.train(IMAGES, out=tmp_path / "conv", **CONV)
+    aekit.train(X, out=tmp_path / "mlp", code_size=2, hidden=[4], epochs=1, progress=False)
+    assert read_config(tmp_path / "conv")["net"]["decoder_head"] == "shuffle"
+    assert read_config(tmp_path / "mlp")["net"]["decoder_head"] is None
+
+
+@pytest.mark.parametrize("model", ["ae", "vae", "vqvae"])
+def test_a_conv_run_saved_before_format_5_loads_with_the_transposed_head(
+    model, tmp_path, monkeypatch
+):
+    """Before format 5 every conv decoder ended in a transposed convolution and config.json
+    did not say so; such a run loads with that head and its own weights."""
+    build = assembly.net_config_for
+    monkeypatch.setattr(
+        assembly,
+        "net_config_for",
+        lambda *args: dataclasses.replace(build(*args), decoder_head="transposed"),
+    )
+    run = tmp_path / "run"
+    aekit.train(IMAGES, model=model, out=run, **CONV)
+    saved = aekit.load(run)
+    config = read_config(run)
+    del config["net"]["decoder_head"]
+    config["format_version"] = DECODER_HEAD_VERSION - 1
+    (run / "config.json").write_text(json.dumps(config))
+    reseal(run)
+    old = aekit.load(run)
+    assert old.net.config.decoder_head == "transposed"
+    np.testing.assert_array_equal(old.reconstruct(IMAGES), saved.reconstruct(IMAGES))

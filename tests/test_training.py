@@ -4,9 +4,10 @@ import math
 
 import pytest
 import torch
+from loop_settings import loop_config
 
 from aekit import ConfigError
-from aekit.models import AutoencoderNet, NetConfig, VAEConfig, VAENet, make_config
+from aekit.models import AutoencoderNet, NetConfig, VAEConfig, VAENet
 from aekit.training.loop import TrainingError, evaluate_loss, fit
 
 PROJECTION = torch.randn(2, 8, generator=torch.Generator().manual_seed(0))
@@ -25,7 +26,7 @@ def _net(seed=0, **kw):
 
 def test_same_seed_gives_identical_weights():
     x = _data()
-    config = make_config(epochs=5, batch_size=16, lr=1e-3, seed=3)
+    config = loop_config(epochs=5, batch_size=16, lr=1e-3, seed=3)
     nets = [_net(), _net()]
     for net in nets:
         fit(net, x, None, config)
@@ -36,8 +37,8 @@ def test_same_seed_gives_identical_weights():
 def test_different_seed_gives_different_order():
     x = _data()
     a, b = _net(), _net()
-    fit(a, x, None, make_config(epochs=2, batch_size=16, lr=1e-3, seed=1))
-    fit(b, x, None, make_config(epochs=2, batch_size=16, lr=1e-3, seed=2))
+    fit(a, x, None, loop_config(epochs=2, batch_size=16, lr=1e-3, seed=1))
+    fit(b, x, None, loop_config(epochs=2, batch_size=16, lr=1e-3, seed=2))
     assert not torch.equal(a.encoder[1][0].weight, b.encoder[1][0].weight)
 
 
@@ -45,7 +46,7 @@ def test_loss_falls_and_history_is_complete():
     x, val = _data(), _data(seed=1)
     net = _net()
     before = evaluate_loss(net, val)
-    result = fit(net, x, val, make_config(epochs=100, batch_size=16, lr=1e-2, early_stopping=False))
+    result = fit(net, x, val, loop_config(epochs=100, batch_size=16, lr=1e-2, early_stopping=False))
     assert len(result.history) == 100
     row = result.history[-1]
     for key in ("epoch", "train_loss", "val_loss", "seconds", "samples_per_s", "lr"):
@@ -81,7 +82,7 @@ def test_best_epoch_weights_are_restored():
 
 def test_early_stopping_stops():
     x, val = _data(), _data(seed=1)
-    config = make_config(
+    config = loop_config(
         epochs=500, batch_size=64, lr=0.3, schedule="constant", patience=3, lr_drops=0
     )
     result = fit(_net(), x, val, config)
@@ -97,7 +98,7 @@ def _walk_past_the_validation_point(**options):
     model = _PointModel()
     weights = []
     settings = dict(epochs=200, batch_size=16, lr=0.2, optimizer="adam", schedule="constant")
-    config = make_config(**{**settings, **options})
+    config = loop_config(**{**settings, **options})
     result = fit(
         model,
         torch.full((16, 1), 3.0),
@@ -135,7 +136,7 @@ def test_a_stall_drops_the_learning_rate_and_goes_on_from_the_best_weights():
 
 def test_time_limit_ends_cleanly():
     x, val = _data(n=4096), _data(seed=1)
-    result = fit(_net(), x, val, make_config(epochs=10_000, batch_size=4, lr=1e-3, time_limit=0.5))
+    result = fit(_net(), x, val, loop_config(epochs=10_000, batch_size=4, lr=1e-3, time_limit=0.5))
     assert result.stop_reason == "time_limit"
     assert result.history[-1].get("partial") is True
     assert sum(row["seconds"] for row in result.history) < 5
@@ -144,7 +145,7 @@ def test_time_limit_ends_cleanly():
 def test_diverging_loss_is_reported():
     x = _data() * 1e30
     with pytest.raises(TrainingError, match="epoch 1"):
-        fit(_net(), x, None, make_config(epochs=3, batch_size=16, lr=1e-3))
+        fit(_net(), x, None, loop_config(epochs=3, batch_size=16, lr=1e-3))
 
 
 def test_logged_terms_are_averaged_per_epoch():
@@ -190,7 +191,7 @@ def test_batch_size_one_trains():
     net = _net()
     before = {k: v.clone() for k, v in net.state_dict().items()}
     sizes = _batch_sizes_seen(net)
-    result = fit(net, x, None, make_config(epochs=2, batch_size=1, lr=1e-2))
+    result = fit(net, x, None, loop_config(epochs=2, batch_size=1, lr=1e-2))
     assert sizes == [1] * 32
     assert all(math.isfinite(row["train_loss"]) for row in result.history)
     assert not torch.equal(before["encoder.1.0.weight"], net.state_dict()["encoder.1.0.weight"])
@@ -200,7 +201,7 @@ def test_a_lone_last_sample_joins_the_previous_batch():
     """17 samples in batches of 8: the 17th is trained on, in a batch of 9, never alone."""
     net = _net()
     sizes = _batch_sizes_seen(net)
-    fit(net, _data(n=17), None, make_config(epochs=2, batch_size=8, lr=1e-3))
+    fit(net, _data(n=17), None, loop_config(epochs=2, batch_size=8, lr=1e-3))
     assert sizes == [8, 9, 8, 9]
 
 
@@ -208,7 +209,7 @@ def test_batch_size_one_with_batch_norm_over_vectors_is_a_config_error():
     net = _net(norm="batch")
     before = {k: v.clone() for k, v in net.state_dict().items()}
     with pytest.raises(ConfigError, match="batch norm"):
-        fit(net, _data(n=16), None, make_config(epochs=1, batch_size=1, lr=1e-3))
+        fit(net, _data(n=16), None, loop_config(epochs=1, batch_size=1, lr=1e-3))
     for name, tensor in net.state_dict().items():
         assert torch.equal(tensor, before[name]), name  # raised before any training
 
@@ -230,7 +231,7 @@ def test_a_skipped_batch_leaves_every_buffer_as_it_was(family):
         net = _net(norm="batch")
     before = {k: v.clone() for k, v in net.named_buffers()}
     assert before  # the test is about buffers
-    fit(net, _poisoned(), None, make_config(epochs=1, batch_size=64, lr=1e-3, skip_nonfinite=1))
+    fit(net, _poisoned(), None, loop_config(epochs=1, batch_size=64, lr=1e-3, skip_nonfinite=1))
     for name, tensor in net.named_buffers():
         assert torch.equal(tensor, before[name]), name
 
@@ -249,7 +250,7 @@ def _rates(schedule: str, warmup: float, steps: int = 100) -> list[float]:
     from aekit.training.steps import set_lr
 
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
-    config = make_config(epochs=1, batch_size=1, lr=2.0, schedule=schedule, warmup=warmup)
+    config = loop_config(epochs=1, batch_size=1, lr=2.0, schedule=schedule, warmup=warmup)
     rates = []
     for step in range(steps + 1):
         set_lr(optimizer, config, step, steps, elapsed=0.0)

@@ -21,9 +21,18 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..nn import ACTIVATIONS, NORMS, ConvDecoder, ConvEncoder, mlp
+from ..nn import ACTIVATIONS, DECODER_HEADS, NORMS, ConvDecoder, ConvEncoder, mlp
 from ..nn.losses import LOSSES
-from ..options.saved_values import SHAPE, SIZE, SIZES, one_of, option_value, saved
+from ..options.saved_values import (
+    SHAPE,
+    SIZE,
+    SIZES,
+    not_required,
+    one_of,
+    option_value,
+    optional,
+    saved,
+)
 from ..options.train_config import TrainConfig
 from .interpolation import linear_path
 from .priors import CodeDensity
@@ -52,6 +61,11 @@ class BackboneConfig:
     # linear autoencoder without making its decoder nonlinear (training sees the raw output);
     # "identity" leaves them free.
     output: str = saved(one_of(NET_OUTPUTS), default="identity")
+    # The conv decoder's full-resolution stage (nn/conv.py's DECODER_HEADS); None for an MLP.
+    # Runs saved before format 5 lack it and were built with the transposed head.
+    decoder_head: str | None = saved(
+        not_required(optional(one_of(DECODER_HEADS))), default="transposed"
+    )
 
     @property
     def bounded_output(self) -> bool:
@@ -134,7 +148,10 @@ class Family(nn.Module):
         if config.backbone == "conv":
             kwargs = dict(activation=config.activation, norm=config.norm)
             encoder = ConvEncoder(shape, config.hidden, encoder_width, **kwargs)
-            return encoder, ConvDecoder(shape, config.hidden, config.code_size, **kwargs)
+            decoder = ConvDecoder(
+                shape, config.hidden, config.code_size, head=config.decoder_head, **kwargs
+            )
+            return encoder, decoder
         sizes = [math.prod(shape), *config.hidden, config.code_size]
         kwargs = dict(activation=config.activation, dropout=config.dropout, norm=config.norm)
         encoder_sizes = [*sizes[:-1], encoder_width]

@@ -145,7 +145,10 @@ class VQVAENet(Family):
         if config.backbone == "conv":
             kwargs = dict(activation=config.activation, norm=config.norm)
             encoder = ConvGridEncoder(shape, config.hidden, depth, **kwargs)
-            return encoder, ConvGridDecoder(shape, config.hidden, depth, **kwargs)
+            decoder = ConvGridDecoder(
+                shape, config.hidden, depth, head=config.decoder_head, **kwargs
+            )
+            return encoder, decoder
         sizes = [math.prod(shape), *config.hidden, config.positions * depth]
         kwargs = dict(activation=config.activation, dropout=config.dropout, norm=config.norm)
         encoder = nn.Sequential(nn.Flatten(), mlp(sizes, **kwargs))

@@ -5,11 +5,12 @@ denoising autoencoder (``noise``).
 May import: ``aekit.errors``.
 """
 
-from .conv import ConvDecoder, ConvEncoder, ConvGridDecoder, ConvGridEncoder
+from .conv import DECODER_HEADS, ConvDecoder, ConvEncoder, ConvGridDecoder, ConvGridEncoder
 from .mlp import ACTIVATIONS, NORMS, make_activation, mlp
 
 __all__ = [
     "ACTIVATIONS",
+    "DECODER_HEADS",
     "NORMS",
     "ConvDecoder",
     "ConvEncoder",

@@ -26,6 +26,8 @@ from .defaults import (
     LR_DROP_FACTOR,
     MIN_DEFAULT_STEPS,
     MIN_SMALL_DATA_BATCH,
+    SCHEDULE_DEFAULTS,
+    TIME_LIMITED_CONV,
 )
 
 BACKBONES = ("auto", "mlp", "conv")
@@ -137,23 +139,33 @@ class TrainConfig:
         group="training",
         metavar="X",
         auto=f"{BACKBONE_DEFAULTS['mlp']['lr']:g} for mlp, "
-        f"{BACKBONE_DEFAULTS['conv']['lr']:g} for conv",
+        f"{BACKBONE_DEFAULTS['conv']['lr']:g} for conv "
+        f"({TIME_LIMITED_CONV['lr']:g} under a time limit)",
         help="learning rate",
     )
     optimizer: str = option("adamw", choices=OPTIMIZERS, group="training", help="optimiser")
     weight_decay: float = option(
         0.0, kind="number", low=0.0, group="training", metavar="X", help="weight decay"
     )
-    schedule: str = option(
-        "cosine",
+    schedule: str | None = option(
+        None,
         choices=SCHEDULES,
         group="training",
+        auto=f"{TIME_LIMITED_CONV['schedule']} for conv under a time limit, "
+        f"{SCHEDULE_DEFAULTS['schedule']} otherwise",
         help="learning-rate schedule after the warm-up: linear or cosine decay to 0 over the "
         "epochs or the time limit, or constant",
     )
-    warmup: float = share_option(
-        0.0,
+    warmup: float | None = option(
+        None,
+        kind="number",
+        low=0.0,
+        high=1.0,
+        high_open=True,
         group="training",
+        metavar="F",
+        auto=f"{TIME_LIMITED_CONV['warmup']:g} for conv under a time limit, "
+        f"{SCHEDULE_DEFAULTS['warmup']:g} otherwise",
         help="share of the run over which the learning rate rises linearly from 0 to lr",
     )
     val_fraction: float = share_option(

@@ -56,10 +56,14 @@ _SHOWN_CHARS = 60  # a bad value is quoted up to this length in messages
 # ("family_options"); before, every family's options were saved beside the shared ones.
 # Format 4 lists the run's files, their sizes and hashes, in manifest.json, written last of
 # all: a folder of format 4 without it, or whose files differ from it, is not a whole run.
+# Format 5 saves the conv decoder's last stage ("net.decoder_head"); a run of an earlier format
+# lacks it and loads with the head it was built with, the transposed one. An earlier aekit
+# refuses a format-5 run by its version instead of building the wrong decoder.
 SPLIT_OPTIONS_VERSION = 2
 FAMILY_OPTIONS_VERSION = 3
 MANIFEST_VERSION = 4
-FORMAT_VERSION = MANIFEST_VERSION
+DECODER_HEAD_VERSION = 5
+FORMAT_VERSION = DECODER_HEAD_VERSION
 
 
 @dataclass(frozen=True)

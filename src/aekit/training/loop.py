@@ -56,6 +56,10 @@ __all__ = [
 ]
 
 
+# the options aekit.train fills where the user left them open, which the loop needs set
+OPTIONS_TRAIN_FILLS = ("lr", "batch_size", "schedule", "warmup")
+
+
 def fit(
     model: nn.Module,
     train_x: torch.Tensor,
@@ -76,8 +80,11 @@ def fit(
     on ``val_x``, checkpoints into ``checkpoint_dir`` (with ``checkpoint_meta``), ``resume``
     from one, ``corrupt`` for denoising, ``ranks`` of a process group: see the module.
     ``run_folder``: the folder messages tell to resume (default ``checkpoint_dir``)."""
-    if config.lr is None or config.batch_size is None:
-        raise ValueError("fit needs a config with lr and batch_size set (aekit.train fills them)")
+    open_options = [name for name in OPTIONS_TRAIN_FILLS if getattr(config, name) is None]
+    if open_options:
+        raise ValueError(
+            f"fit needs a config with {', '.join(open_options)} set (aekit.train fills them)"
+        )
     run = Trainer(
         model, train_x, val_x, config, corrupt, checkpoint_dir, checkpoint_meta, ranks, run_folder
     )

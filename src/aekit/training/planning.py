@@ -22,6 +22,8 @@ from ..options.defaults import (
     MAX_DEFAULT_EPOCHS,
     MIN_DEFAULT_STEPS,
     MIN_SMALL_DATA_BATCH,
+    SCHEDULE_DEFAULTS,
+    TIME_LIMITED_CONV,
     default_code_size,
 )
 from ..options.train_config import TrainConfig
@@ -113,13 +115,17 @@ def net_config_for(
         norm=settings.norm or ("batch" if backbone == "conv" else "none"),
         loss=settings.loss,
         output=output,
+        decoder_head="shuffle" if backbone == "conv" else None,
     )
 
 
 def with_defaults(settings: TrainConfig, backbone: str, n_train: int) -> TrainConfig:
-    """Fill batch_size, lr, epochs, precision and compile left open: per backbone, data size,
-    hardware."""
-    unset = {k: v for k, v in BACKBONE_DEFAULTS[backbone].items() if getattr(settings, k) is None}
+    """Fill batch_size, lr, schedule, warmup, epochs, precision and compile left open: per
+    backbone, time limit, data size, hardware."""
+    defaults = dict(BACKBONE_DEFAULTS[backbone], **SCHEDULE_DEFAULTS)
+    if backbone == "conv" and settings.time_limit is not None:
+        defaults.update(TIME_LIMITED_CONV)
+    unset = {k: v for k, v in defaults.items() if getattr(settings, k) is None}
     if backbone == "mlp" and "batch_size" in unset:
         unset["batch_size"] = small_data_batch_size(n_train, unset["batch_size"])
     device = resolve_device(settings.device)
