@@ -19,7 +19,8 @@ the test AUROC itself (see the README).
                                         [--seed 0] [--no-mlp] [--json out.json]
     python benchmarks/anomaly_images.py --epochs 3 --lr 6e-3 --warmup 0.03 --schedule linear
 
-The second line trains both aekit detectors with the faster conv recipe (options/defaults.py).
+The second line trains both aekit detectors for 3 epochs with the faster conv recipe, which the
+conv detector takes by default under the time limit (options/defaults.py).
 
 Needs Fashion-MNIST's IDX files (Debian: `apt-get install dataset-fashion-mnist`, or
 $AEKIT_DATA/fashion-mnist/); see `aekit datasets`.
