@@ -203,6 +203,11 @@ BAD_CONFIGS = {
     "input_shape_number": (set_field("net.input_shape", 6), "net.input_shape must be"),
     "backbone_unknown": (set_field("net.backbone", "transformer"), "net.backbone must be"),
     "conv_on_vectors": (set_field("net.backbone", "conv"), "net.input_shape must be 3 integers"),
+    "decoder_head_unknown": (set_field("net.decoder_head", "bilinear"), "net.decoder_head must"),
+    "decoder_head_on_mlp": (
+        set_field("net.decoder_head", "shuffle"),
+        "net.decoder_head must be null, as net.backbone is 'mlp'",
+    ),
     "activation_unknown": (set_field("net.activation", "swish"), "net.activation must be"),
     "dropout_nan": (set_field("net.dropout", math.nan), "net.dropout must be"),
     "dropout_one": (set_field("net.dropout", 1.0), "net.dropout must be"),

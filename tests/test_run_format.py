@@ -159,3 +159,32 @@ def test_a_conv_run_saved_before_format_5_loads_with_the_transposed_head(
     old = aekit.load(run)
     assert old.net.config.decoder_head == "transposed"
     np.testing.assert_array_equal(old.reconstruct(IMAGES), saved.reconstruct(IMAGES))
+
+
+def test_a_conv_run_without_a_decoder_head_is_refused(tmp_path):
+    """A format-5 conv run names its head; a null one is not read as the transposed head."""
+    run = tmp_path / "run"
+    aekit.train(IMAGES, out=run, **CONV)
+    config = read_config(run)
+    config["net"]["decoder_head"] = None
+    (run / "config.json").write_text(json.dumps(config))
+    reseal(run)
+    with pytest.raises(aekit.ModelFileError, match="net.decoder_head must be one of"):
+        aekit.load(run)
+
+
+def test_a_table_run_saved_before_format_5_saves_again_as_format_5(tmp_path):
+    """A run of format 4 has no net.decoder_head; an MLP's loads as None, so saving it again
+    writes a run that loads."""
+    old = tmp_path / "old"
+    aekit.train(X, out=old, code_size=2, hidden=[4], epochs=1, progress=False)
+    config = read_config(old)
+    del config["net"]["decoder_head"]
+    config["format_version"] = DECODER_HEAD_VERSION - 1
+    (old / "config.json").write_text(json.dumps(config))
+    reseal(old)
+    model = aekit.load(old)
+    assert model.net.config.decoder_head is None
+    model.save(tmp_path / "copy")
+    assert read_config(tmp_path / "copy")["net"]["decoder_head"] is None
+    np.testing.assert_array_equal(aekit.load(tmp_path / "copy").encode(X), model.encode(X))

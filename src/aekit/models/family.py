@@ -62,7 +62,7 @@ class BackboneConfig:
     # "identity" leaves them free.
     output: str = saved(one_of(NET_OUTPUTS), default="identity")
     # The conv decoder's full-resolution stage (nn/conv.py's DECODER_HEADS); None for an MLP.
-    # Runs saved before format 5 lack it and were built with the transposed head.
+    # Runs saved before format 5 lack it (from_dict fills it in).
     decoder_head: str | None = saved(
         not_required(optional(one_of(DECODER_HEADS))), default="transposed"
     )
@@ -79,7 +79,10 @@ class BackboneConfig:
 
     @classmethod
     def from_dict(cls, d: dict):
-        return cls(**{**d, "input_shape": tuple(d["input_shape"])})
+        # a run saved before format 5 has no decoder_head: its conv decoder was the transposed
+        # one, and an MLP has none
+        head = d.get("decoder_head", "transposed" if d["backbone"] == "conv" else None)
+        return cls(**{**d, "input_shape": tuple(d["input_shape"]), "decoder_head": head})
 
     @classmethod
     def saved_problem(cls, net: dict) -> tuple[str, str] | None:
@@ -89,6 +92,13 @@ class BackboneConfig:
             return "input_shape", "3 integers (C, H, W), as net.backbone is 'conv'"
         if net["backbone"] == "conv" and not net["hidden"]:
             return "hidden", "at least one channel count, as net.backbone is 'conv'"
+        # missing: a run saved before format 5, built with the transposed head
+        head = net.get("decoder_head", "transposed")
+        if net["backbone"] == "conv" and head is None:
+            heads = ", ".join(map(repr, DECODER_HEADS))
+            return "decoder_head", f"one of {heads}, as net.backbone is 'conv'"
+        if net["backbone"] == "mlp" and "decoder_head" in net and head is not None:
+            return "decoder_head", "null, as net.backbone is 'mlp'"
         return None
 
     @classmethod

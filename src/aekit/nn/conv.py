@@ -93,6 +93,8 @@ def decoder_stages(
 ) -> nn.Sequential:
     """(B, channels[-1], h, w) -> (B, C, H, W) raw output: ``encoder_stages`` mirrored, the
     last stage as ``head`` (one of ``DECODER_HEADS``) says."""
+    if head not in DECODER_HEADS:
+        raise ValueError(f"head must be one of {DECODER_HEADS}, got {head!r}")
     out_ch, h, w = input_shape
     sizes = stage_sizes((h, w), len(channels))
     layers: list[nn.Module] = [make_activation(activation)]
