@@ -38,8 +38,9 @@ from sklearn.utils.validation import (
 )
 
 from .api import train
+from .evaluation.detector_terms import codes_and_errors, fitted_reference
 from .evaluation.explanations import AnomalyExplanation, explain_samples
-from .evaluation.outlier_scores import SCORES, ScoreReference, joining_for, outlier_threshold
+from .evaluation.outlier_scores import SCORES, outlier_threshold
 from .models.options import OWNERS, all_options, option_fields
 from .options.defaults import DETECTOR_NEIGHBOURS, DETECTOR_TABLE, detector_code_size
 from .trained.autoencoder import Autoencoder
@@ -253,8 +254,9 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         "both": how far a sample stands out on two counts, its reconstruction error and its
         code's mean distance to the ``n_neighbors`` nearest training codes, each measured
         against the training rows' (``aekit.evaluation.outlier_scores``): on a table the larger
-        of the two, on images their sum; "reconstruction": the mean squared reconstruction
-        error in the model's scaled space (every feature alike); "neighbours": the distance.
+        of the two, on images their sum, with the error taken locally (``detector_terms``);
+        "reconstruction": the mean squared reconstruction error in the model's scaled space
+        (every feature alike); "neighbours": the distance.
     n_neighbors : int, default=20
         Training codes the code distance averages over.
     **options
@@ -301,9 +303,7 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
             training = self.model_.anomaly_scores(model_input)
         else:  # one pass through the model and one neighbour search
             self.model_.require_vector_codes(f"anomaly_score={self.anomaly_score!r}")
-            codes, errors = self.model_.codes_and_anomaly_scores(model_input)
-            joining = joining_for(self.model_.sample_shape)
-            self.reference_ = ScoreReference(codes, errors, self.n_neighbors, joining=joining)
+            self.reference_, errors = fitted_reference(self.model_, model_input, self.n_neighbors)
             distances = self.reference_.training_distances
             training = self.reference_.scores(self.anomaly_score, errors, distances)
         self.offset_ = -outlier_threshold(training, self.contamination, self.AUTO_ROBUST_Z)
@@ -372,7 +372,7 @@ class AutoencoderAnomalyDetector(OutlierMixin, _AutoencoderEstimator):
         model_input = self._model_input(X)
         if self.reference_ is None:
             return self.model_.anomaly_scores(model_input)
-        codes, errors = self.model_.codes_and_anomaly_scores(model_input)
+        codes, errors = codes_and_errors(self.model_, model_input)
         return self.reference_.scores(self.anomaly_score, errors, self.reference_.distances(codes))
 
     def _check_score(self) -> None:

@@ -23,8 +23,8 @@ from ..data.streaming import streams
 from ..data.writing import write_blocks
 from ..errors import AekitDeprecationWarning, AekitError, AekitWarning, ConfigError
 from ..evaluation.comparison import Comparison
+from ..evaluation.detector_terms import fitted_reference
 from ..evaluation.explanations import AnomalyExplanation, explain_samples
-from ..evaluation.outlier_scores import ScoreReference, joining_for
 from ..evaluation.run_data import training_part
 from ..models.options import OPTION_NAMES, evaluation_fields
 from ..options.defaults import DETECTOR_NEIGHBOURS
@@ -273,9 +273,7 @@ def _explained_in_memory(model, data, args) -> AnomalyExplanation:
         why = f"the code distances of --anomaly-score {args.anomaly_score}"
         # --label names a column of DATA; the training data keeps the run's own label
         train_part = training_part(model, args.train_data, None, needed_for=why)
-        training = model.codes_and_anomaly_scores(train_part)
-        joining = joining_for(model.sample_shape)
-        reference = ScoreReference(*training, DETECTOR_NEIGHBOURS, joining=joining)
+        reference, _ = fitted_reference(model, train_part, DETECTOR_NEIGHBOURS)
     return explain_samples(model, data, kind=args.anomaly_score, reference=reference)
 
 

@@ -2,9 +2,10 @@
 
 ``aekit evaluate RUN DATA --labels COLUMN`` scores every test row four ways, each fitted on
 the model's training data and each higher = more anomalous: the model's reconstruction error
-(``Autoencoder.anomaly_scores``, in its scaled space), that error times the row's code distance
-to the nearest training codes ("aekit_both": ``aekit.sklearn.AutoencoderAnomalyDetector``'s
-default score, ``outlier_scores``), PCA's reconstruction error with as many components as the
+(``Autoencoder.anomaly_scores``, in its scaled space), that error joined with the row's code
+distance to the nearest training codes ("aekit_both": the default score of
+``aekit.sklearn.AutoencoderAnomalyDetector``, ``outlier_scores``; on images with the local
+error, ``detector_terms``), PCA's reconstruction error with as many components as the
 code, in the same space, and scikit-learn's IsolationForest on the rows as given (its
 random splits do not depend on a column's units). AUROC is the chance that a random
 anomaly scores above a random normal row (0.5: no better than chance); average precision
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..options.defaults import DETECTOR_NEIGHBOURS
-from .outlier_scores import ScoreReference, joining_for
+from .detector_terms import codes_and_errors, fitted_reference, uses_local_errors
 from .pca_baseline import PCABaseline, baseline_size
 
 
@@ -81,10 +82,13 @@ def add_detection_rows(
     errors = model.anomaly_scores(x_test)
     scores = {"aekit": errors}
     if model.net.vector_codes:  # code distances need codes that are points in a space
-        training = model.codes_and_anomaly_scores(x_train)
-        joining = joining_for(model.sample_shape)
-        reference = ScoreReference(*training, DETECTOR_NEIGHBOURS, joining=joining)
-        scores["aekit_both"] = reference.scores("both", errors, reference.distances(codes_test))
+        reference, _ = fitted_reference(model, x_train, DETECTOR_NEIGHBOURS)
+        if uses_local_errors(model.sample_shape):  # the detector's own error term on images
+            codes_test, both_errors = codes_and_errors(model, x_test)
+        else:
+            both_errors = errors
+        distances = reference.distances(codes_test)
+        scores["aekit_both"] = reference.scores("both", both_errors, distances)
     pca = pca_scores(model.scale(x_train), model.scale(x_test), model.code_size, seed)
     scores.update(pca=pca, isolation_forest=isolation_forest_scores(train_flat, test_flat, seed))
     comparison.detection = detection_rows(flags, scores)
@@ -93,7 +97,8 @@ def add_detection_rows(
         "rows as anomalies (chance: AUROC 0.5, average precision "
         f"{flags.mean():.3f}); aekit's and PCA's reconstruction errors in the model's scaled "
         "space; aekit's error and its code's distance to the nearest training codes, each "
-        "against the training rows' (the larger on tables, their sum on images: the default "
+        "against the training rows' (the larger on tables, their sum on images with the error "
+        "averaged over 5x5 pixel squares: the default "
         "score of aekit.sklearn.AutoencoderAnomalyDetector); IsolationForest on the "
         "rows as given; all fitted on the training data"
     )

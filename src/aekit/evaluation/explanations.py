@@ -7,6 +7,11 @@ of a row sum to its error), and its share is ``r_j**2 / sum_k r_k**2`` (the shar
 to 1). The residual is also given in the data's own units (value minus reconstruction), so a
 flagged row reads "column 'income' is 40,000 above what the model rebuilt".
 
+On images, the scores that measure against training codes (a ``reference``) take the local
+error instead (``detector_terms``): the residual averaged over each pixel's neighbourhood,
+squared, over d. Its contributions sum to it the same way, and laid out as the image they are
+a heat map of the regions the model could not rebuild, not of single pixels.
+
 The detector's code-distance term (``outlier_scores``) belongs to no single feature: it is
 reported beside the reconstruction error, and the score follows from the two terms by
 ``outlier_scores.ScoreReference.scores`` (for "both", the larger of the two terms' standings
@@ -24,6 +29,7 @@ import torch
 
 from ..trained.autoencoder import Autoencoder
 from ..trained.batches import BatchOutputs
+from .detector_terms import local_contributions, uses_local_errors
 from .outlier_scores import ScoreReference
 
 TOP_COLUMNS = ["row", "rank", "feature", "share", "value", "reconstruction", "residual"]
@@ -37,11 +43,13 @@ class AnomalyExplanation:
     per sample (a table's columns, an image's pixels).
 
     - ``scores`` (n,): the anomaly score, higher = more anomalous (``pyod_scores``);
-    - ``reconstruction_error`` (n,): the mean squared residual in the scaled space, equal to
+    - ``reconstruction_error`` (n,): the mean squared residual in the scaled space (on images
+      scored against training codes, the local error: ``detector_terms``), equal to
       ``contributions.sum(axis=1)``;
     - ``code_distance`` (n,) or None: the mean distance from the sample's code to its nearest
       training codes, for scores that use it;
-    - ``contributions`` (n, d): each feature's squared scaled residual divided by d;
+    - ``contributions`` (n, d): each feature's squared scaled residual (locally averaged
+      where the error is local) divided by d;
     - ``values``, ``reconstructions`` (n, d): the sample and its reconstruction, in the data's
       units;
     - ``feature_names`` (d,): the training table's column names (``x0``, ``x1``, ... without);
@@ -152,7 +160,10 @@ def explain_samples(
     codes, scaled, rebuilt = scaled_reconstruction(model, samples)
     width = scaled.shape[1]
     residual = scaled.astype(np.float64) - rebuilt
-    contributions = residual**2 / width
+    if reference is not None and uses_local_errors(model.sample_shape):
+        contributions = local_contributions(residual, model.sample_shape)
+    else:
+        contributions = residual**2 / width
     error = contributions.sum(axis=1)
     distance = reference.distances(codes) if reference is not None else None
     names = feature_names or model.data_info.feature_names or [f"x{i}" for i in range(width)]
