@@ -184,7 +184,9 @@ def main() -> None:
         options=args,
         chosen_on=(
             "the detector's table defaults: the ADBench tables (anomaly.py, seeds 0-2); the conv "
-            "preset: Fashion-MNIST test MSE against PCA-32 (quality.py); nothing here"
+            "preset: Fashion-MNIST's validation part (quality.py); the image score (the sum of the "
+            "two standings, the local error): held-out Fashion-MNIST training images "
+            "(anomaly_score_images.py); nothing here"
         ),
         checked_on="the 10,000 test images; no option was chosen on them",
     )
