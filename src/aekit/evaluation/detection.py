@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..options.defaults import DETECTOR_NEIGHBOURS
-from .detector_terms import codes_and_errors, fitted_reference, uses_local_errors
+from .detector_terms import NEIGHBOURHOOD, codes_and_errors, fitted_reference, uses_local_errors
 from .pca_baseline import PCABaseline, baseline_size
 
 
@@ -84,7 +84,7 @@ def add_detection_rows(
     if model.net.vector_codes:  # code distances need codes that are points in a space
         reference, _ = fitted_reference(model, x_train, DETECTOR_NEIGHBOURS)
         if uses_local_errors(model.sample_shape):  # the detector's own error term on images
-            codes_test, both_errors = codes_and_errors(model, x_test)
+            _, both_errors = codes_and_errors(model, x_test)
         else:
             both_errors = errors
         distances = reference.distances(codes_test)
@@ -98,7 +98,7 @@ def add_detection_rows(
         f"{flags.mean():.3f}); aekit's and PCA's reconstruction errors in the model's scaled "
         "space; aekit's error and its code's distance to the nearest training codes, each "
         "against the training rows' (the larger on tables, their sum on images with the error "
-        "averaged over 5x5 pixel squares: the default "
+        f"averaged over {NEIGHBOURHOOD}x{NEIGHBOURHOOD} pixel squares: the default "
         "score of aekit.sklearn.AutoencoderAnomalyDetector); IsolationForest on the "
         "rows as given; all fitted on the training data"
     )

@@ -25,7 +25,6 @@ import torch
 import torch.nn.functional as F
 
 from ..trained.autoencoder import Autoencoder
-from ..trained.batches import BatchOutputs
 from .outlier_scores import ScoreReference, joining_for
 
 # Pixels on a side of the square a residual is averaged over, on images
@@ -50,24 +49,20 @@ def local_contributions(residuals: np.ndarray, sample_shape: tuple[int, ...]) ->
     return averaged.square_().div_(width).reshape(len(residuals), width).numpy()
 
 
-@torch.inference_mode()
 def codes_and_errors(model: Autoencoder, x) -> tuple[np.ndarray, np.ndarray]:
     """(codes (n, code), the detector's error term (n,) float64) of x, anything the model
     takes, from one pass through the encoder: on images the local error, on a table the mean
     squared residual (``Autoencoder.codes_and_anomaly_scores``)."""
     if not uses_local_errors(model.sample_shape):
         return model.codes_and_anomaly_scores(x)
-    samples = model.as_samples(x)
-    codes, errors = BatchOutputs(len(samples)), BatchOutputs(len(samples))
-    for rows, scaled in model.scaled_batches(samples):
-        encoded = model.net.encode(scaled).reshape(len(scaled), -1)
-        codes.put(rows, codes.checked(rows, encoded))
-        rebuilt = errors.checked(rows, model.net.decode(encoded))
-        residuals = scaled.cpu().double().reshape(len(scaled), -1)
-        residuals -= rebuilt.double().reshape(len(scaled), -1)
-        parts = local_contributions(residuals.numpy(), model.sample_shape)
-        errors.put(rows, parts.sum(axis=1))
-    return codes.result(), errors.result()
+
+    def local_errors(scaled: torch.Tensor, rebuilt: torch.Tensor) -> np.ndarray:
+        flat = len(scaled), -1
+        # not in place: scaled may be the caller's own float64 data
+        residuals = scaled.double().reshape(flat) - rebuilt.double().reshape(flat)
+        return local_contributions(residuals.numpy(), model.sample_shape).sum(axis=1)
+
+    return model.codes_and_anomaly_scores(x, row_errors=local_errors)
 
 
 def fitted_reference(model: Autoencoder, x, k: int) -> tuple[ScoreReference, np.ndarray]:

@@ -235,9 +235,13 @@ class Autoencoder:
         return scores.result()
 
     @torch.inference_mode()
-    def codes_and_anomaly_scores(self, x) -> tuple[np.ndarray, np.ndarray]:
+    def codes_and_anomaly_scores(
+        self, x, row_errors=squared_errors
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(``encode(x)``, ``anomaly_scores(x)``) from one pass through the encoder: what the
-        code-distance scores need (``aekit.evaluation.outlier_scores``)."""
+        code-distance scores need (``aekit.evaluation.outlier_scores``). ``row_errors(scaled,
+        rebuilt)``, (b,) float64 of a batch on the CPU, replaces the mean squared error (the
+        image detector's local error: ``aekit.evaluation.detector_terms``)."""
         samples = self.as_samples(x)
         codes, errors = BatchOutputs(len(samples)), BatchOutputs(len(samples))
         for rows, scaled in self.scaled_batches(samples):
@@ -245,7 +249,7 @@ class Autoencoder:
             codes.put(rows, codes.checked(rows, encoded))
             # the network's forward is decode(encode(x)): the same numbers, decoded from the codes
             rebuilt = errors.checked(rows, self.net.decode(encoded))
-            errors.put(rows, squared_errors(scaled.cpu(), rebuilt))
+            errors.put(rows, row_errors(scaled.cpu(), rebuilt))
         return codes.result(), errors.result()  # an overflowing code is named first
 
     def denoise(self, x) -> np.ndarray:
