@@ -94,17 +94,20 @@ def _train(model: nn.Module, x: torch.Tensor, budget: float, seed: int) -> None:
     model.eval()
 
 
-def pythae_rows(x_train: np.ndarray, n: int, code: int, budget: float, add) -> None:
-    """Train each pythae model on ``x_train`` (n, C, H, W) in [0, 1] and call
+def pythae_rows(x_train: np.ndarray, n: int, codes: list[int], budget: float, add) -> None:
+    """Train each pythae model on ``x_train`` (n, C, H, W) in [0, 1] at each code size of
+    ``codes`` (the VQVAE once: its code is a grid, not a size) and call
     ``add(name, sampler, code, samples (n, C, H, W), seconds)`` for each of its rows."""
     shape = tuple(x_train.shape[1:])
     x = torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32))
-    for name, kind, config, family in (
+    models = [
         ("VAE", VAE, lambda c: VAEConfig(shape, c, reconstruction_loss="bce"), "vae"),
         ("WAE_MMD", WAE_MMD, lambda c: WAE_MMD_Config(shape, c), "ae"),
         ("RAE_L2", RAE_L2, lambda c: RAE_L2_Config(shape, c), "ae"),
-        ("VQVAE", VQVAE, lambda c: VQVAEConfig(shape, c, num_embeddings=CODEBOOK), "vqvae"),
-    ):
+    ]
+    runs = [(*model, code) for code in codes for model in models]
+    vqvae = ("VQVAE", VQVAE, lambda c: VQVAEConfig(shape, c, num_embeddings=CODEBOOK), "vqvae")
+    for name, kind, config, family, code in [*runs, (*vqvae, codes[0])]:
         torch.manual_seed(0)
         encoder, decoder, size = _networks(family, shape, code)
         model = kind(config(size), encoder=encoder, decoder=decoder)
