@@ -94,9 +94,12 @@ def _train(model: nn.Module, x: torch.Tensor, budget: float, seed: int) -> None:
     model.eval()
 
 
-def pythae_rows(x_train: np.ndarray, n: int, codes: list[int], budget: float, add) -> None:
+def pythae_rows(
+    x_train: np.ndarray, n: int, codes: list[int], vq_depth: int, budget: float, add
+) -> None:
     """Train each pythae model on ``x_train`` (n, C, H, W) in [0, 1] at each code size of
-    ``codes`` (the VQVAE once: its code is a grid, not a size) and call
+    ``codes`` (the VQVAE once, its codebook vectors ``vq_depth`` deep: its code is a grid) and
+    call
     ``add(name, sampler, code, samples (n, C, H, W), seconds)`` for each of its rows."""
     shape = tuple(x_train.shape[1:])
     x = torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32))
@@ -107,7 +110,7 @@ def pythae_rows(x_train: np.ndarray, n: int, codes: list[int], budget: float, ad
     ]
     runs = [(*model, code) for code in codes for model in models]
     vqvae = ("VQVAE", VQVAE, lambda c: VQVAEConfig(shape, c, num_embeddings=CODEBOOK), "vqvae")
-    for name, kind, config, family, code in [*runs, (*vqvae, codes[0])]:
+    for name, kind, config, family, code in [*runs, (*vqvae, vq_depth)]:
         torch.manual_seed(0)
         encoder, decoder, size = _networks(family, shape, code)
         model = kind(config(size), encoder=encoder, decoder=decoder)
