@@ -1,0 +1,89 @@
+"""Choosing the setting for generating images, on held-out TRAINING images only.
+
+The choice behind ``generation.py``'s GENERATION_ROW and the sample-quality guide's "What to
+train to generate": the plain autoencoder (conv, mixture sampler) with each loss of
+``--losses`` and code size of ``--codes``, trained ``--budget`` seconds on the training set
+less its last ``--held-out`` images, its samples and its reconstructions of those held-out
+images scored against them (Frechet distance in the features of the reference network
+trained on the fit part; lower is better). The test images are never read.
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/generation_selection.py [--budget 120]
+
+writes benchmarks/results/generation_selection.json. A trial: ``--budget 5 --held-out 500
+--train-limit 3000 --codes 32 --results /tmp/selection.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+from results import Table, add_results_option, docstring_summary, write_results
+
+import aekit
+from aekit.data import load_data
+from aekit.evaluation.reference_network import ReferenceNetwork
+from aekit.evaluation.sample_quality import quality_scores
+
+COLUMNS = ["loss", "code", "samples FD", "reconstructions FD", "epochs"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=120.0, help="training seconds a model")
+    parser.add_argument("--held-out", type=int, default=5000, help="training images held out")
+    parser.add_argument("--codes", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--losses", nargs="+", default=["mse", "mae"])
+    parser.add_argument("--data", default="fashion-mnist", help="a built-in image data set")
+    parser.add_argument("--train-limit", type=int, help="first N training images only (trials)")
+    add_results_option(parser, "generation_selection")
+    args = parser.parse_args()
+    train = load_data(f"{args.data}:train")
+    x, y = train.x[: args.train_limit], train.y[: args.train_limit]
+    x_fit, y_fit, x_held = x[: -args.held_out], y[: -args.held_out], x[-args.held_out :]
+    reference = ReferenceNetwork.fit(x_fit, y_fit)
+    held = reference.features(x_held)
+    rows = []
+    for loss, code in itertools.product(args.losses, args.codes):
+        model = aekit.train(
+            x_fit, model="ae", loss=loss, code_size=code, backbone="conv",
+            time_limit=args.budget, epochs=1000, progress=False, report=False,
+        )  # fmt: skip
+        samples = model.sample(len(x_held), seed=0, sampler="mixture")
+        fd = quality_scores(held, reference.features(samples.reshape(x_held.shape)))
+        rebuilt = quality_scores(held, reference.features(model.reconstruct(x_held)))
+        scores = [round(fd["sample_fd"], 2), round(rebuilt["sample_fd"], 2)]
+        rows.append([loss, code, *scores, len(model.history)])
+        print(rows[-1], flush=True)
+    table = Table(
+        f"The plain autoencoder on {args.data}: {len(x_fit)} training images fitted, the last "
+        f"{len(x_held)} held out, {args.budget:g} s a model",
+        COLUMNS,
+        [[str(cell) for cell in row] for row in rows],
+    )
+    table.print()
+    best = min(rows, key=lambda row: row[2])
+    write_results(
+        args.results,
+        benchmark="generation_selection",
+        title="Choosing the setting for generation (held-out training images)",
+        about=docstring_summary(__doc__),
+        headline=(
+            f"lowest samples FD on held-out training images: loss {best[0]}, code {best[1]}: "
+            f"{best[2]:.2f} (reconstructions {best[3]:.2f})"
+        ),
+        tables=[table],
+        figures={"rows": rows, "columns": COLUMNS},
+        options=args,
+        chosen_on="this is the selection: the last held-out training images, never the tests",
+        checked_on=f"{len(x_held)} held-out {args.data} training images",
+        notes=[
+            "samples FD: the mixture's samples against the held-out images; reconstructions "
+            "FD: the model's reconstructions of those images against them (what the samples "
+            "can at best reach). Checked on the test images by generation.py.",
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
