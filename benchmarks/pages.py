@@ -70,7 +70,12 @@ def _cell(text: str) -> str:
 def _machine(record: dict) -> str:
     m = record["machine"]
     threads = f", torch threads per job: {m['threads']}" if m["threads"] else ""
-    return f"{m['cpu']}, {m['cores']} cores{threads}; torch {m['torch']}, {m['device']}"
+    # files written before the features were recorded have none: say nothing rather than "none"
+    features = m.get("cpu_features")
+    listed = ""
+    if features is not None:
+        listed = f" ({', '.join(features) if features else 'no AVX-512'})"
+    return f"{m['cpu']}{listed}, {m['cores']} cores{threads}; torch {m['torch']}, {m['device']}"
 
 
 def _packages(versions: dict) -> str:

@@ -90,8 +90,15 @@ def commit_facts() -> dict:
     return {"commit": commit, "dirty": bool(changes)}
 
 
+# CPU flags that decide how fast a CPU runs bf16 (precision="auto" trains the conv backbone in
+# bf16 where one is there): the model name alone ("AMD EPYC") has named 2-core machines with
+# and without them, and their figures differ by a fifth.
+MATRIX_FEATURES = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
 def machine_facts(threads: int | None = None, device: str = "cpu") -> dict:
-    """The CPU, its cores, the torch threads a job used, torch's version and the device."""
+    """The CPU, its bf16-relevant features, its cores, the torch threads a job used, torch's
+    version and the device."""
     torch = sys.modules.get("torch")
     if threads is None and torch is not None:
         threads = torch.get_num_threads()
@@ -99,6 +106,7 @@ def machine_facts(threads: int | None = None, device: str = "cpu") -> dict:
         device = f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
     return {
         "cpu": _cpu_model(),
+        "cpu_features": _cpu_features(),
         "cores": os.cpu_count(),
         "threads": threads,
         "torch": _version("torch"),
@@ -117,6 +125,19 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def _cpu_features() -> list[str]:
+    """Which of MATRIX_FEATURES /proc/cpuinfo lists (none where it cannot be read)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return [name for name in MATRIX_FEATURES if name in flags]
+    except OSError:
+        pass
+    return []
 
 
 def _version(package: str) -> str | None:

@@ -81,6 +81,9 @@ def test_a_results_file_says_where_its_figures_came_from(tmp_path, monkeypatch):
     machine = record["machine"]
     assert machine["cores"] >= 1 and machine["threads"] == 2 and machine["device"] == "cpu"
     assert machine["cpu"] and machine["torch"]
+    # which matrix units the CPU has: "AMD EPYC" alone named machines with and without bf16
+    assert isinstance(machine["cpu_features"], list)
+    assert set(machine["cpu_features"]) <= set(results.MATRIX_FEATURES)
     assert (record["chosen_on"], record["checked_on"]) == ("the validation part", "the test part")
     assert record["tables"][0]["rows"] == [["aekit", "0.871"]]
     assert record["options"] == {"epochs": 3, "out": "/tmp/x"}  # in JSON's types
