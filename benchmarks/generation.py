@@ -52,10 +52,11 @@ MODELS = [
 # (docs/guide/sample-quality.md): the plain autoencoder, the L1 loss, the mixture sampler.
 # Chosen on 5,000 held-out Fashion-MNIST TRAINING images by generation_selection.py (results/
 # generation_selection.json: conv, 120 s, samples FD): L1 beat MSE at every code size (code 32:
-# 12.9 against 14.9). Not the library's default loss: on scikit-learn's digits with the MLP
-# (by hand, not chosen on) L1 gave worse samples than MSE, and MSE is what the PCA comparison
-# measures. The code stays aekit's default (32): a larger one scored better there (64: 10.2)
-# but was not better in an earlier probe by hand, and only 32 was checked on the test images.
+# 12.9 against 14.9). Not the library's default loss: on scikit-learn's digits (not chosen on;
+# results/generation_selection_digits*.json) L1 gave worse samples than MSE with the MLP and
+# with conv, and MSE is what the PCA comparison measures. The code stays aekit's default (32):
+# a larger one scored better there (64: 10.2) but was not better in an earlier probe by hand,
+# and only 32 was checked on the test images.
 GENERATION_ROW = ("aekit AE, L1 loss", "mixture")
 
 

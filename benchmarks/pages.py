@@ -70,7 +70,7 @@ def _cell(text: str) -> str:
 def _machine(record: dict) -> str:
     m = record["machine"]
     threads = f", torch threads per job: {m['threads']}" if m["threads"] else ""
-    # files written before the features were recorded have none: say nothing rather than "none"
+    # None (or absent, in files written before they were recorded): unknown, so say nothing
     features = m.get("cpu_features")
     listed = ""
     if features is not None:

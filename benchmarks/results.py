@@ -127,8 +127,9 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _cpu_features() -> list[str]:
-    """Which of MATRIX_FEATURES /proc/cpuinfo lists (none where it cannot be read)."""
+def _cpu_features() -> list[str] | None:
+    """Which of MATRIX_FEATURES /proc/cpuinfo lists; None where it cannot be read (not Linux),
+    so a page says nothing rather than claiming the CPU has none."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
@@ -137,7 +138,7 @@ def _cpu_features() -> list[str]:
                     return [name for name in MATRIX_FEATURES if name in flags]
     except OSError:
         pass
-    return []
+    return None
 
 
 def _version(package: str) -> str | None:
